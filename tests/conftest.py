@@ -1,0 +1,70 @@
+"""Shared fixtures: a real moto S3 server on loopback and a fresh embedded lakehouse per test."""
+
+from __future__ import annotations
+
+import io
+import os
+import uuid
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from wap_notebook.demo.s3 import start_s3_server
+
+# Never let an SDK probe the cloud metadata endpoint from the test machine, and never pick up a
+# developer's real Bauplan credentials.
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+for _var in ("BAUPLAN_API_KEY", "BAUPLAN_PROFILE", "WAP_BACKEND"):
+    os.environ.pop(_var, None)
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    server = start_s3_server()
+    saved = {key: os.environ.get(key) for key in server.env}
+    os.environ.update(server.env)
+    yield server
+    server.stop()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture
+def bucket(s3_server) -> str:
+    """A fresh, empty bucket for one test."""
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    s3_server.create_bucket(name)
+    return name
+
+
+@pytest.fixture
+def put_table(s3_server, bucket):
+    """Upload a pyarrow table as parquet/csv/jsonl to `s3://<bucket>/<key>` and return the URI."""
+
+    def _put(key: str, table: pa.Table, fmt: str | None = None) -> str:
+        fmt = fmt or key.rsplit(".", 1)[-1]
+        buffer = io.BytesIO()
+        if fmt == "parquet":
+            pq.write_table(table, buffer)
+        elif fmt == "csv":
+            import pyarrow.csv as pcsv
+
+            pcsv.write_csv(table, buffer)
+        elif fmt == "jsonl":
+            buffer.write(table.to_pandas().to_json(orient="records", lines=True, date_format="iso").encode())
+        else:
+            raise ValueError(fmt)
+        return s3_server.upload_bytes(bucket, key, buffer.getvalue())
+
+    return _put
+
+
+@pytest.fixture
+def lakehouse(tmp_path):
+    from wap_notebook import LocalClient
+
+    return LocalClient(tmp_path / "lakehouse", username="tester")

@@ -1,0 +1,49 @@
+"""wap-notebook: Write-Audit-Publish ingestion into a Bauplan lakehouse, from Jupyter or plain Python."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# Public names resolve lazily so `import wap_notebook` (e.g. by `%load_ext`) stays fast and a missing
+# optional piece never breaks the others.
+_EXPORTS = {
+    "LocalClient": "wap_notebook.lakehouse",
+    "connect": "wap_notebook.backend",
+    "Ingestion": "wap_notebook.ingestion",
+    "list_ingestions": "wap_notebook.ingestion",
+    "quality_gated_update": "wap_notebook.reference",
+    "checks": "wap_notebook.checks",
+    "IngestionPanel": "wap_notebook.panel",
+}
+
+__all__ = [*_EXPORTS, "load_ipython_extension", "unload_ipython_extension"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from wap_notebook.backend import connect
+    from wap_notebook.ingestion import Ingestion, list_ingestions
+    from wap_notebook.lakehouse import LocalClient
+    from wap_notebook.panel import IngestionPanel
+    from wap_notebook.reference import quality_gated_update
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'wap_notebook' has no attribute {name!r}")
+    module = import_module(module_name)
+    return module if name == "checks" else getattr(module, name)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    from wap_notebook.magic import load_ipython_extension as _load
+
+    _load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    from wap_notebook.magic import unload_ipython_extension as _unload
+
+    _unload(ipython)
