@@ -1,0 +1,292 @@
+"""The embedded lakehouse against a real moto S3 server: branches, tables, imports, queries, merges."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from bauplan import exceptions as bx
+
+from wap_notebook import LocalClient
+from wap_notebook.lakehouse import errors
+
+BRANCH = "tester.work"
+
+
+def orders(start: int, n: int) -> pa.Table:
+    ids = list(range(start, start + n))
+    return pa.table({
+        "order_id": pa.array(ids, pa.int64()),
+        "amount": pa.array([float(i) * 1.5 for i in ids]),
+        "status": pa.array(["placed" if i % 2 else "shipped" for i in ids]),
+        "ordered_at": pa.array([dt.datetime(2026, 1, 1) + dt.timedelta(minutes=i) for i in ids],
+                               pa.timestamp("ns")),
+    })
+
+
+def count(client, table: str, ref: str) -> int:
+    return client.query(f"SELECT COUNT(*) AS n FROM {table}", ref=ref).column("n")[0].as_py()
+
+
+def test_fresh_lakehouse_has_main_with_default_namespace(lakehouse):
+    assert lakehouse.has_branch("main")
+    assert lakehouse.has_namespace("bauplan", "main")
+    assert lakehouse.info().user.username == "tester"
+    assert list(lakehouse.get_tables("main")) == []
+
+
+def test_branch_lifecycle_and_isolation(lakehouse, put_table):
+    uri = put_table("orders/a.parquet", orders(0, 10))
+    branch = lakehouse.create_branch(BRANCH, "main")
+    assert branch.name == BRANCH and branch.hash == lakehouse.get_branch("main").hash
+    lakehouse.create_table("orders", uri, branch=BRANCH)
+    state = lakehouse.import_data("orders", uri, branch=BRANCH)
+    assert state.error is None and state.job_status == "SUCCESS"
+    assert count(lakehouse, "bauplan.orders", BRANCH) == 10
+    assert not lakehouse.has_table("orders", "main", namespace="bauplan")
+    with pytest.raises(bx.BauplanQueryError, match="orders"):
+        lakehouse.query("SELECT * FROM bauplan.orders", ref="main")
+    assert [b.name for b in lakehouse.get_branches(user="tester")] == [BRANCH]
+    with pytest.raises(bx.BranchExistsError):
+        lakehouse.create_branch(BRANCH, "main")
+    assert lakehouse.create_branch(BRANCH, "main", if_not_exists=True).name == BRANCH
+    assert lakehouse.delete_branch(BRANCH) is True
+    assert not lakehouse.has_branch(BRANCH)
+    with pytest.raises(bx.BranchNotFoundError):
+        lakehouse.delete_branch(BRANCH)
+    assert lakehouse.delete_branch(BRANCH, if_exists=True) is False
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl"])
+def test_create_import_query_each_format(lakehouse, put_table, fmt):
+    put_table(f"in/part-0.{fmt}", orders(0, 50))
+    put_table(f"in/part-1.{fmt}", orders(50, 25))
+    uri = put_table(f"in/part-0.{fmt}", orders(0, 50)).rsplit("/", 1)[0] + f"/*.{fmt}"
+    lakehouse.create_branch(BRANCH, "main")
+    table = lakehouse.create_table("orders", uri, branch=BRANCH)
+    assert {f.name for f in table.fields} == {"order_id", "amount", "status", "ordered_at"}
+    state = lakehouse.import_data("orders", uri, branch=BRANCH)
+    assert state.error is None, state.error
+    result = lakehouse.query("SELECT COUNT(*) AS n, SUM(order_id) AS s, MIN(ordered_at) AS t FROM orders",
+                             ref=BRANCH)
+    assert result.column("n")[0].as_py() == 75
+    assert result.column("s")[0].as_py() == sum(range(75))
+    first = result.column("t")[0].as_py()
+    assert first.replace(tzinfo=None) == dt.datetime(2026, 1, 1), first
+    assert lakehouse.get_table("orders", BRANCH).records == 75
+
+
+def test_append_and_duplicate_file_prevention(lakehouse, put_table):
+    first = put_table("orders/a.parquet", orders(0, 10))
+    second = put_table("orders/b.parquet", orders(10, 5))
+    lakehouse.create_branch(BRANCH, "main")
+    lakehouse.create_table("orders", first, branch=BRANCH)
+    assert lakehouse.import_data("orders", first, branch=BRANCH).error is None
+    head = lakehouse.get_branch(BRANCH).hash
+    again = lakehouse.import_data("orders", first, branch=BRANCH)
+    assert again.job_status == "FAILED" and "already imported" in again.error and first in again.error
+    assert lakehouse.get_branch(BRANCH).hash == head  # a failed import changes nothing
+    assert lakehouse.import_data("orders", second, branch=BRANCH).error is None
+    assert count(lakehouse, "orders", BRANCH) == 15
+    forced = lakehouse.import_data("orders", first, branch=BRANCH, import_duplicate_files=True)
+    assert forced.error is None and count(lakehouse, "orders", BRANCH) == 25
+
+
+def test_schema_conflict_refused_and_plan_shows_it(lakehouse, put_table):
+    put_table("mixed/a.parquet", pa.table({"id": [1, 2], "v": ["x", "y"]}))
+    uri = put_table("mixed/b.parquet", pa.table({"id": ["one", "two"], "v": ["x", "y"]})).rsplit("/", 1)[0] + "/*"
+    lakehouse.create_branch(BRANCH, "main")
+    with pytest.raises(bx.TableCreatePlanError, match="id") as caught:
+        lakehouse.create_table("mixed", uri, branch=BRANCH)
+    assert isinstance(caught.value, errors.SchemaConflictError)
+    assert not lakehouse.has_table("mixed", BRANCH)
+    plan = lakehouse.plan_table_creation("mixed", uri, branch=BRANCH)
+    assert plan.can_auto_apply is False and "id" in plan.plan
+    resolved = plan.plan.replace("- int64\n  - string", "string").replace("type:\n  - string\n  - int64", "type: string")
+    import yaml
+
+    document = yaml.safe_load(plan.plan)
+    for column in document["schema"]:
+        if isinstance(column["type"], list):
+            column["type"] = "string"
+    resolved = yaml.safe_dump(document)
+    assert lakehouse.apply_table_creation_plan(resolved).job_status == "SUCCESS"
+    assert [f.type for f in lakehouse.get_table("mixed", BRANCH).fields][0] == "string"
+
+
+def test_time_travel_with_branch_at_hash(lakehouse, put_table):
+    a = put_table("t/a.parquet", orders(0, 10))
+    b = put_table("t/b.parquet", orders(10, 10))
+    lakehouse.create_branch(BRANCH, "main")
+    lakehouse.create_table("orders", a, branch=BRANCH)
+    lakehouse.import_data("orders", a, branch=BRANCH)
+    before = lakehouse.get_branch(BRANCH).hash
+    lakehouse.import_data("orders", b, branch=BRANCH)
+    assert count(lakehouse, "orders", BRANCH) == 20
+    assert count(lakehouse, "orders", f"{BRANCH}@{before}") == 10
+    assert count(lakehouse, "orders", f"@{before}") == 10
+    with pytest.raises(bx.NotAWriteBranchRefError):
+        lakehouse.import_data("orders", b, branch=f"{BRANCH}@{before}")
+    lakehouse.create_tag("tester.v1", f"{BRANCH}@{before}")
+    assert lakehouse.has_tag("tester.v1") and count(lakehouse, "orders", "tester.v1") == 10
+    with pytest.raises(bx.NotAWriteBranchRefError):
+        lakehouse.create_table("other", a, branch="tester.v1")
+    assert lakehouse.delete_tag("tester.v1") is True
+
+
+def test_atomic_multi_table_merge_with_audit_properties(lakehouse, put_table):
+    o = put_table("o/a.parquet", orders(0, 10))
+    c = put_table("c/a.csv", pa.table({"customer_id": [1, 2, 3], "name": ["a", "b", "c"]}))
+    lakehouse.create_branch(BRANCH, "main")
+    lakehouse.create_table("orders", o, branch=BRANCH)
+    lakehouse.import_data("orders", o, branch=BRANCH)
+    lakehouse.create_namespace("crm", BRANCH)
+    lakehouse.create_table("customers", c, branch=BRANCH, namespace="crm")
+    lakehouse.import_data("customers", c, branch=BRANCH, namespace="crm")
+    merged = lakehouse.merge_branch(BRANCH, "main", commit_message="Publish orders, customers",
+                                    commit_body="batch 1", commit_properties={"wap.rows": "13"})
+    assert merged.name == "main" and merged.hash == lakehouse.get_branch("main").hash
+    assert count(lakehouse, "bauplan.orders", "main") == 10
+    assert count(lakehouse, "crm.customers", "main") == 3
+    assert lakehouse.has_namespace("crm", "main")
+    head = next(lakehouse.get_commits("main", limit=1))
+    assert head.message == "Publish orders, customers" and head.body == "batch 1"
+    assert head.properties == {"wap.rows": "13"} and len(head.parent_hashes) == 2
+    assert next(lakehouse.get_commits("main", filter_by_properties={"wap.rows": "13"})).hash == merged.hash
+
+
+def test_merge_conflict_changes_nothing(lakehouse, put_table):
+    base = put_table("x/base.parquet", orders(0, 5))
+    mine = put_table("x/mine.parquet", orders(5, 5))
+    theirs = put_table("x/theirs.parquet", orders(10, 5))
+    lakehouse.create_branch("tester.setup", "main")
+    lakehouse.create_table("orders", base, branch="tester.setup")
+    lakehouse.import_data("orders", base, branch="tester.setup")
+    lakehouse.merge_branch("tester.setup", "main")
+    lakehouse.create_branch("tester.a", "main")
+    lakehouse.create_branch("tester.b", "main")
+    assert lakehouse.import_data("orders", mine, branch="tester.a").error is None
+    assert lakehouse.import_data("orders", theirs, branch="tester.b").error is None
+    lakehouse.merge_branch("tester.a", "main")
+    main_head, b_head = lakehouse.get_branch("main").hash, lakehouse.get_branch("tester.b").hash
+    with pytest.raises(bx.MergeConflictError, match="orders"):
+        lakehouse.merge_branch("tester.b", "main")
+    assert lakehouse.get_branch("main").hash == main_head
+    assert lakehouse.get_branch("tester.b").hash == b_head
+    assert count(lakehouse, "orders", "main") == 10 and count(lakehouse, "orders", "tester.b") == 10
+
+
+def _merge_worker(path: str, index: int, uri: str, env: dict[str, str]) -> str:
+    os.environ.update(env)
+    client = LocalClient(path, username="tester")
+    branch = f"tester.p{index}"
+    client.create_branch(branch, "main")
+    client.create_table(f"t{index}", uri, branch=branch)
+    state = client.import_data(f"t{index}", uri, branch=branch)
+    assert state.error is None, state.error
+    return client.merge_branch(branch, "main", commit_message=f"merge {index}").hash
+
+
+def test_two_processes_merging_at_once_lose_nothing(tmp_path, put_table, s3_server):
+    uri = put_table("p/a.parquet", orders(0, 20))
+    path = str(tmp_path / "shared")
+    LocalClient(path, username="tester")
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(2) as pool:
+        hashes = pool.starmap(_merge_worker, [(path, i, uri, s3_server.env) for i in range(2)])
+    client = LocalClient(path, username="tester")
+    assert {t.name for t in client.get_tables("main")} == {"t0", "t1"}
+    history = [c.hash for c in client.get_commits("main")]
+    assert set(hashes) <= set(history)
+    messages = [c.message for c in client.get_commits("main", filter_by_message="^merge")]
+    assert sorted(messages) == ["merge 0", "merge 1"]
+
+
+def test_delete_branch_keeps_files_other_refs_reach(lakehouse, put_table):
+    uri = put_table("d/a.parquet", orders(0, 10))
+    lakehouse.create_branch(BRANCH, "main")
+    lakehouse.create_table("orders", uri, branch=BRANCH)
+    lakehouse.import_data("orders", uri, branch=BRANCH)
+    lakehouse.merge_branch(BRANCH, "main")
+    lakehouse.delete_branch(BRANCH)
+    assert count(lakehouse, "orders", "main") == 10
+    assert lakehouse.gc(dry_run=True) == []
+
+
+def test_source_errors_name_the_uri(lakehouse, bucket):
+    lakehouse.create_branch(BRANCH, "main")
+    empty = f"s3://{bucket}/nothing/*.parquet"
+    with pytest.raises(errors.SourceNotFoundError, match="nothing"):
+        lakehouse.create_table("t", empty, branch=BRANCH)
+    with pytest.raises(errors.SourceNotFoundError, match="no-such-bucket"):
+        lakehouse.create_table("t", "s3://no-such-bucket-zz/x/*.parquet", branch=BRANCH)
+
+
+def test_failed_import_returns_state_and_does_not_raise(lakehouse, put_table, bucket):
+    uri = put_table("f/a.parquet", orders(0, 3))
+    lakehouse.create_branch(BRANCH, "main")
+    lakehouse.create_table("orders", uri, branch=BRANCH)
+    head = lakehouse.get_branch(BRANCH).hash
+    state = lakehouse.import_data("orders", f"s3://{bucket}/missing/*.parquet", branch=BRANCH)
+    assert state.job_status == "FAILED" and "missing" in state.error
+    assert lakehouse.get_branch(BRANCH).hash == head
+
+
+@pytest.mark.parametrize("sql", [
+    "INSERT INTO bauplan.orders VALUES (1)",
+    "DELETE FROM bauplan.orders",
+    "CREATE TABLE x AS SELECT 1",
+    "DROP TABLE bauplan.orders",
+    "COPY (SELECT 1) TO '/tmp/x.csv'",
+    "ATTACH '/tmp/x.db' AS x",
+    "INSTALL httpfs",
+    "LOAD httpfs",
+    "SET threads=1",
+    "PRAGMA version",
+    "SELECT * FROM read_csv('/etc/passwd')",
+    "SELECT * FROM '/etc/passwd'",
+    "SELECT * FROM read_text('/etc/hostname')",
+    "SELECT 1; SELECT 2",
+])
+def test_queries_are_read_only_and_sandboxed(lakehouse, sql):
+    with pytest.raises(bx.BauplanQueryError):
+        lakehouse.query(sql, ref="main")
+
+
+@pytest.mark.parametrize("name", ["a'b", "x;drop", "a b", "ä", "../etc", "1abc", ""])
+def test_hostile_table_names_are_rejected(lakehouse, name):
+    with pytest.raises(ValueError, match="Invalid table name"):
+        lakehouse.create_table(name, "s3://bucket/x.parquet", branch="main")
+
+
+def test_protected_refs(lakehouse):
+    with pytest.raises(bx.DeleteBranchForbiddenError):
+        lakehouse.delete_branch("main")
+    with pytest.raises(bx.SameRefError):
+        lakehouse.merge_branch("main", "main")
+    with pytest.raises(bx.CreateBranchForbiddenError, match="tester."):
+        lakehouse.create_branch("someone_else.branch", "main")
+    with pytest.raises(ValueError, match="Invalid branch name"):
+        lakehouse.create_branch("tester.bad name", "main")
+    with pytest.raises(bx.ForbiddenError):
+        lakehouse.create_table("t", "s3://bucket/x.parquet", branch="main")
+
+
+def test_connect_picks_backend(tmp_path, monkeypatch):
+    from wap_notebook import connect
+    from wap_notebook.backend import resolve_backend
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("WAP_LAKEHOUSE_PATH", str(tmp_path / "lh"))
+    assert isinstance(connect(), LocalClient)
+    assert Path(connect().path) == (tmp_path / "lh").resolve()
+    monkeypatch.setenv("BAUPLAN_API_KEY", "secret-key-value")
+    assert resolve_backend("auto") == "bauplan"
+    monkeypatch.setenv("WAP_BACKEND", "local")
+    assert resolve_backend("auto") == "local"
+    with pytest.raises(ValueError, match="auto, local, bauplan"):
+        connect("cloud")

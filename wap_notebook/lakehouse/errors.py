@@ -1,0 +1,88 @@
+"""Errors of the embedded lakehouse.
+
+Catalog failures raise Bauplan's own classes (`bauplan.exceptions.*`), built as `Cls(code, type,
+message)` exactly as the SDK does. Two families Bauplan raises from compiled job states that Python
+cannot construct, so we raise subclasses of their public bases instead:
+
+- source problems (empty glob, missing bucket, unreadable or corrupt file) are `SourceError`, a
+  `bauplan.exceptions.BauplanJobError`, as a failed Bauplan import/create job would be;
+- files that disagree on a column's type are `SchemaConflictError`, a
+  `bauplan.exceptions.TableCreatePlanError` (the base of Bauplan's final `TableCreatePlanStatusError`).
+
+Catching the Bauplan base class therefore works the same on both backends.
+"""
+
+from __future__ import annotations
+
+from bauplan import exceptions as bx
+
+
+class SourceError(bx.BauplanJobError):
+    """A source URI or file could not be listed, opened or parsed. `uri` names the culprit."""
+
+    def __new__(cls, message: str, **_kwargs: object):
+        return super().__new__(cls, message)
+
+    def __init__(self, message: str, *, uri: str | None = None) -> None:
+        super().__init__(message)
+        self.uri = uri
+
+
+class SourceNotFoundError(SourceError):
+    """The URI matches no file: empty glob, missing bucket, missing object or local path."""
+
+
+class SourceAccessError(SourceError):
+    """The storage refused access: bad or missing credentials, no permission."""
+
+
+class SourceFormatError(SourceError):
+    """A file is unreadable as its format: corrupt, truncated, ragged CSV, broken JSON line, bad value,
+    unsupported extension, or columns that do not fit the table."""
+
+
+class SchemaConflictError(bx.TableCreatePlanError):
+    """Files matched by one search URI disagree on a column's type."""
+
+    def __new__(cls, message: str, **_kwargs: object):
+        return super().__new__(cls)
+
+    def __init__(self, message: str, *, column: str | None = None, types: tuple[str, ...] = (),
+                 files: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.args = (message,)
+        self.message = message
+        self.column = column
+        self.types = types
+        self.files = files
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def bad_request(message: str) -> bx.BadRequestError:
+    return bx.BadRequestError(400, "BAD_REQUEST", message)
+
+
+def branch_not_found(name: str) -> bx.BranchNotFoundError:
+    return bx.BranchNotFoundError(404, "BRANCH_NOT_FOUND", f"Branch not found: {name!r}")
+
+
+def ref_not_found(ref: str) -> bx.RefNotFoundError:
+    return bx.RefNotFoundError(404, "REF_NOT_FOUND", f"Ref not found: {ref!r}")
+
+
+def tag_not_found(name: str) -> bx.TagNotFoundError:
+    return bx.TagNotFoundError(404, "TAG_NOT_FOUND", f"Tag not found: {name!r}")
+
+
+def table_not_found(fqn: str, ref: str) -> bx.TableNotFoundError:
+    return bx.TableNotFoundError(404, "TABLE_NOT_FOUND", f"Table {fqn!r} not found on ref {ref!r}")
+
+
+def namespace_not_found(name: str, ref: str) -> bx.NamespaceNotFoundError:
+    return bx.NamespaceNotFoundError(404, "NAMESPACE_NOT_FOUND", f"Namespace {name!r} not found on ref {ref!r}")
+
+
+def not_a_write_branch(ref: str, why: str) -> bx.NotAWriteBranchRefError:
+    return bx.NotAWriteBranchRefError(400, "NOT_A_WRITE_BRANCH_REF", f"Ref {ref!r} cannot be written: {why}")

@@ -1,0 +1,248 @@
+"""Iceberg tables of the embedded lakehouse (PyIceberg), addressed by metadata location.
+
+Our SQLite commit graph, not an Iceberg catalog, decides which metadata file a table name points at
+on each ref. PyIceberg still needs a `Catalog` to commit a transaction, so `_PointerCatalog` is a
+minimal one over an in-memory `{identifier: metadata location}` map: committing writes the new
+metadata file (data and metadata files are immutable, so refs can share them) and records its
+location; publishing that location is the commit graph's job.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pyiceberg.catalog import MetastoreCatalog
+from pyiceberg.io.pyarrow import schema_to_pyarrow
+from pyiceberg.schema import Schema
+from pyiceberg.serializers import FromInputFile
+from pyiceberg.table import CommitTableResponse, Table
+
+# Snapshot summary key listing the source files an import added: duplicate-file prevention reads it back
+# from the table's own history, so it follows the table across branches and merges.
+SOURCE_FILES_PROPERTY = "wap.source-files"
+TARGET_FILE_ROWS = 4_000_000  # roll to a new data file past this many rows
+
+
+class _PointerCatalog(MetastoreCatalog):
+    def __init__(self, locations: dict[str, str] | None = None) -> None:
+        super().__init__("wap-embedded")
+        self.locations: dict[str, str] = dict(locations or {})
+
+    @staticmethod
+    def _key(identifier: str | tuple[str, ...]) -> str:
+        return identifier if isinstance(identifier, str) else ".".join(identifier)
+
+    def load_table(self, identifier: str | tuple[str, ...]) -> Table:
+        key = self._key(identifier)
+        return load_table_at(self.locations[key], tuple(key.split(".")), catalog=self)
+
+    def create_table(self, identifier, schema, location=None, partition_spec=None, sort_order=None, properties=None):
+        kwargs: dict[str, Any] = {"properties": properties or {}}
+        if partition_spec is not None:
+            kwargs["partition_spec"] = partition_spec
+        staged = self._create_staged_table(identifier, schema, location, **kwargs)
+        self._write_metadata(staged.metadata, staged.io, staged.metadata_location)
+        self.locations[self._key(identifier)] = staged.metadata_location
+        return self.load_table(identifier)
+
+    def commit_table(self, table: Table, requirements, updates) -> CommitTableResponse:
+        key = self._key(table.name())
+        current = self.load_table(key) if key in self.locations else None
+        staged = self._update_and_stage_table(current, table.name(), requirements, updates)
+        self._write_metadata(staged.metadata, staged.io, staged.metadata_location)
+        self.locations[key] = staged.metadata_location
+        return CommitTableResponse(metadata=staged.metadata, metadata_location=staged.metadata_location)
+
+    def _unsupported(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise NotImplementedError("the embedded lakehouse manages names in its own commit graph")
+
+    register_table = drop_table = rename_table = create_namespace = drop_namespace = _unsupported
+    list_tables = list_namespaces = load_namespace_properties = update_namespace_properties = _unsupported
+    list_views = drop_view = view_exists = load_view = register_view = _unsupported
+
+
+def load_table_at(metadata_location: str, identifier: tuple[str, ...] = ("t",), catalog: Any = None) -> Table:
+    from pyiceberg.io import load_file_io
+
+    io = load_file_io(location=metadata_location)
+    metadata = FromInputFile.table_metadata(io.new_input(metadata_location))
+    return Table(identifier, metadata, metadata_location, io, catalog or _PointerCatalog())
+
+
+def create_table(namespace: str, name: str, schema: pa.Schema, warehouse: Path) -> str:
+    """Create an empty Iceberg table in a fresh folder; return its first metadata location."""
+    location = warehouse / namespace / f"{name}-{uuid.uuid4().hex[:12]}"
+    location.mkdir(parents=True, exist_ok=True)
+    catalog = _PointerCatalog()
+    table = catalog.create_table((namespace, name), schema=_without_field_ids(schema), location=str(location))
+    return table.metadata_location
+
+
+def arrow_schema(metadata_location: str) -> pa.Schema:
+    """The table's current schema as plain Arrow (no Parquet field ids: we write and add files by name)."""
+    table = load_table_at(metadata_location)
+    return _without_field_ids(schema_to_pyarrow(table.schema(), include_field_ids=False))
+
+
+def _without_field_ids(schema: pa.Schema) -> pa.Schema:
+    return pa.schema([pa.field(f.name, f.type, f.nullable) for f in schema])
+
+
+class DataFileWriter:
+    """Streams record batches into Parquet files under a table's data folder, rolling by row count."""
+
+    def __init__(self, table_location: str, schema: pa.Schema) -> None:
+        self.folder = Path(table_location.removeprefix("file://")) / "data"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.schema = schema
+        self.paths: list[str] = []
+        self.rows = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._rows_in_file = 0
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if batch.num_rows == 0:
+            return
+        if self._writer is None or self._rows_in_file >= TARGET_FILE_ROWS:
+            self._roll()
+        assert self._writer is not None
+        self._writer.write_batch(batch)
+        self._rows_in_file += batch.num_rows
+        self.rows += batch.num_rows
+
+    def _roll(self) -> None:
+        self._close_current()
+        path = str(self.folder / f"{uuid.uuid4().hex}.parquet")
+        self._writer = pq.ParquetWriter(path, self.schema)
+        self.paths.append(path)
+        self._rows_in_file = 0
+
+    def _close_current(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def close(self) -> list[str]:
+        self._close_current()
+        return self.paths
+
+    def abort(self) -> None:
+        """Remove what was written: the files were never published, so no ref can reach them."""
+        self._close_current()
+        for path in self.paths:
+            Path(path).unlink(missing_ok=True)
+        self.paths = []
+
+
+def commit_files(metadata_location: str, identifier: tuple[str, str], data_files: list[str],
+                 source_files: list[str]) -> str:
+    """Add written data files to the table in one snapshot; return the new metadata location."""
+    catalog = _PointerCatalog({".".join(identifier): metadata_location})
+    table = catalog.load_table(identifier)
+    with table.transaction() as tx:
+        if data_files:
+            tx.add_files(
+                data_files,
+                snapshot_properties={SOURCE_FILES_PROPERTY: json.dumps(source_files)},
+                check_duplicate_files=False,  # our file names are fresh UUIDs
+            )
+    return catalog.locations[".".join(identifier)]
+
+
+def imported_source_files(metadata_location: str) -> set[str]:
+    """Every source file ever imported into this table version (its snapshot ancestry)."""
+    table = load_table_at(metadata_location)
+    found: set[str] = set()
+    snapshot = table.current_snapshot()
+    by_id = {s.snapshot_id: s for s in table.metadata.snapshots}
+    while snapshot is not None:
+        summary = snapshot.summary
+        if summary is not None and SOURCE_FILES_PROPERTY in summary.additional_properties:
+            found.update(json.loads(summary.additional_properties[SOURCE_FILES_PROPERTY]))
+        snapshot = by_id.get(snapshot.parent_snapshot_id) if snapshot.parent_snapshot_id is not None else None
+    return found
+
+
+@dataclass(frozen=True)
+class TableFiles:
+    """What a query needs to read one table version."""
+
+    schema: pa.Schema
+    data_files: tuple[str, ...]
+    records: int
+
+
+class _LRU:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+# Metadata files are immutable, so everything derived from one location can be cached forever.
+_files_cache = _LRU(512)
+
+
+def table_files(metadata_location: str) -> TableFiles:
+    cached = _files_cache.get(metadata_location)
+    if cached is not None:
+        return cached
+    table = load_table_at(metadata_location)
+    schema = _without_field_ids(schema_to_pyarrow(table.schema(), include_field_ids=False))
+    snapshot = table.current_snapshot()
+    files: list[str] = []
+    records = 0
+    if snapshot is not None:
+        for manifest in snapshot.manifests(table.io):
+            for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True):
+                files.append(entry.data_file.file_path.removeprefix("file://"))
+                records += entry.data_file.record_count
+    result = TableFiles(schema, tuple(files), records)
+    _files_cache.put(metadata_location, result)
+    return result
+
+
+def describe(metadata_location: str) -> tuple[Table, Schema]:
+    table = load_table_at(metadata_location)
+    return table, table.schema()
+
+
+def reachable_files(metadata_location: str) -> Iterator[str]:
+    """Every file a table version needs: metadata files, manifest lists, manifests, data files."""
+    table = load_table_at(metadata_location)
+    yield metadata_location.removeprefix("file://")
+    for entry in table.metadata.metadata_log:
+        yield entry.metadata_file.removeprefix("file://")
+    for snapshot in table.metadata.snapshots:
+        yield snapshot.manifest_list.removeprefix("file://")
+        for manifest in snapshot.manifests(table.io):
+            yield manifest.manifest_path.removeprefix("file://")
+            for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=False):
+                yield entry.data_file.file_path.removeprefix("file://")
+
+
+def iter_locations(states: Iterable[dict[str, str]]) -> set[str]:
+    return {loc for state in states for loc in state.values()}
