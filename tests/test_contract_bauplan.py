@@ -1,0 +1,266 @@
+"""Contract test: the engine's every call binds to the real `bauplan.Client` signatures.
+
+The client is `create_autospec(bauplan.Client, instance=True)`, so a wrong method name or keyword fails
+at call time. Its methods are routed to a tiny in-memory catalog (refs, commits, arrow tables) and
+queries run in DuckDB over those tables, so the engine gets realistic answers and runs its whole flow.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+from types import SimpleNamespace
+from unittest import mock
+
+import bauplan
+import duckdb
+import pyarrow as pa
+import pytest
+from bauplan import exceptions as bx
+
+from wap_notebook import checks as C
+from wap_notebook.ingestion import Ingestion, list_ingestions
+
+
+class FakeBauplan:
+    """Catalog of refs -> {"ns.table": pa.Table}; every write is a commit with a fresh hash."""
+
+    def __init__(self, sources: dict[str, pa.Table], username: str = "alice") -> None:
+        self.sources = sources
+        self.username = username
+        self._ids = itertools.count(1)
+        self.snapshots: dict[str, dict[str, tuple[pa.Table, str]]] = {}
+        self.parents: dict[str, str | None] = {}
+        self.branches: dict[str, str] = {}
+        root = self._commit(None, {})
+        self.branches["main"] = root
+
+    def _commit(self, parent: str | None, state: dict) -> str:
+        h = f"{next(self._ids):016x}"
+        self.snapshots[h] = dict(state)
+        self.parents[h] = parent
+        return h
+
+    def _resolve(self, ref) -> str:
+        ref = getattr(ref, "name", ref)
+        name, at, h = str(ref).partition("@")
+        if at:
+            if h not in self.snapshots:
+                raise bx.RefNotFoundError(404, "REF_NOT_FOUND", f"no commit {h}")
+            return h
+        if name not in self.branches:
+            raise bx.BranchNotFoundError(404, "BRANCH_NOT_FOUND", f"no branch {name}")
+        return self.branches[name]
+
+    def _write(self, branch: str, change) -> str:
+        head = self._resolve(branch)
+        state = dict(self.snapshots[head])
+        change(state)
+        self.branches[branch] = self._commit(head, state)
+        return self.branches[branch]
+
+    @staticmethod
+    def _key(table, namespace) -> str:
+        return f"{namespace or 'bauplan'}.{table}"
+
+    # --- API -----------------------------------------------------------------------------------
+    def info(self, *, client_timeout=None):
+        return SimpleNamespace(user=SimpleNamespace(username=self.username))
+
+    def create_branch(self, branch, from_ref, *, if_not_exists=False):
+        if branch in self.branches:
+            if if_not_exists:
+                return SimpleNamespace(name=branch, hash=self.branches[branch])
+            raise bx.BranchExistsError(409, "BRANCH_EXISTS", branch)
+        self.branches[branch] = self._resolve(from_ref)
+        return SimpleNamespace(name=branch, hash=self.branches[branch], type="BRANCH")
+
+    def has_branch(self, branch):
+        return branch in self.branches
+
+    def get_branch(self, branch):
+        return SimpleNamespace(name=branch, hash=self._resolve(branch), type="BRANCH")
+
+    def get_branches(self, *, name=None, user=None, limit=None):
+        return iter([SimpleNamespace(name=n, hash=h) for n, h in self.branches.items()
+                     if (not user or n.startswith(f"{user}.")) and (not name or name in n)])
+
+    def delete_branch(self, branch, *, if_exists=False):
+        if branch not in self.branches:
+            if if_exists:
+                return False
+            raise bx.BranchNotFoundError(404, "BRANCH_NOT_FOUND", branch)
+        del self.branches[branch]
+        return True
+
+    def has_namespace(self, namespace, ref):
+        return namespace == "bauplan"
+
+    def create_namespace(self, namespace, branch, *, commit_body=None, commit_properties=None, if_not_exists=False):
+        self._write(branch, lambda s: None)
+        return SimpleNamespace(name=namespace)
+
+    def has_table(self, table, ref, *, namespace=None):
+        return self._key(table, namespace) in self.snapshots[self._resolve(ref)]
+
+    def get_table(self, table, ref, *, namespace=None):
+        key = self._key(table, namespace)
+        state = self.snapshots[self._resolve(ref)]
+        if key not in state:
+            raise bx.TableNotFoundError(404, "TABLE_NOT_FOUND", key)
+        data, version = state[key]
+        fields = [SimpleNamespace(name=f.name, type=str(f.type), required=not f.nullable) for f in data.schema]
+        return SimpleNamespace(name=table, namespace=namespace, fields=fields, records=data.num_rows,
+                               metadata_location=version, current_snapshot_id=None)
+
+    def get_tables(self, ref, *, filter_by_name=None, filter_by_namespace=None, limit=None):
+        out = []
+        for key, (_data, version) in self.snapshots[self._resolve(ref)].items():
+            ns, name = key.split(".")
+            if filter_by_namespace and ns != filter_by_namespace:
+                continue
+            out.append(SimpleNamespace(name=name, namespace=ns, metadata_location=version))
+        return iter(out)
+
+    def create_table(self, table, search_uri, *, branch=None, namespace=None, partitioned_by=None, replace=None,
+                     args=None, priority=None, client_timeout=None):
+        schema = self.sources[search_uri].schema
+        key = self._key(table, namespace)
+
+        def change(state):
+            if key in state and not replace:
+                raise bx.TableExistsError(409, "TABLE_EXISTS", key)
+            state[key] = (schema.empty_table(), f"v{next(self._ids)}")
+
+        self._write(branch, change)
+        return SimpleNamespace(name=table, namespace=namespace)
+
+    def import_data(self, table, search_uri, *, branch=None, namespace=None, continue_on_error=False,
+                    import_duplicate_files=False, best_effort=False, preview=None, args=None, priority=None,
+                    client_timeout=None, detach=False):
+        key = self._key(table, namespace)
+        if search_uri not in self.sources:
+            return SimpleNamespace(error=f"no files match {search_uri}", job_status="FAILED", job_id="j1")
+
+        def change(state):
+            current, _ = state[key]
+            state[key] = (pa.concat_tables([current, self.sources[search_uri].cast(current.schema)]),
+                          f"v{next(self._ids)}")
+
+        self._write(branch, change)
+        return SimpleNamespace(error=None, job_status="SUCCESS", job_id="j2", ctx=None)
+
+    def query(self, query, *, ref=None, max_rows=None, cache=None, namespace=None, args=None, priority=None,
+              client_timeout=None):
+        con = duckdb.connect()
+        try:
+            for index, (key, (data, _)) in enumerate(self.snapshots[self._resolve(ref or "main")].items()):
+                ns, name = key.split(".")
+                con.register(f"t{index}", data)
+                con.execute(f'CREATE SCHEMA IF NOT EXISTS "{ns}"')
+                con.execute(f'CREATE VIEW "{ns}"."{name}" AS SELECT * FROM t{index}')
+            try:
+                result = con.sql(query).to_arrow_table()
+            except duckdb.Error as exc:
+                raise bx.BauplanQueryError(str(exc)) from None
+        finally:
+            con.close()
+        return result if max_rows is None else result.slice(0, max_rows)
+
+    def merge_branch(self, source_ref, into_branch, *, commit_message=None, commit_body=None,
+                     commit_properties=None):
+        source = self.snapshots[self._resolve(source_ref)]
+        self.last_merge = {"message": commit_message, "body": commit_body, "properties": commit_properties}
+        self._write(into_branch, lambda state: state.update(source))
+        return SimpleNamespace(name=into_branch, hash=self.branches[into_branch], type="BRANCH")
+
+    def get_commits(self, ref, *, limit=None, **_filters):
+        out, h = [], self._resolve(ref)
+        while h is not None and (limit is None or len(out) < limit):
+            # like bauplan.schema.Commit: the hash is on `.ref`, there is no `.hash`
+            out.append(SimpleNamespace(ref=SimpleNamespace(name="", hash=h), message="", properties={}))
+            h = self.parents[h]
+        return iter(out)
+
+
+ROWS = pa.table({"id": list(range(50)), "status": ["new", "paid"] * 25, "amount": [float(i) for i in range(50)]})
+BAD = pa.table({"id": [1, 1, None], "status": ["new", "lost", "paid"], "amount": [5.0, -1.0, 2.0]})
+
+
+def make_client(**sources: pa.Table):
+    fake = FakeBauplan({f"s3://b/{k}.parquet": v for k, v in sources.items()})
+    client = mock.create_autospec(bauplan.Client, instance=True)
+    for name in ("info", "create_branch", "has_branch", "get_branch", "get_branches", "delete_branch",
+                 "has_namespace", "create_namespace", "has_table", "get_table", "get_tables", "create_table",
+                 "import_data", "query", "merge_branch", "get_commits"):
+        getattr(client, name).side_effect = getattr(fake, name)
+    return client, fake
+
+
+def all_checks():
+    return [C.not_null("id"), C.unique("id"), C.unique("id", "status"), C.accepted_values("status", ["new", "paid"]),
+            C.between("amount", 0, 100), C.matches("status", "^[a-z]+$"), C.schema_compatible(),
+            C.no_duplicates_with("main", key=["id"]), C.sql("negative", "SELECT * FROM {table} WHERE amount < 0"),
+            C.custom("has_rows", lambda t: t.num_rows > 0)]
+
+
+def assert_calls_bind(client) -> None:
+    assert client.method_calls, "no calls recorded"
+    for call in client.method_calls:
+        name, args, kwargs = call
+        method = getattr(bauplan.Client, name.split(".")[0])
+        inspect.signature(method).bind(None, *args, **kwargs)  # None stands for self
+
+
+def test_full_flow_create_merge_binds_to_sdk():
+    client, fake = make_client(orders=ROWS)
+    ing = Ingestion("orders", "s3://b/orders.parquet", client=client, checks=all_checks(), on_success="merge")
+    ing.run()
+    assert ing.phase == "merged", ing.report.to_string()
+    assert ing.rows_added == {"orders": 50}
+    assert ing.merge_commit == fake.branches["main"]
+    assert ing.branch not in fake.branches
+    props = fake.last_merge["properties"]
+    assert all(isinstance(v, str) for v in props.values())
+    assert props["wap.forced"] == "false" and props["wap.user"] == "alice"
+    assert fake.last_merge["message"] == f"Publish bauplan.orders from {ing.branch}"
+    assert_calls_bind(client)
+
+
+def test_failed_checks_force_merge_resume_discard_list_bind():
+    client, fake = make_client(orders=ROWS, more=BAD)
+    first = Ingestion("orders", "s3://b/orders.parquet", client=client).run()
+    first.merge()
+    ing = Ingestion("orders", "s3://b/more.parquet", client=client, checks=all_checks())
+    ing.run()
+    assert ing.phase == "failed"
+    assert ing.modes == {"orders": "append"}
+    report = ing.report.set_index("check")
+    assert report.loc["not_null(id)", "observed"] == 1
+    assert report.loc["accepted_values(status)", "observed"] == 1
+    assert report.loc["between(amount)", "observed"] == 1
+    assert report.loc["no_duplicates_with(main: id)", "observed"] == 2
+    assert report.loc["negative", "status"] == "failed"
+    assert len(ing.failures("accepted_values")) == 1
+    listed = list_ingestions(client)
+    assert ing.branch in set(listed["branch"])
+    resumed = Ingestion.resume(ing.branch, client=client, checks=[C.not_null("id")])
+    assert resumed.tables == ["orders"] and resumed.rows_added == {"orders": 3}
+    resumed.validate()
+    assert resumed.phase == "failed"
+    resumed.merge(force=True, reason="known bad rows, fixed downstream")
+    assert fake.last_merge["properties"]["wap.forced"] == "true"
+    assert fake.last_merge["properties"]["wap.force_reason"] == "known bad rows, fixed downstream"
+    failed_import = Ingestion("orders", "s3://b/missing.parquet", client=client)
+    failed_import.run()
+    assert failed_import.phase == "failed" and "no files match" in failed_import.error
+    failed_import.discard()
+    failed_import.discard()
+    assert failed_import.phase == "discarded" and failed_import.branch not in fake.branches
+    assert_calls_bind(client)
+
+
+def test_wrong_keyword_would_fail_autospec():
+    client, _ = make_client()
+    with pytest.raises(TypeError):
+        client.import_data("t", "s3://x", branch="b", overwrite=True)

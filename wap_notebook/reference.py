@@ -1,0 +1,66 @@
+"""`quality_gated_update`: the reference WAP flow's interface, on top of the `Ingestion` engine.
+
+Same arguments, return value `(branch_name, success)` and printed lines as Bauplan's reference script,
+but without its weak spots: the import state is checked, the row count is on the rows this import
+added, names are validated and quoted, and the branch name cannot collide. As in the reference, a
+failure prints the reason, applies `on_failure` ("inspect"/"keep" keep the branch, "delete" deletes
+it) and re-raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from wap_notebook.checks import Check
+from wap_notebook.ingestion import ON_FAILURE, ON_SUCCESS, Ingestion, _choice
+
+
+class IngestionFailed(RuntimeError):
+    """The ingestion failed (import or checks); `.ingestion` holds the details (report, branch)."""
+
+    def __init__(self, message: str, ingestion: Ingestion) -> None:
+        super().__init__(message)
+        self.ingestion = ingestion
+
+
+def quality_gated_update(
+    table_name: str,
+    s3_path: str,
+    namespace: str = "bauplan",
+    on_success: str = "inspect",
+    on_failure: str = "inspect",
+    client: Any = None,
+    checks: Sequence[Check] = (),
+) -> tuple[str, bool]:
+    """Import `s3_path` into `namespace.table_name` on a fresh branch, check it, then merge or keep it."""
+    _choice(on_success, ON_SUCCESS, "on_success")
+    _choice(on_failure, ON_FAILURE, "on_failure")
+    ingestion = Ingestion(table_name, s3_path, namespace=namespace, checks=checks, client=client,
+                          on_success="inspect", on_failure="inspect")
+    branch = ingestion.branch
+    try:
+        try:
+            ingestion.run()
+        finally:
+            branch = ingestion.branch  # the name may have been re-drawn on a collision
+        if ingestion.phase != "passed":
+            raise IngestionFailed(ingestion.error or f"ingestion ended in phase {ingestion.phase!r}", ingestion)
+        print(f"Imported {sum(ingestion.rows_added.values())} rows")
+        if on_success == "inspect":
+            print(f"Import complete. Branch ready for inspection: '{branch}'.")
+            print(f"To merge manually: client.merge_branch(source_ref='{branch}', into_branch='{ingestion.from_ref}')")
+        else:
+            ingestion.merge()  # deletes the merged branch
+            print(f"Successfully published {table_name} to {ingestion.from_ref}")
+            print(f"Cleaned up branch: {branch}")
+    except Exception as exc:
+        print(f"Import failed: {exc}")
+        if on_failure == "delete":
+            if ingestion.phase not in ("discarded", "merged", "new"):
+                ingestion.discard()
+                print(f"Cleaned up failed branch: {branch}")
+        else:
+            print(f"Branch preserved for inspection/debugging: '{branch}'")
+        raise
+    return branch, True
