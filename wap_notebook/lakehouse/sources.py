@@ -469,9 +469,8 @@ def _check_not_empty(file: SourceFile) -> None:
         raise _format_error(file, "the file is empty (0 bytes)")
 
 
-def _open_stream(file: SourceFile) -> pa.NativeFile:
-    return file.filesystem.open_input_stream(file.path, compression=file.compression,
-                                             buffer_size=_STREAM_BUFFER_BYTES)
+def _open_stream(file: SourceFile, buffer_size: int = _STREAM_BUFFER_BYTES) -> pa.NativeFile:
+    return file.filesystem.open_input_stream(file.path, compression=file.compression, buffer_size=buffer_size)
 
 
 def read_schema(file: SourceFile) -> pa.Schema:
@@ -482,10 +481,11 @@ def read_schema(file: SourceFile) -> pa.Schema:
             with file.filesystem.open_input_file(file.path) as handle:
                 raw = pq.ParquetFile(handle, coerce_int96_timestamp_unit="us").schema_arrow
         elif file.format == "csv":
-            with _open_stream(file) as stream:
+            # A small read buffer: a schema read should fetch about one block, not a full stream buffer.
+            with _open_stream(file, _SCHEMA_BLOCK_BYTES) as stream:
                 raw = pcsv.open_csv(stream, read_options=pcsv.ReadOptions(block_size=_SCHEMA_BLOCK_BYTES)).schema
         elif file.format == "jsonl":
-            with _open_stream(file) as stream:
+            with _open_stream(file, _SCHEMA_BLOCK_BYTES) as stream:
                 raw = pjson.open_json(stream, read_options=pjson.ReadOptions(block_size=_SCHEMA_BLOCK_BYTES)).schema
         else:
             raise _format_error(file, f"unknown format {file.format!r}")
@@ -643,6 +643,10 @@ def iter_batches(file: SourceFile, target: pa.Schema | None = None, *, best_effo
     reader = readers.get(file.format)
     if reader is None:
         raise _format_error(file, f"unknown format {file.format!r}")
+    if target is None and file.format != "parquet":
+        # CSV/JSON types are inferred; pin them to what read_schema reports (one more first-block read) so
+        # untargeted batches always match read_schema and later blocks cannot drift.
+        target = read_schema(file)
     return reader(file, target, best_effort, batch_rows)
 
 
@@ -658,15 +662,12 @@ def _parquet_batches(file: SourceFile, target: pa.Schema | None, best_effort: bo
             yield conform(batch)
 
 
-def _json_batches(file: SourceFile, target: pa.Schema | None, best_effort: bool,
+def _json_batches(file: SourceFile, target: pa.Schema, best_effort: bool,
                   batch_rows: int) -> Iterator[pa.RecordBatch]:
-    parse = pjson.ParseOptions()
-    if target is not None:
-        # Declare the target columns so later blocks cannot drift from the first block's inference, and
-        # so columns first seen after the first block are still accepted.
-        explicit = pa.schema([pa.field(f.name, _json_reader_type(f.type)) for f in target])
-        parse = pjson.ParseOptions(explicit_schema=explicit,
-                                   unexpected_field_behavior="ignore" if best_effort else "infer")
+    # Declare the target columns so later blocks cannot drift from the first block's inference, and so
+    # columns first seen after the first block are still accepted.
+    explicit = pa.schema([pa.field(f.name, _json_reader_type(f.type)) for f in target])
+    parse = pjson.ParseOptions(explicit_schema=explicit, unexpected_field_behavior="ignore" if best_effort else "infer")
     read = pjson.ReadOptions(use_threads=True, block_size=_JSON_BLOCK_BYTES)
     with _reading(file), _open_stream(file) as stream:
         reader = pjson.open_json(stream, read_options=read, parse_options=parse)
@@ -739,30 +740,31 @@ def _prefetched(items: Iterator[T]) -> Iterator[T]:
             yield item
 
 
-def _csv_header(first: pa.Buffer) -> list[str]:
-    """Column names from the header line, parsed by pyarrow itself (same quoting rules, BOM handling)."""
+def _csv_header(first: pa.Buffer) -> tuple[list[str], bool]:
+    """Column names from the header line, parsed by pyarrow itself (same quoting rules, BOM handling), and
+    whether the header line is terminated (if not, it is the whole file)."""
     end = first.slice(0, min(first.size, _NEWLINE_PROBE_BYTES)).to_pybytes().find(b"\n")
     if end < 0 and first.size > _NEWLINE_PROBE_BYTES:  # a very wide header
         end = first.to_pybytes().find(b"\n")
-    line = first.slice(0, end + 1) if end >= 0 else first
+    # pyarrow cannot parse a lone header without its newline: add one.
+    line = first.slice(0, end + 1) if end >= 0 else pa.py_buffer(first.to_pybytes() + b"\n")
     reader = pcsv.open_csv(pa.BufferReader(line), read_options=pcsv.ReadOptions(block_size=max(line.size, 1) + 1))
-    return reader.schema.names
+    return reader.schema.names, end >= 0
 
 
 class _CsvRangeParser:
     """Parses newline-aligned ranges with fixed column names and pinned column types."""
 
-    def __init__(self, file: SourceFile, names: list[str], target: pa.Schema | None, best_effort: bool):
+    def __init__(self, file: SourceFile, names: list[str], target: pa.Schema, best_effort: bool):
         self.file = file
         self.names = names
         # best_effort drops columns that are not in the target: do not even convert them.
         self.include: list[str] = []
-        if target is not None and best_effort:
+        if best_effort:
             self.include = [n for n in names if target.get_field_index(n) >= 0]
-        # With a target every column's type is pinned up front; without one, after the first range.
-        self.types: dict[str, pa.DataType] = {}
-        if target is not None:
-            self.types = {f.name: f.type for f in target if f.name in set(names)}
+        # Every target column's type is pinned up front so no range can infer something else.
+        present = set(names)
+        self.types: dict[str, pa.DataType] = {f.name: f.type for f in target if f.name in present}
 
     def parse(self, buffer: pa.Buffer, first: bool) -> pa.Table:
         while True:
@@ -782,28 +784,24 @@ class _CsvRangeParser:
         read = pcsv.ReadOptions(use_threads=True, block_size=_CSV_BLOCK_BYTES, column_names=self.names,
                                 skip_rows=1 if first else 0)
         convert = pcsv.ConvertOptions(column_types=self.types, include_columns=self.include)
-        table = pcsv.read_csv(pa.BufferReader(buffer), read_options=read, convert_options=convert)
-        # Pin what the first range inferred (null -> string) so later ranges cannot drift.
-        for f in table.schema:
-            self.types.setdefault(f.name, pa.string() if pa.types.is_null(f.type) else f.type)
-        return table
+        return pcsv.read_csv(pa.BufferReader(buffer), read_options=read, convert_options=convert)
 
 
-def _csv_batches(file: SourceFile, target: pa.Schema | None, best_effort: bool,
+def _csv_batches(file: SourceFile, target: pa.Schema, best_effort: bool,
                  batch_rows: int) -> Iterator[pa.RecordBatch]:
     names: list[str] = []
     with _reading(file, names), _csv_source(file) as ranges:
         first = next(ranges, None)
         if first is None:
             raise _format_error(file, "the file is empty")
-        names.extend(_csv_header(first))
+        header_names, terminated = _csv_header(first)
+        names.extend(header_names)
         header = _file_schema(file, pa.schema([(n, pa.null()) for n in names]))  # rejects duplicate names
-        if target is not None:  # fail on extra columns before parsing anything
-            conform = _Conformer(file, header, target, best_effort)
+        conform = _Conformer(file, header, target, best_effort)  # fails on extra columns before parsing
+        if not terminated:  # a lone header without newline: no rows, and read_csv would reject it
+            return
         parser = _CsvRangeParser(file, names, target, best_effort)
         table = parser.parse(first, first=True)
-        if target is None:
-            conform = _Conformer(file, table.schema, None, best_effort)
         yield from _sliced((conform(b) for b in table.to_batches()), batch_rows)
         del table
         for buffer in ranges:

@@ -1,0 +1,463 @@
+"""Source files: resolving search URIs on S3 (real moto server) and locally, reading, unifying, conforming."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import io
+import os
+import pathlib
+
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+import pytest
+
+from wap_notebook.lakehouse import sources
+from wap_notebook.lakehouse.errors import (
+    SchemaConflictError,
+    SourceAccessError,
+    SourceFormatError,
+    SourceNotFoundError,
+)
+from wap_notebook.lakehouse.sources import (
+    SourceFile,
+    iter_batches,
+    normalize_schema,
+    normalize_type,
+    read_schema,
+    resolve,
+    unify_schemas,
+)
+
+TABLE = pa.table({
+    "id": pa.array([1, 2, 3], pa.int64()),
+    "name": ["a", "b", "c"],
+    "score": [1.5, 2.5, None],
+})
+
+
+def _parquet_bytes(table: pa.Table, **kwargs) -> bytes:
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, **kwargs)
+    return buffer.getvalue()
+
+
+def _csv_bytes(table: pa.Table) -> bytes:
+    buffer = io.BytesIO()
+    pcsv.write_csv(table, buffer)
+    return buffer.getvalue()
+
+
+def _read_all(file: SourceFile, target: pa.Schema | None = None, **kwargs) -> pa.Table:
+    batches = list(iter_batches(file, target, **kwargs))
+    schema = target if target is not None else read_schema(file)
+    return pa.Table.from_batches(batches, schema=schema)
+
+
+def _local(tmp_path: pathlib.Path, name: str, data: bytes) -> str:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return str(path)
+
+
+# ---------------------------------------------------------------------------------------------- resolve (S3)
+
+
+def test_s3_formats_resolve_and_stream(s3_server, bucket, put_table):
+    put_table("data/a.parquet", TABLE)
+    put_table("data/b.csv", TABLE)
+    put_table("data/c.jsonl", TABLE)
+    s3_server.upload_bytes(bucket, "data/d.csv.gz", gzip.compress(_csv_bytes(TABLE)))
+    s3_server.upload_bytes(bucket, "data/e.json.gz", gzip.compress(b'{"id": 1, "name": "a", "score": 1.5}\n'))
+
+    files = resolve(f"s3://{bucket}/data/*")
+    assert [f.uri for f in files] == [f"s3://{bucket}/data/{n}" for n in
+                                      ("a.parquet", "b.csv", "c.jsonl", "d.csv.gz", "e.json.gz")]
+    assert [(f.format, f.compression) for f in files] == [
+        ("parquet", None), ("csv", None), ("jsonl", None), ("csv", "gzip"), ("jsonl", "gzip")]
+    assert files[0].path == f"{bucket}/data/a.parquet" and files[0].size > 0
+
+    expected = pa.schema([("id", pa.int64()), ("name", pa.string()), ("score", pa.float64())])
+    for file in files:
+        assert read_schema(file) == expected, file.uri
+        table = _read_all(file, expected)
+        assert table.schema == expected
+        assert table.num_rows == (1 if file.uri.endswith("e.json.gz") else 3), file.uri
+        assert table.column("id").to_pylist()[0] == 1
+
+
+def test_single_star_does_not_cross_directories_but_double_star_does(s3_server, bucket, put_table):
+    for key in ("p/a.csv", "p/x/b.csv", "p/x/y/c.csv", "p/other.parquet"):
+        put_table(key, TABLE)
+    s3_server.upload_bytes(bucket, "p/x/", b"")  # directory marker: never a file
+
+    assert [f.uri for f in resolve(f"s3://{bucket}/p/*.csv")] == [f"s3://{bucket}/p/a.csv"]
+    assert [f.uri for f in resolve(f"s3://{bucket}/p/**/*.csv")] == [
+        f"s3://{bucket}/p/a.csv", f"s3://{bucket}/p/x/b.csv", f"s3://{bucket}/p/x/y/c.csv"]
+    assert [f.uri for f in resolve(f"s3://{bucket}/p/*/?.csv")] == [f"s3://{bucket}/p/x/b.csv"]
+    assert [f.uri for f in resolve(f"s3://{bucket}/p/[ao]*")] == [
+        f"s3://{bucket}/p/a.csv", f"s3://{bucket}/p/other.parquet"]
+    # "**" alone includes the marker's directory but the marker itself is skipped.
+    assert len(resolve(f"s3://{bucket}/p/**")) == 4
+
+
+def test_single_object_and_directory(bucket, put_table):
+    uri = put_table("one/t.parquet", TABLE)
+    put_table("one/_SUCCESS.parquet", TABLE)  # hidden-by-convention files are skipped in a directory
+    [file] = resolve(uri)
+    assert file.uri == uri and file.format == "parquet"
+    assert [f.uri for f in resolve(f"s3://{bucket}/one/")] == [uri]
+    assert [f.uri for f in resolve(f"s3://{bucket}/one")] == [uri]
+
+
+def test_s3_not_found_errors(s3_server, bucket, put_table):
+    put_table("p/a.parquet", TABLE)
+    cases = [
+        f"s3://{bucket}/p/*.csv",  # glob matching nothing
+        f"s3://{bucket}/nope/*.parquet",  # missing prefix
+        f"s3://{bucket}/p/missing.parquet",  # missing key
+        f"s3://no-such-bucket-{bucket}/p/*.parquet",  # missing bucket (glob)
+        f"s3://no-such-bucket-{bucket}/p/a.parquet",  # missing bucket (single object)
+    ]
+    for uri in cases:
+        with pytest.raises(SourceNotFoundError) as info:
+            resolve(uri)
+        assert uri in str(info.value) and info.value.uri == uri
+    with pytest.raises(SourceNotFoundError, match="Bucket"):
+        resolve(f"s3://no-such-bucket-{bucket}/p/*.parquet")
+
+
+@pytest.mark.parametrize("uri", ["", "   ", "s3://", "s3:///key.csv", "http://example.com/a.csv",
+                                 "gs://bucket/a.parquet", "s3://b*/a.csv"])
+def test_malformed_uris(uri):
+    with pytest.raises(ValueError) as info:
+        resolve(uri)
+    assert not isinstance(info.value, SourceNotFoundError)
+    assert repr(uri.strip() and uri)[1:-1] in str(info.value) or uri.strip() == ""
+
+
+def test_credentials_in_uri_are_never_echoed():
+    with pytest.raises(ValueError) as info:
+        resolve("s3://AKIDSECRET:hunter2@bucket/a.csv")
+    assert "hunter2" not in str(info.value) and "AKIDSECRET" not in str(info.value)
+
+
+def test_unsupported_extension(s3_server, bucket, put_table):
+    put_table("p/a.parquet", TABLE)
+    s3_server.upload_bytes(bucket, "p/readme.txt", b"hello")
+    with pytest.raises(SourceFormatError) as info:
+        resolve(f"s3://{bucket}/p/*")
+    assert f"s3://{bucket}/p/readme.txt" in str(info.value)
+    with pytest.raises(SourceFormatError, match="readme.txt"):
+        resolve(f"s3://{bucket}/p/readme.txt")
+    assert len(resolve(f"s3://{bucket}/p/*.parquet")) == 1  # a glob naming the extension is fine
+
+
+def test_access_denied_is_source_access_error(monkeypatch):
+    # A second moto server that enforces IAM: the dummy credentials are unknown to it.
+    from wap_notebook.demo.s3 import start_s3_server
+
+    monkeypatch.setenv("INITIAL_NO_AUTH_ACTION_COUNT", "0")
+    server = start_s3_server()
+    try:
+        for key, value in server.env.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAUNKNOWNKEY00")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "super-secret-value")
+        for uri in ("s3://locked/p/*.parquet", "s3://locked/p/a.parquet"):
+            with pytest.raises(SourceAccessError) as info:
+                resolve(uri)
+            message = str(info.value)
+            assert uri in message and "super-secret-value" not in message and "AKIAUNKNOWNKEY00" not in message
+    finally:
+        server.stop()
+
+
+def test_filesystems_are_cached(s3_server, bucket, put_table):
+    put_table("a.parquet", TABLE)
+    put_table("b.parquet", TABLE)
+    first, second = resolve(f"s3://{bucket}/*.parquet")
+    assert first.filesystem is second.filesystem
+    assert resolve(f"s3://{bucket}/a.parquet")[0].filesystem is first.filesystem
+    assert first == resolve(f"s3://{bucket}/a.parquet")[0]  # filesystem is not part of equality
+
+
+# ------------------------------------------------------------------------------------------- resolve (local)
+
+
+def test_local_paths_and_file_uris(tmp_path, monkeypatch):
+    a = _local(tmp_path, "d/a.parquet", _parquet_bytes(TABLE))
+    b = _local(tmp_path, "d/sub/b.csv", _csv_bytes(TABLE))
+    assert [f.uri for f in resolve(a)] == [a]
+    assert [f.uri for f in resolve(f"file://{a}")] == [a]
+    assert [f.uri for f in resolve(f"{tmp_path}/d/**/*.*")] == [a, b]
+    assert [f.uri for f in resolve(f"file://{tmp_path}/d/*")] == [a]
+    monkeypatch.chdir(tmp_path)
+    [file] = resolve("d/sub/*.csv")
+    assert file.uri == b and file.path == b and os.path.isabs(file.path)
+    assert _read_all(file).num_rows == 3
+
+
+def test_local_not_found(tmp_path):
+    for uri in (str(tmp_path / "missing.csv"), f"{tmp_path}/nothing/*.parquet", f"file://{tmp_path}/x/*.csv"):
+        with pytest.raises(SourceNotFoundError) as info:
+            resolve(uri)
+        assert uri in str(info.value)
+
+
+# ----------------------------------------------------------------------------------------- corrupt files
+
+
+def test_zero_byte_and_truncated_parquet(s3_server, bucket):
+    s3_server.upload_bytes(bucket, "empty.parquet", b"")
+    s3_server.upload_bytes(bucket, "cut.parquet", _parquet_bytes(TABLE)[:60])
+    cut, empty = resolve(f"s3://{bucket}/*.parquet")  # zero-byte files are listed...
+    assert empty.size == 0
+    for file in (empty, cut):  # ...and are format errors when read
+        with pytest.raises(SourceFormatError) as info:
+            read_schema(file)
+        assert file.uri in str(info.value) and info.value.uri == file.uri
+        with pytest.raises(SourceFormatError, match=file.uri):
+            list(iter_batches(file))
+
+
+def test_truncated_parquet_data_pages(tmp_path):
+    # Footer intact, data pages damaged: the error comes while streaming and names the file.
+    data = bytearray(_parquet_bytes(pa.table({"x": list(range(10_000))}), compression="snappy"))
+    data[4:200] = b"\xff" * 196
+    [file] = resolve(_local(tmp_path, "bad.parquet", bytes(data)))
+    with pytest.raises(SourceFormatError, match="bad.parquet"):
+        list(iter_batches(file))
+
+
+def test_ragged_csv(tmp_path):
+    [file] = resolve(_local(tmp_path, "r.csv", b"a,b\n1,2\n3,4,5\n"))
+    with pytest.raises(SourceFormatError) as info:
+        list(iter_batches(file))
+    assert file.uri in str(info.value) and "Expected 2 columns, got 3" in str(info.value)
+
+
+def test_csv_bad_value_against_target_names_file_column_and_value(tmp_path):
+    [file] = resolve(_local(tmp_path, "v.csv", b"id,name\n1,x\nabc,y\n"))
+    target = pa.schema([("id", pa.int64()), ("name", pa.string())])
+    with pytest.raises(SourceFormatError) as info:
+        list(iter_batches(file, target))
+    message = str(info.value)
+    assert file.uri in message and "'id'" in message and "'abc'" in message
+
+
+def test_csv_value_beyond_first_range_cannot_drift(tmp_path, monkeypatch):
+    monkeypatch.setattr(sources, "_CSV_CHUNK_BYTES", 64)
+    monkeypatch.setattr(sources, "_SCHEMA_BLOCK_BYTES", 64)  # the schema sees only the first ints
+    [file] = resolve(_local(tmp_path, "drift.csv", b"n\n" + b"1\n" * 100 + b"1.5\n"))
+    assert read_schema(file).field("n").type == pa.int64()
+    with pytest.raises(SourceFormatError, match="'1.5'"):
+        list(iter_batches(file))
+    # With a float target the same file reads fine.
+    table = _read_all(file, pa.schema([("n", pa.float64())]))
+    assert table.num_rows == 101 and table.column("n").to_pylist()[-1] == 1.5
+
+
+def test_broken_json_line(tmp_path, s3_server, bucket):
+    s3_server.upload_bytes(bucket, "b.jsonl", b'{"a": 1}\n{"a": 2,\n{"a": 3}\n')
+    [file] = resolve(f"s3://{bucket}/b.jsonl")
+    with pytest.raises(SourceFormatError) as info:
+        list(iter_batches(file, pa.schema([("a", pa.int64())])))
+    assert file.uri in str(info.value)
+
+
+def test_corrupt_gzip(tmp_path):
+    data = gzip.compress(_csv_bytes(pa.table({"x": list(range(5000))})))
+    [file] = resolve(_local(tmp_path, "t.csv.gz", data[: len(data) // 2]))
+    with pytest.raises(SourceFormatError, match="t.csv.gz"):
+        list(iter_batches(file))
+    [file] = resolve(_local(tmp_path, "n.jsonl.gz", b"this is not gzip"))
+    with pytest.raises(SourceFormatError, match="n.jsonl.gz"):
+        read_schema(file)
+
+
+def test_duplicate_csv_header(tmp_path):
+    [file] = resolve(_local(tmp_path, "dup.csv", b"a,a\n1,2\n"))
+    with pytest.raises(SourceFormatError, match="duplicate"):
+        read_schema(file)
+
+
+# ------------------------------------------------------------------------------------------------- types
+
+
+def test_normalize_type():
+    cases = {
+        pa.timestamp("ns"): pa.timestamp("us"),
+        pa.timestamp("ms", tz="UTC"): pa.timestamp("us", tz="UTC"),
+        pa.timestamp("s", tz="Europe/Rome"): pa.timestamp("us", tz="UTC"),
+        pa.large_string(): pa.string(),
+        pa.string_view(): pa.string(),
+        pa.large_binary(): pa.binary(),
+        pa.dictionary(pa.int32(), pa.large_string()): pa.string(),
+        pa.null(): pa.string(),
+        pa.uint8(): pa.int32(),
+        pa.int16(): pa.int32(),
+        pa.uint32(): pa.int64(),
+        pa.uint64(): pa.int64(),
+        pa.float16(): pa.float32(),
+        pa.date64(): pa.date32(),
+        pa.time32("s"): pa.time64("us"),
+        pa.time64("ns"): pa.time64("us"),
+        pa.large_list(pa.timestamp("ns")): pa.list_(pa.timestamp("us")),
+        pa.struct([("a", pa.uint16()), ("b", pa.large_string())]): pa.struct([("a", pa.int32()), ("b", pa.string())]),
+        pa.map_(pa.large_string(), pa.uint8()): pa.map_(pa.string(), pa.int32()),
+        pa.int64(): pa.int64(),
+        pa.decimal128(10, 2): pa.decimal128(10, 2),
+    }
+    for source, expected in cases.items():
+        assert normalize_type(source) == expected, source
+    with pytest.raises(TypeError):
+        normalize_type(pa.duration("s"))
+
+
+def test_normalized_schema_is_accepted_by_pyiceberg():
+    from pyiceberg.io.pyarrow import _ConvertToIcebergWithoutIDs, visit_pyarrow
+
+    schema = pa.schema([(str(i), t) for i, t in enumerate([
+        pa.timestamp("ns", tz="America/New_York"), pa.null(), pa.date64(), pa.time32("ms"), pa.uint64(),
+        pa.dictionary(pa.int8(), pa.string()), pa.large_list(pa.null()), pa.float16()])])
+    visit_pyarrow(normalize_schema(schema), _ConvertToIcebergWithoutIDs())
+
+
+def test_ns_timestamps_become_us_and_truncate(tmp_path):
+    ts = pa.array([1_700_000_000_123_456_789, None], pa.timestamp("ns"))
+    [file] = resolve(_local(tmp_path, "t.parquet", _parquet_bytes(pa.table({"t": ts}))))
+    assert read_schema(file) == pa.schema([("t", pa.timestamp("us"))])
+    [batch] = iter_batches(file)
+    assert batch.schema.field("t").type == pa.timestamp("us")
+    assert batch.column("t")[0].value == 1_700_000_000_123_456
+
+    # CSV: pyarrow infers ns for 9 fractional digits; us targets still read (truncated).
+    [csv] = resolve(_local(tmp_path, "t.csv", b"t\n2024-01-01 00:00:00.123456789\n2024-01-02 00:00:00\n"))
+    assert read_schema(csv).field("t").type == pa.timestamp("us")
+    table = _read_all(csv, pa.schema([("t", pa.timestamp("us"))]))
+    assert table.column("t").to_pylist()[0] == dt.datetime(2024, 1, 1, 0, 0, 0, 123456)
+
+
+# ------------------------------------------------------------------------------------------------- unify
+
+
+def _fake(uri: str) -> SourceFile:
+    return SourceFile(uri=uri, path=uri, size=1, format="parquet", compression=None, filesystem=None)
+
+
+def test_unify_widens_and_merges_columns():
+    a, b, c = _fake("s3://b/a.parquet"), _fake("s3://b/b.parquet"), _fake("s3://b/c.parquet")
+    unified = unify_schemas([
+        (a, pa.schema([pa.field("id", pa.int32(), nullable=False), ("x", pa.int64()), ("y", pa.float32())])),
+        (b, pa.schema([pa.field("id", pa.int64(), nullable=False), ("x", pa.float32()), ("z", pa.string())])),
+        (c, pa.schema([pa.field("id", pa.int64(), nullable=False), ("y", pa.float64()), ("x", pa.null())])),
+    ])
+    assert unified.names == ["id", "x", "y", "z"]
+    assert [f.type for f in unified] == [pa.int64(), pa.float64(), pa.float64(), pa.string()]
+    assert not unified.field("id").nullable  # present and required everywhere
+    assert unified.field("z").nullable  # missing from some files
+
+
+def test_unify_null_column_is_compatible_with_anything(tmp_path):
+    [empty_col] = resolve(_local(tmp_path, "a.csv", b"id,note\n1,\n2,\n"))
+    [typed] = resolve(_local(tmp_path, "b.parquet", _parquet_bytes(pa.table({"id": [3], "note": [7]}))))
+    schemas = [(f, read_schema(f)) for f in (empty_col, typed)]
+    assert schemas[0][1].field("note").type == pa.string()  # a usable type on its own
+    unified = unify_schemas(schemas)
+    assert unified.field("note").type == pa.int64() and unified.field("note").metadata is None
+    table = _read_all(empty_col, unified)
+    assert table.column("note").to_pylist() == [None, None]
+
+
+def test_unify_conflict_names_column_types_and_files():
+    a, b = _fake("s3://b/a.parquet"), _fake("s3://b/b.csv")
+    with pytest.raises(SchemaConflictError) as info:
+        unify_schemas([(a, pa.schema([("code", pa.string())])), (b, pa.schema([("code", pa.int64())]))])
+    error = info.value
+    assert error.column == "code" and error.files == (a.uri, b.uri) and error.types == ("string", "int64")
+    for part in ("'code'", "string", "int64", a.uri, b.uri):
+        assert part in str(error)
+
+
+# ---------------------------------------------------------------------------------------- target conformance
+
+
+def test_target_conformance_missing_extra_and_best_effort(s3_server, bucket, put_table):
+    source = pa.table({"b": pa.array([1, 2], pa.int32()), "extra": ["x", "y"], "a": ["p", "q"]})
+    files = [resolve(put_table(f"t.{fmt}", source))[0] for fmt in ("parquet", "csv", "jsonl")]
+    target = pa.schema([("a", pa.string()), ("b", pa.int64()), ("missing", pa.float64())])
+    for file in files:
+        with pytest.raises(SourceFormatError) as info:
+            list(iter_batches(file, target))
+        assert "'extra'" in str(info.value) and file.uri in str(info.value)
+
+        table = _read_all(file, target, best_effort=True)
+        assert table.schema == target, file.uri
+        assert table.to_pydict() == {"a": ["p", "q"], "b": [1, 2], "missing": [None, None]}, file.uri
+
+    required = pa.schema([("a", pa.string()), ("b", pa.int64()), pa.field("missing", pa.float64(), False)])
+    with pytest.raises(SourceFormatError, match="'missing'"):
+        list(iter_batches(files[0], required, best_effort=True))
+
+
+def test_without_target_batches_are_normalized(tmp_path):
+    table = pa.table({"u": pa.array([1, 2], pa.uint16()), "s": pa.array(["a", "b"], pa.large_string()),
+                      "d": pa.array(["x", "x"]).dictionary_encode()})
+    [file] = resolve(_local(tmp_path, "n.parquet", _parquet_bytes(table)))
+    [batch] = iter_batches(file)
+    assert batch.schema == pa.schema([("u", pa.int32()), ("s", pa.string()), ("d", pa.string())])
+    assert batch.schema == read_schema(file)
+
+
+# ------------------------------------------------------------------------------------------ bounded memory
+
+
+def test_multi_batch_streaming(tmp_path, s3_server, bucket, monkeypatch):
+    rows = 50_000
+    table = pa.table({"id": pa.array(range(rows), pa.int64()), "v": pa.array([float(i) for i in range(rows)])})
+    monkeypatch.setattr(sources, "_CSV_CHUNK_BYTES", 128 << 10)
+    monkeypatch.setattr(sources, "_CSV_BLOCK_BYTES", 32 << 10)
+    monkeypatch.setattr(sources, "_JSON_BLOCK_BYTES", 64 << 10)
+    jsonl = "".join(f'{{"id": {i}, "v": {float(i)}}}\n' for i in range(rows)).encode()
+    uris = [
+        s3_server.upload_bytes(bucket, "big.parquet", _parquet_bytes(table, row_group_size=10_000)),
+        s3_server.upload_bytes(bucket, "big.csv", _csv_bytes(table)),
+        s3_server.upload_bytes(bucket, "big.csv.gz", gzip.compress(_csv_bytes(table))),
+        s3_server.upload_bytes(bucket, "big.jsonl", jsonl),
+    ]
+    for uri in uris:
+        [file] = resolve(uri)
+        schema = read_schema(file)
+        count = total = 0
+        ids_sum = 0
+        for batch in iter_batches(file, schema, batch_rows=8192):
+            assert batch.schema == schema and 0 < batch.num_rows <= 8192
+            count += 1
+            total += batch.num_rows
+            ids_sum += pa.compute.sum(batch.column("id")).as_py()
+        assert count > 1, uri
+        assert total == rows and ids_sum == rows * (rows - 1) // 2, uri
+
+
+def test_abandoned_stream_releases_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(sources, "_CSV_CHUNK_BYTES", 1 << 10)
+    [file] = resolve(_local(tmp_path, "s.csv", b"a\n" + b"1\n" * 10_000))
+    batches = iter_batches(file, batch_rows=10)
+    next(batches)
+    batches.close()  # joins the prefetch thread and closes the file without reading the rest
+
+
+def test_csv_edge_cases_across_ranges(tmp_path, monkeypatch):
+    monkeypatch.setattr(sources, "_CSV_CHUNK_BYTES", 7)  # every range boundary lands mid-line
+    body = b"".join(f"{i},x{i}\r\n".encode() for i in range(100))
+    [file] = resolve(_local(tmp_path, "crlf.csv", b"\xef\xbb\xbfa,\"b,c\"\r\n" + body))
+    assert read_schema(file).names == ["a", "b,c"]
+    table = _read_all(file)
+    assert table.num_rows == 100 and table.column("a").to_pylist()[-1] == 99
+    assert table.column("b,c").to_pylist()[0] == "x0"
+
+    [header_only] = resolve(_local(tmp_path, "h.csv", b"a,b\n"))
+    assert list(iter_batches(header_only, pa.schema([("a", pa.int64()), ("b", pa.string())]))) == []
