@@ -461,3 +461,17 @@ def test_csv_edge_cases_across_ranges(tmp_path, monkeypatch):
 
     [header_only] = resolve(_local(tmp_path, "h.csv", b"a,b\n"))
     assert list(iter_batches(header_only, pa.schema([("a", pa.int64()), ("b", pa.string())]))) == []
+
+
+def test_jsonl_iso_timestamps_with_fractions_and_zones_become_timestamps(tmp_path):
+    path = tmp_path / "events.jsonl"
+    path.write_text('{"at": "2026-01-01T00:00:00.250", "z": "2026-01-01T00:00:00Z", "d": 1}\n'
+                    '{"at": "2026-01-02 10:30:00.123456", "z": "2026-01-02T10:30:00.5Z", "d": 2}\n')
+    from wap_notebook.lakehouse.sources import iter_batches, read_schema, resolve
+
+    [file] = resolve(str(path))
+    schema = read_schema(file)
+    assert schema.field("at").type == pa.timestamp("us")
+    assert schema.field("z").type == pa.timestamp("us", tz="UTC")
+    rows = pa.Table.from_batches(list(iter_batches(file, schema)))
+    assert rows.column("at")[1].as_py().microsecond == 123456

@@ -21,6 +21,7 @@ from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.fs as pafs
 import pyarrow.json as pjson
@@ -473,6 +474,30 @@ def _open_stream(file: SourceFile, buffer_size: int = _STREAM_BUFFER_BYTES) -> p
     return file.filesystem.open_input_stream(file.path, compression=file.compression, buffer_size=buffer_size)
 
 
+_ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"
+
+
+def _with_json_timestamps(schema: pa.Schema, sample: pa.RecordBatch) -> pa.Schema:
+    """JSON has no timestamp type and pyarrow only infers whole-second ones: type a string column as a
+    timestamp when every value in the first block is an ISO-8601 date-time (with fraction or zone)."""
+    fields = []
+    for index, column_field in enumerate(schema):
+        column = sample.column(index)
+        inferred = column_field.type
+        if pa.types.is_string(column_field.type) and column.null_count < len(column):
+            values = column.drop_null()
+            if pc.all(pc.match_substring_regex(values, _ISO_DATETIME)).as_py():
+                for candidate in (pa.timestamp("us"), pa.timestamp("us", tz="UTC")):
+                    try:
+                        values.cast(candidate)
+                    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                        continue
+                    inferred = candidate
+                    break
+        fields.append(column_field.with_type(inferred))
+    return pa.schema(fields)
+
+
 def read_schema(file: SourceFile) -> pa.Schema:
     """The normalized schema of `file`, reading as little as possible (Parquet footer, first CSV/JSON block)."""
     _check_not_empty(file)
@@ -486,7 +511,8 @@ def read_schema(file: SourceFile) -> pa.Schema:
                 raw = pcsv.open_csv(stream, read_options=pcsv.ReadOptions(block_size=_SCHEMA_BLOCK_BYTES)).schema
         elif file.format == "jsonl":
             with _open_stream(file, _SCHEMA_BLOCK_BYTES) as stream:
-                raw = pjson.open_json(stream, read_options=pjson.ReadOptions(block_size=_SCHEMA_BLOCK_BYTES)).schema
+                reader = pjson.open_json(stream, read_options=pjson.ReadOptions(block_size=_SCHEMA_BLOCK_BYTES))
+                raw = _with_json_timestamps(reader.schema, reader.read_next_batch())
         else:
             raise _format_error(file, f"unknown format {file.format!r}")
     return _file_schema(file, raw)
@@ -678,9 +704,9 @@ def _json_batches(file: SourceFile, target: pa.Schema, best_effort: bool,
 def _json_reader_type(t: pa.DataType) -> pa.DataType:
     """What the JSON parser should produce for a target type; it only converts JSON scalars to these
     directly, anything else (dates, times, binary) is read as string and cast afterwards."""
+    # Timestamps are read as strings and cast afterwards: the JSON parser rejects fractional seconds.
     if (pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_string(t)
-            or pa.types.is_large_string(t) or pa.types.is_timestamp(t) or pa.types.is_nested(t)
-            or pa.types.is_decimal(t)):
+            or pa.types.is_large_string(t) or pa.types.is_nested(t) or pa.types.is_decimal(t)):
         return t
     return pa.string()
 

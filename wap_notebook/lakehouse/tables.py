@@ -30,6 +30,10 @@ from pyiceberg.table import CommitTableResponse, Table
 # from the table's own history, so it follows the table across branches and merges.
 SOURCE_FILES_PROPERTY = "wap.source-files"
 TARGET_FILE_ROWS = 4_000_000  # roll to a new data file past this many rows
+# Batches are buffered into row groups of about this size: one write per row group keeps Parquet's
+# per-call overhead off the hot path while memory stays bounded whatever the input size.
+ROW_GROUP_BYTES = 64 * 1024 * 1024
+ROW_GROUP_ROWS = 1_000_000
 
 
 class _PointerCatalog(MetastoreCatalog):
@@ -108,16 +112,30 @@ class DataFileWriter:
         self.rows = 0
         self._writer: pq.ParquetWriter | None = None
         self._rows_in_file = 0
+        self._pending: list[pa.RecordBatch] = []
+        self._pending_rows = 0
+        self._pending_bytes = 0
 
     def write(self, batch: pa.RecordBatch) -> None:
         if batch.num_rows == 0:
             return
+        self._pending.append(batch)
+        self._pending_rows += batch.num_rows
+        self._pending_bytes += batch.nbytes
+        self.rows += batch.num_rows
+        if self._pending_rows >= ROW_GROUP_ROWS or self._pending_bytes >= ROW_GROUP_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
         if self._writer is None or self._rows_in_file >= TARGET_FILE_ROWS:
             self._roll()
         assert self._writer is not None
-        self._writer.write_batch(batch)
-        self._rows_in_file += batch.num_rows
-        self.rows += batch.num_rows
+        group = pa.Table.from_batches(self._pending, schema=self.schema)
+        self._writer.write_table(group, row_group_size=group.num_rows)
+        self._rows_in_file += group.num_rows
+        self._pending, self._pending_rows, self._pending_bytes = [], 0, 0
 
     def _roll(self) -> None:
         self._close_current()
@@ -132,11 +150,13 @@ class DataFileWriter:
             self._writer = None
 
     def close(self) -> list[str]:
+        self._flush()
         self._close_current()
         return self.paths
 
     def abort(self) -> None:
         """Remove what was written: the files were never published, so no ref can reach them."""
+        self._pending = []
         self._close_current()
         for path in self.paths:
             Path(path).unlink(missing_ok=True)
