@@ -21,12 +21,12 @@ _EXPORTS = {
 
 __all__ = [*_EXPORTS, "load_ipython_extension", "unload_ipython_extension"]
 
-if TYPE_CHECKING:  # pragma: no cover
-    from wap_notebook.backend import connect
-    from wap_notebook.ingestion import Ingestion, list_ingestions
-    from wap_notebook.lakehouse import LocalClient
-    from wap_notebook.panel import IngestionPanel
-    from wap_notebook.reference import quality_gated_update
+if TYPE_CHECKING:  # pragma: no cover - static names for type checkers and IDEs
+    from wap_notebook.backend import connect  # noqa: F401
+    from wap_notebook.ingestion import Ingestion, list_ingestions  # noqa: F401
+    from wap_notebook.lakehouse import LocalClient  # noqa: F401
+    from wap_notebook.panel import IngestionPanel  # noqa: F401
+    from wap_notebook.reference import quality_gated_update  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:
@@ -38,12 +38,12 @@ def __getattr__(name: str) -> Any:
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    from wap_notebook.magic import load_ipython_extension as _load
+    from wap_notebook.magic import load_ipython_extension as _load  # noqa: F401
 
     _load(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    from wap_notebook.magic import unload_ipython_extension as _unload
+    from wap_notebook.magic import unload_ipython_extension as _unload  # noqa: F401
 
     _unload(ipython)

@@ -1,0 +1,194 @@
+"""`%wap_ingest` / `%%wap_ingest` through a real IPython shell, on the embedded lakehouse and moto S3."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from wap_notebook import LocalClient
+from wap_notebook.checks_yaml import parse_checks
+from wap_notebook.demo.sample_data import orders_append_batch, orders_bad_batch, orders_batch
+
+GOOD_CHECKS = """\
+- not_null: [order_id, customer_id]
+- unique: order_id
+- between: {column: amount, min: 0, max: 10000}
+- accepted_values: {column: status, values: [placed, shipped, delivered]}
+- sql: {name: ship_after_order, query: "SELECT * FROM {table} WHERE shipped_at < ordered_at"}
+  severity: warn
+"""
+
+
+@pytest.fixture
+def lake_path(tmp_path, monkeypatch):
+    path = tmp_path / "lakehouse"
+    monkeypatch.setenv("WAP_LAKEHOUSE_PATH", str(path))
+    monkeypatch.setenv("WAP_BACKEND", "local")
+    return path
+
+
+@pytest.fixture
+def shell(lake_path):
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "wap_notebook")
+    for name in ("ingestion", "ing", "bad", "uri"):
+        ip.user_ns.pop(name, None)
+    yield ip
+    ip.run_line_magic("unload_ext", "wap_notebook")
+
+
+@pytest.fixture
+def uris(put_table):
+    return {
+        "orders": put_table("orders/batch-001/part-000.parquet", orders_batch(120)),
+        "bad": put_table("orders/batch-002/part-000.parquet", orders_bad_batch()),
+        "append": put_table("orders/batch-003/part-000.parquet", orders_append_batch(121, 30)),
+    }
+
+
+def run(shell, source: str):
+    result = shell.run_cell(source)
+    return result
+
+
+def branches(path) -> list[str]:
+    return sorted(b.name for b in LocalClient(path).get_branches())
+
+
+def test_help_comes_from_the_argument_parser(shell, capsys):
+    doc = shell.find_line_magic("wap_ingest").__doc__
+    for option in ("--namespace", "--on-success", "--on-failure", "--mode", "--from-ref", "--as", "--no-panel",
+                   "--backend", "--background", "table", "source"):
+        assert option in doc
+    assert "not_null" in doc  # the YAML checks are documented too
+    shell.run_line_magic("pinfo", "%wap_ingest")
+    assert "--on-success" in capsys.readouterr().out
+    assert shell.find_cell_magic("wap_ingest") is not None
+
+
+def test_line_magic_expands_variables_binds_and_merges(shell, uris, lake_path, capsys):
+    shell.user_ns["uri"] = uris["orders"]
+    result = run(shell, "%wap_ingest orders {uri} --no-panel --on-success merge --as ing")
+    result.raise_error()
+    ing = shell.user_ns["ing"]
+    assert result.result is ing
+    assert ing.phase == "merged" and ing.merge_commit
+    out = capsys.readouterr().out
+    assert "merged into main" in out and "row_count" in out
+    lake = LocalClient(lake_path)
+    assert lake.query("SELECT COUNT(*) AS n FROM bauplan.orders", ref="main").column("n")[0].as_py() == 120
+    assert branches(lake_path) == ["main"]  # merged branch cleaned up
+
+
+def test_cell_magic_yaml_checks_catch_a_bad_batch(shell, uris, lake_path, capsys):
+    run(shell, f"%wap_ingest orders {uris['orders']} --no-panel --on-success merge").raise_error()
+    shell.user_ns["uri"] = uris["bad"]
+    cell = "%%wap_ingest orders {uri} --no-panel --as bad\n" + GOOD_CHECKS
+    run(shell, cell).raise_error()
+    bad = shell.user_ns["bad"]
+    assert bad.phase == "failed" and bad.passed is False
+    report = bad.report.set_index("check")
+    assert report.loc["not_null(order_id, customer_id)", "status"] == "failed"
+    assert report.loc["unique(order_id)", "status"] == "failed"
+    assert report.loc["between(amount)", "failing_rows"] == 2
+    assert report.loc["accepted_values(status)", "failing_rows"] == 2
+    assert report.loc["ship_after_order", "severity"] == "warn"
+    assert bad.branch in branches(lake_path)  # --on-failure inspect keeps it
+    assert "failed" in capsys.readouterr().out
+
+
+def test_on_failure_delete_and_mode_option(shell, uris, lake_path):
+    run(shell, f"%wap_ingest orders {uris['orders']} --no-panel --on-success merge").raise_error()
+    cell = f"%%wap_ingest orders {uris['bad']} --no-panel --on-failure delete --mode append --as bad\n"
+    cell += "- unique: order_id"
+    run(shell, cell).raise_error()
+    bad = shell.user_ns["bad"]
+    assert bad.phase in ("discarded", "failed")
+    assert bad.branch not in branches(lake_path)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("- frobnicate: order_id", "item 1 ({frobnicate: order_id}): unknown check 'frobnicate'"),
+        ("- unique: order_id\n- between: {min: 0}", "item 2 ({between: {min: 0}}): missing a required argument"),
+        ("- unique: [order_id\n", "invalid YAML"),
+        ("- unique: order_id\n  severity: fatal", "severity must be one of error, warn"),
+    ],
+)
+def test_bad_checks_fail_before_any_branch(shell, uris, lake_path, body, expected, capsys):
+    result = run(shell, f"%%wap_ingest orders {uris['orders']} --no-panel\n{body}")
+    assert result.error_in_exec is not None
+    assert type(result.error_in_exec).__name__ == "UsageError"
+    assert expected in str(result.error_in_exec)
+    assert "ingestion" not in shell.user_ns
+    assert branches(lake_path) == ["main"]
+    assert "Traceback" not in capsys.readouterr().out
+
+
+def test_bad_options_are_usage_errors(shell, uris, lake_path):
+    result = run(shell, f"%wap_ingest orders {uris['orders']} --mode upsert")
+    assert type(result.error_in_exec).__name__ == "UsageError"
+    assert "append" in str(result.error_in_exec)  # lists the allowed values
+    result = run(shell, f"%wap_ingest 'orders; DROP TABLE x' {uris['orders']} --no-panel")
+    assert type(result.error_in_exec).__name__ == "UsageError"
+    result = run(shell, f"%wap_ingest orders {uris['orders']} --as 1abc")
+    assert type(result.error_in_exec).__name__ == "UsageError"
+    assert branches(lake_path) == ["main"]
+
+
+def test_panel_is_displayed_once_and_the_object_returned(shell, uris, capsys):
+    shell.user_ns["uri"] = uris["orders"]
+    result = run(shell, "%wap_ingest orders {uri}")
+    result.raise_error()
+    ing = shell.user_ns["ingestion"]
+    assert result.result is ing and ing.phase == "passed"
+    out = capsys.readouterr().out
+    # The plain shell prints the text/plain of what is displayed: the panel when shown (before the run) and
+    # when its output is brought up to date (after it); the returned value is not displayed a second time.
+    assert out.startswith("IngestionPanel(orders: new")
+    assert "IngestionPanel(orders: passed" in out
+    assert re.search(r"Out\[\d+\]: *$", out.rstrip("\n"))  # the result prompt with nothing after it
+    # the same object shows its panel when displayed again in a later cell
+    run(shell, "ingestion").raise_error()
+    assert "IngestionPanel(orders: passed" in capsys.readouterr().out
+
+
+def test_background_run_returns_at_once_and_finishes(shell, uris):
+    from wap_notebook.panel import panel_for
+
+    run(shell, f"%wap_ingest orders {uris['orders']} --background --as ing").raise_error()
+    ing = shell.user_ns["ing"]
+    panel = panel_for(ing)
+    assert panel.wait(60)
+    assert ing.phase == "passed"
+    assert "passed" in panel.status.value
+
+
+def test_append_with_line_magic_defaults(shell, uris, lake_path):
+    run(shell, f"%wap_ingest orders {uris['orders']} --no-panel --on-success merge").raise_error()
+    run(shell, f"%wap_ingest orders {uris['append']} --no-panel --on-success merge --as more").raise_error()
+    more = shell.user_ns["more"]
+    assert more.phase == "merged"
+    assert more.rows_added == {"orders": 30}
+    assert set(more.report["check"]) >= {"row_count", "schema_compatible"}
+
+
+def test_parse_checks_forms():
+    found = parse_checks(GOOD_CHECKS + "- schema_compatible\n- row_count: {min: 5}\n"
+                         "- not_null: {columns: [a, b], severity: warn}\n- custom: {name: c, fn: f}\n",
+                         {"f": lambda table: True})
+    assert [c.name for c in found] == [
+        "not_null(order_id, customer_id)", "unique(order_id)", "between(amount)", "accepted_values(status)",
+        "ship_after_order", "schema_compatible", "row_count", "not_null(a, b)", "c",
+    ]
+    assert found[4].severity == "warn" and found[7].severity == "warn"
+    assert parse_checks("") == [] and parse_checks("  \n# nothing\n") == []
+    with pytest.raises(ValueError, match=r"item 1 .*'nowhere' is not a callable"):
+        parse_checks("- custom: {name: c, fn: nowhere}")
+    with pytest.raises(ValueError, match="must be a YAML list"):
+        parse_checks("unique: a")
+    with pytest.raises(ValueError, match=r"item 1 .*exactly one check name"):
+        parse_checks("- unique: a\n  not_null: b")

@@ -1,0 +1,182 @@
+"""`%wap_ingest` / `%%wap_ingest`: a quality-gated ingestion in one notebook line.
+
+    %load_ext wap_notebook
+    %wap_ingest orders s3://bucket/orders/*.parquet --on-success merge
+
+    %%wap_ingest orders {orders_uri} --as orders_ingestion
+    - not_null: [order_id, customer_id]
+    - unique: order_id
+    - between: {column: amount, min: 0}
+
+Everything is checked before any branch exists: the options (by the `Ingestion` constructor) and the
+YAML checks of the cell body. A problem there is a short `UsageError`, not a traceback.
+
+Execution model. By default the magic imports and validates synchronously: the cell finishes once the
+ingestion reached passed / failed (and its `--on-success` / `--on-failure` policy was applied), so the
+next cell, `nbclient` and scripts see a complete object. The panel is displayed first and updates live
+while the cell runs (progress bar, phase strip). `--background` instead runs the work on the panel's
+worker thread and returns at once, so the notebook stays usable during a long import. The panel's
+buttons (Merge, Discard, Re-validate) always run on that worker thread.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from wap_notebook.backend import BACKENDS
+from wap_notebook.checks_yaml import parse_checks
+
+ON_SUCCESS = ("inspect", "merge")
+ON_FAILURE = ("inspect", "keep", "delete")
+MODES = ("auto", "create", "append", "replace")
+
+
+@magics_class
+class WapMagics(Magics):
+    @magic_arguments()
+    @argument("table", help="table to ingest into (in NAMESPACE)")
+    @argument("source", help="source URI or glob, e.g. s3://bucket/orders/*.parquet; {var} expands from the notebook")
+    @argument("--namespace", default="bauplan", help="namespace of the table (default: bauplan)")
+    @argument("--on-success", dest="on_success", default="inspect", choices=ON_SUCCESS,
+              help="after passing checks: keep the branch to inspect, or merge it (default: inspect)")
+    @argument("--on-failure", dest="on_failure", default="inspect", choices=ON_FAILURE,
+              help="after failing checks: keep the branch to inspect, or delete it (default: inspect)")
+    @argument("--mode", default="auto", choices=MODES,
+              help="auto: append when the table exists on FROM_REF, create otherwise (default: auto)")
+    @argument("--from-ref", dest="from_ref", default="main", help="ref to branch from and merge into (default: main)")
+    @argument("--as", dest="name", default="ingestion", metavar="NAME",
+              help="variable that receives the Ingestion object (default: ingestion)")
+    @argument("--no-panel", dest="no_panel", action="store_true",
+              help="print a text summary instead of showing the interactive panel")
+    @argument("--background", action="store_true",
+              help="return at once and import/validate on a worker thread; the panel shows progress")
+    @argument("--backend", default=None, choices=BACKENDS,
+              help="auto: Bauplan when credentials are configured, else the embedded lakehouse")
+    @line_cell_magic
+    def wap_ingest(self, line: str, cell: str | None = None) -> Any:
+        """Ingest SOURCE into TABLE on a fresh branch, check it, and show the Write-Audit-Publish panel.
+
+        As a cell magic, the cell body lists the checks in YAML, one item per check, named as in
+        `wap_notebook.checks` (row_count, not_null, unique, accepted_values, between, matches,
+        schema_compatible, no_duplicates_with, sql, custom), with an optional `severity: warn`::
+
+            %%wap_ingest orders s3://bucket/orders/*.parquet
+            - not_null: [order_id, customer_id]
+            - unique: order_id
+            - between: {column: amount, min: 0, max: 10000}
+            - accepted_values: {column: status, values: [placed, shipped, delivered]}
+            - sql: {name: ship_after_order, query: "SELECT * FROM {table} WHERE shipped_at < ordered_at"}
+              severity: warn
+
+        The Ingestion object is bound to NAME (default `ingestion`) and returned.
+        """
+        try:
+            args = parse_argstring(self.wap_ingest, line)  # bad options raise UsageError
+        except SystemExit:  # argparse exits on some errors; never kill the kernel's cell
+            raise UsageError(f"%wap_ingest: could not parse arguments: {line!r}") from None
+        if not args.name.isidentifier():
+            raise UsageError(f"%wap_ingest: --as needs a Python identifier; got {args.name!r}")
+        user_ns = self.shell.user_ns if self.shell is not None else {}
+        ingestion = build_ingestion(args, cell, user_ns)
+        user_ns[args.name] = ingestion
+        run_ingestion(ingestion, panel=not args.no_panel, background=args.background)
+        if not args.no_panel:
+            from wap_notebook.panel import skip_next_display
+
+            skip_next_display(ingestion)  # already shown: the returned value must not show it twice
+        return ingestion
+
+
+def build_ingestion(args: Any, cell: str | None, user_ns: dict[str, Any]) -> Any:
+    """Parse the checks and construct the Ingestion: every user error surfaces here, before any I/O."""
+    try:
+        checks = parse_checks(cell, user_ns)
+    except ValueError as exc:
+        raise UsageError(f"%%wap_ingest: {exc}") from None
+    client = None
+    if args.backend is not None:
+        from wap_notebook.backend import connect
+
+        try:
+            client = connect(args.backend)
+        except Exception as exc:  # noqa: BLE001 - e.g. no Bauplan credentials
+            raise UsageError(f"%wap_ingest: cannot connect to the {args.backend} backend: {exc}") from None
+    from wap_notebook.ingestion import Ingestion
+
+    options: dict[str, Any] = {
+        "namespace": args.namespace,
+        "on_success": args.on_success,
+        "on_failure": args.on_failure,
+        "mode": args.mode,
+        "from_ref": args.from_ref,
+        "client": client,
+    }
+    if checks:
+        options["checks"] = checks
+    try:
+        return Ingestion(args.table, args.source, **options)
+    except ValueError as exc:
+        raise UsageError(f"%wap_ingest: {exc}") from None
+
+
+def run_ingestion(ingestion: Any, *, panel: bool, background: bool) -> None:
+    """Show the panel (unless told not to) and run; errors end up in the panel or one printed line."""
+    if panel:
+        from wap_notebook.panel import panel_for
+
+        widget = panel_for(ingestion)
+        widget.show()
+        widget.run(background=background)
+        return
+    if background:
+        import threading
+
+        threading.Thread(target=_run_quietly, args=(ingestion,), name="wap-ingest", daemon=True).start()
+        print(f"wap_ingest: running in the background on branch {ingestion.branch or '(pending)'}")
+        return
+    _run_quietly(ingestion)
+    print(text_summary(ingestion))
+
+
+def _run_quietly(ingestion: Any) -> None:
+    try:
+        ingestion.run()
+    except Exception as exc:  # noqa: BLE001
+        print(f"wap_ingest: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+
+def text_summary(ingestion: Any) -> str:
+    """What `--no-panel` prints: the outcome, the branch and the report as text."""
+    from wap_notebook import panel_views as views
+
+    lines = [f"{', '.join(ingestion.tables)}: {views.phase_label(ingestion.phase, ingestion.from_ref)}"]
+    if ingestion.branch:
+        lines.append(f"branch: {ingestion.branch}")
+    result = views.result_text(ingestion)
+    if result:
+        lines.append(result[1])
+    report = ingestion.report
+    if report is not None and len(report):
+        columns = [c for c in ("table", "check", "columns", "severity", "status", "observed", "expected",
+                               "failing_rows") if c in report.columns]
+        lines.append(report[columns].to_string(index=False))
+    return "\n".join(lines)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    ipython.register_magics(WapMagics)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    registry = ipython.magics_manager.magics
+    for kind in ("line", "cell"):
+        if registry[kind].get("wap_ingest") is not None:
+            owner = getattr(registry[kind]["wap_ingest"], "__self__", None)
+            if isinstance(owner, WapMagics):
+                del registry[kind]["wap_ingest"]
+    ipython.magics_manager.registry.pop("WapMagics", None)
