@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+LINTED := wap_notebook tests $(wildcard benchmarks)
 
 .PHONY: venv demo test test-slow lint lab bench bench-quick clean
 
@@ -18,14 +19,14 @@ demo: $(STAMP)
 	$(PY) -m wap_notebook.demo
 
 test: $(STAMP)
-	$(PY) -m ruff check wap_notebook tests benchmarks
+	$(PY) -m ruff check $(LINTED)
 	$(PY) -m pytest -q
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
 lint: $(STAMP)
-	$(PY) -m ruff check wap_notebook tests benchmarks
+	$(PY) -m ruff check $(LINTED)
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
