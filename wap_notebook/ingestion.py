@@ -12,7 +12,7 @@ Fixes over the reference WAP script (see ../shared/bauplan-semantics.md):
 - the state returned by `import_data` is checked (`error`, `job_status`); a failed import is phase
   ``failed`` with the reason, never a success;
 - names never reach SQL unvalidated or unquoted (`wap_notebook.sql`);
-- branch names carry a 4-hex random suffix and creation refuses existing branches, so two
+- branch names carry a 6-hex random suffix and creation refuses existing branches, so two
   ingestions of one table in the same second do not collide and nobody else's branch is ever written;
 - the row-count check is on the rows *this ingestion added* (below), so an empty or all-duplicate
   append fails instead of passing on the rows already in the table;
@@ -73,7 +73,7 @@ MODES = ("auto", "create", "append", "replace")
 ACTIONS = ("import", "validate", "merge", "force_merge", "discard", "refresh")
 ANTI_JOIN_LIMIT = 100_000
 _SUCCESS_STATUSES = {"SUCCESS", "SUCCEEDED", "COMPLETE", "COMPLETED"}
-_BRANCH_TS = re.compile(r"\.import_.*_(\d{8}T\d{6})_[0-9a-f]{4}$")
+_BRANCH_TS = re.compile(r"\.import_.*_(\d{8}T\d{6})_[0-9a-f]{6}$")
 _MAX_LABEL = 40
 
 
@@ -241,7 +241,7 @@ class Ingestion:
         else:
             label = "_".join(self._tables)[:_MAX_LABEL].rstrip("_") + f"_{len(self._tables)}tables"
         stamp = _now().strftime("%Y%m%dT%H%M%S")
-        name = f"{_username_part(self._user)}.import_{label}_{stamp}_{secrets.token_hex(2)}"
+        name = f"{_username_part(self._user)}.import_{label}_{stamp}_{secrets.token_hex(3)}"
         return validate_ref(name, "branch", allow_hash=False)
 
     # ---------------------------------------------------------------------------------- properties

@@ -22,23 +22,11 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
-_REF_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]*(\.[A-Za-z0-9_][A-Za-z0-9_\-]*)*")
-_HASH = re.compile(r"[0-9a-fA-F]{6,64}")
+from wap_notebook.naming import COMMIT_HASH, REF_NAME, validate_identifier
 
 # Regex features RE2 (DuckDB, DataFusion) does not support; refused up front with a clear message
 # instead of a query error later.
 _UNSUPPORTED_REGEX = re.compile(r"\(\?[=!]|\(\?<[=!]|\\[1-9]|\(\?P=")
-
-
-def validate_identifier(name: object, what: str = "table") -> str:
-    """Return `name` if it is a valid table/namespace name, else raise ValueError naming it."""
-    if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
-        raise ValueError(
-            f"Invalid {what} name {name!r}: use letters, digits and underscores, starting with a letter "
-            "or an underscore (at most 128 characters)"
-        )
-    return name
 
 
 def validate_ref(ref: object, what: str = "ref", *, allow_hash: bool = True) -> str:
@@ -49,10 +37,10 @@ def validate_ref(ref: object, what: str = "ref", *, allow_hash: bool = True) -> 
     if at:
         if not allow_hash:
             raise ValueError(f"Invalid {what} {ref!r}: must be a branch name, not a fixed 'name@hash' ref")
-        if not _HASH.fullmatch(commit) or (name and not _REF_NAME.fullmatch(name)):
+        if not COMMIT_HASH.fullmatch(commit) or (name and not REF_NAME.fullmatch(name)):
             raise ValueError(f"Invalid {what} {ref!r}: expected '<branch>@<hex hash>'")
         return ref
-    if not _REF_NAME.fullmatch(name):
+    if not REF_NAME.fullmatch(name):
         raise ValueError(
             f"Invalid {what} {ref!r}: use letters, digits, '_', '-' and '.'-separated parts "
             "(e.g. 'main' or 'alice.my_branch')"

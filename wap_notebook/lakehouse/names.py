@@ -2,36 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-# Table and namespace names become SQL identifiers and path segments: keep them boring.
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
-# Branch and tag names follow Bauplan's `<user>.<name>` convention; no `@` (ref syntax), no `/` or `..`
-# (paths), no whitespace or quotes.
-_REF_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]*(\.[A-Za-z0-9_][A-Za-z0-9_\-]*)*")
-_HASH = re.compile(r"[0-9a-f]{8,64}")
+from wap_notebook.naming import COMMIT_HASH, validate_identifier, validate_ref_name
 
-MAX_REF_NAME = 200
-
-
-def validate_identifier(value: object, what: str) -> str:
-    """A table or namespace name: letters, digits and underscores, not starting with a digit."""
-    if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
-        raise ValueError(
-            f"Invalid {what} name {value!r}: use letters, digits and underscores, starting with a letter "
-            "or underscore (at most 128 characters)"
-        )
-    return value
-
-
-def validate_ref_name(value: object, what: str = "branch") -> str:
-    if not isinstance(value, str) or len(value) > MAX_REF_NAME or not _REF_NAME.fullmatch(value):
-        raise ValueError(
-            f"Invalid {what} name {value!r}: use letters, digits, '_', '-' and '.'-separated parts "
-            f"(e.g. 'alice.my_branch'), at most {MAX_REF_NAME} characters"
-        )
-    return value
+__all__ = ["RefSpec", "parse_ref", "split_table_name", "validate_identifier", "validate_ref_name"]
 
 
 @dataclass(frozen=True)
@@ -64,9 +39,9 @@ def parse_ref(ref: object, what: str = "ref") -> RefSpec:
     text = ref.strip()
     if "@" in text:
         name, _, commit = text.partition("@")
-        if not _HASH.fullmatch(commit):
+        if not COMMIT_HASH.fullmatch(commit):
             raise ValueError(f"Invalid ref {text!r}: expected '<name>@<hex commit hash>' or '@<hash>'")
-        return RefSpec(validate_ref_name(name, what) if name else None, commit)
+        return RefSpec(validate_ref_name(name, what) if name else None, commit.lower())
     return RefSpec(validate_ref_name(text, what), None)
 
 
