@@ -10,6 +10,7 @@ files of its own choosing, whatever it says.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,23 @@ def query_error(message: str) -> bx.BauplanQueryError:
     return bx.BauplanQueryError(message)
 
 
+_parser = threading.local()
+
+
+def _parser_connection() -> duckdb.DuckDBPyConnection:
+    """A per-thread in-memory connection used only for `json_serialize_sql`, which reads no table or file.
+
+    Opening a DuckDB database costs 30-50 ms on a 2-core machine, about as much as validating 100K rows:
+    paying it once per thread instead of once per query halves `LocalClient.query`'s fixed cost.
+    """
+    con = getattr(_parser, "con", None)
+    if con is None:
+        con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
+                                                 "autoload_known_extensions": False, "threads": 1})
+        _parser.con = con
+    return con
+
+
 def _parse(sql: str) -> dict[str, Any]:
     try:
         statements = duckdb.extract_statements(sql)
@@ -40,11 +58,7 @@ def _parse(sql: str) -> dict[str, Any]:
     if statements[0].type != duckdb.StatementType.SELECT:
         kind = str(statements[0].type).rsplit(".", 1)[-1]
         raise query_error(f"Queries are read-only: {kind} statements are not allowed")
-    con = duckdb.connect(":memory:")
-    try:
-        tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
-    finally:
-        con.close()
+    tree = json.loads(_parser_connection().execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
     if tree.get("error"):
         raise query_error(f"Query could not be parsed: {tree.get('error_message', 'unsupported statement')}")
     return tree
