@@ -343,3 +343,14 @@ def test_second_action_while_running_is_refused(lakehouse, put_table):
     worker.join(30)
     unsubscribe()
     assert ing.phase == "passed"
+
+
+def test_one_faulty_check_does_not_hide_the_others(lakehouse, put_table):
+    ing = Ingestion("orders", put_table("o/a.parquet", ORDERS), client=lakehouse,
+                    checks=[C.not_null("id"), C.between("amount", min="zero"), C.unique("id")])
+    ing.run()
+    status = dict(zip(ing.report["check"], ing.report["status"], strict=True))
+    assert status["between(amount)"] == "error" and "check failed to run" in ing.report.set_index("check").loc[
+        "between(amount)", "message"]
+    assert status["not_null(id)"] == "passed" and status["unique(id)"] == "passed"
+    assert ing.phase == "failed" and ing.passed is False  # an error-severity check that errored blocks the merge

@@ -720,9 +720,22 @@ def run_table_checks(scope: TableScope, checks: Sequence[Check]) -> tuple[list[C
             runnable.append((index, check))
 
     aggregate = [(i, c) for i, c in runnable if _is_aggregate(c)]
-    agg_checks = [c for _, c in aggregate]
-    query, aliases = plan_aggregate_query(scope.fqn, agg_checks)
-    after_row = scope.query(query, scope.branch).to_pylist()[0]
+    query, aliases = plan_aggregate_query(scope.fqn, [c for _, c in aggregate])
+    try:
+        after_row = scope.query(query, scope.branch).to_pylist()[0]
+    except Exception:  # noqa: BLE001 - isolate the faulty check(s) below
+        # One faulty check (say a bound that cannot be compared with its column) must not hide the others'
+        # results: find it with one query per check, report it as "error", and rescan with the healthy ones.
+        healthy = []
+        for index, check in aggregate:
+            try:
+                scope.query(plan_aggregate_query(scope.fqn, [check])[0], scope.branch)
+                healthy.append((index, check))
+            except Exception as exc:  # noqa: BLE001
+                results[index] = _result(scope, check, "error", None, f"check failed to run: {exc}")
+        aggregate = healthy
+        query, aliases = plan_aggregate_query(scope.fqn, [c for _, c in aggregate])
+        after_row = scope.query(query, scope.branch).to_pylist()[0]
     before_row: dict[str, Any] | None = None
     rows_before = 0
     exact = True

@@ -63,6 +63,7 @@ from wap_notebook import checks as ck
 from wap_notebook.backend import describe_backend
 from wap_notebook.progress import ImportProgress, reporting_to
 from wap_notebook.sql import qualified_table, validate_identifier, validate_ref
+from wap_notebook.uris import has_embedded_credentials, redact_uri
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +179,13 @@ class Ingestion:
             validate_identifier(name, "table")
             if not isinstance(uri, str) or not uri.strip() or "\x00" in uri:
                 raise ValueError(f"Invalid source URI for table {name!r}: {uri!r}")
+            if has_embedded_credentials(uri):
+                # Refused rather than redacted: the URI would otherwise travel into history, logs and the
+                # merge commit's audit record.
+                raise ValueError(
+                    f"The source URI for table {name!r} embeds credentials ({redact_uri(uri)}): configure them "
+                    "with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or AWS_PROFILE instead"
+                )
         validate_identifier(namespace, "namespace")
         validate_ref(from_ref, "from_ref", allow_hash=False)
         if branch is not None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import html
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
+
+from wap_notebook.uris import redact_uri
 
 STEPS = ("Import", "Validate", "Publish")
 
@@ -44,8 +45,6 @@ _PHASE_LABEL = {
     "discarded": "discarded (branch deleted)",
     "error": "error",
 }
-_USERINFO = re.compile(r"(://)[^/@\s]+@")
-_SECRET_QUERY = re.compile(r"(?i)([?&](?:x-amz-[a-z-]*|signature|token|key|secret|sig)[^=&]*=)[^&\s]*")
 
 _TABLE_CSS = (
     "<style>.wap-table table{border-collapse:collapse;font-size:12px}"
@@ -56,11 +55,6 @@ _TABLE_CSS = (
 
 def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value))
-
-
-def redact_uri(uri: str) -> str:
-    """Drop credentials a URI may carry (user:secret@host, signed query strings)."""
-    return _SECRET_QUERY.sub(r"\1***", _USERINFO.sub(r"\1***@", str(uri)))
 
 
 def phase_label(phase: str, from_ref: str = "main") -> str:

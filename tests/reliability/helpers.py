@@ -108,7 +108,7 @@ def warehouse_files(client: LocalClient) -> set[str]:
 
 
 def age_warehouse(client: LocalClient, seconds: float = 3600) -> None:
-    """Make every warehouse file look old, so `gc` (which spares files younger than a minute) considers it."""
+    """Make every warehouse file look old, so `gc` (which spares files younger than its grace period) considers it."""
     old = time.time() - seconds
     for path in warehouse_files(client):
         os.utime(path, (old, old))

@@ -338,10 +338,9 @@ def test_killed_ingestions_leave_main_whole_and_branches_resumable_full(tmp_path
 # ------------------------------------------------------------------------------------------ gc vs writers
 
 
-@pytest.mark.xfail(strict=True, reason="bug: gc() spares unreferenced files only by age (younger than 60 s): "
-                   "an import that runs longer than that has its already-written data files deleted under it")
 def test_gc_never_deletes_the_files_of_an_import_in_flight(tmp_path, s3_server):
-    """An import slower than gc's 60 s grace is simulated by ageing the files it has written so far (os.utime);
+    """Regression: gc used to spare unreferenced files only by age. An import slower than gc's grace is
+    simulated by ageing the files it has written so far (os.utime);
     gc() then runs in a loop while the import is in flight. The import must still succeed with all its files."""
     bucket = "gc-race"
     s3_server.create_bucket(bucket)

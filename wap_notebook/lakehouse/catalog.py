@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import sqlite3
 import threading
 import time
@@ -40,6 +41,13 @@ CREATE TABLE IF NOT EXISTS commits (
     properties  TEXT NOT NULL,      -- JSON object of str -> str
     created_at  REAL NOT NULL,
     state       TEXT NOT NULL       -- JSON: {"namespaces": [...], "tables": {"ns.table": metadata_location}}
+);
+CREATE TABLE IF NOT EXISTS pending_writes (  -- files being written, not yet committed: gc must spare them
+    job_id      TEXT PRIMARY KEY,
+    location    TEXT NOT NULL,      -- the table folder the job writes data and metadata files into
+    host        TEXT NOT NULL,
+    pid         INTEGER NOT NULL,
+    started_at  REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS refs (
     name        TEXT PRIMARY KEY,
@@ -234,12 +242,47 @@ class Catalog:
             return None
         return max(common, key=lambda h: self.commit(h, con).generation)
 
-    def all_reachable_commits(self) -> set[str]:
-        con = self._connection()
+    def all_reachable_commits(self, con: sqlite3.Connection | None = None) -> set[str]:
+        con = con or self._connection()
         reachable: set[str] = set()
         for (head,) in con.execute("SELECT hash FROM refs").fetchall():
             reachable |= self.ancestors(head, con)
         return reachable
+
+    # -- files in flight ------------------------------------------------------------------------------
+    @contextmanager
+    def pending_write(self, location: str) -> Iterator[None]:
+        """Mark `location` as being written until the block ends, so `gc` leaves its new files alone."""
+        job_id = uuid.uuid4().hex
+        with self._write() as con:
+            con.execute(
+                "INSERT INTO pending_writes(job_id, location, host, pid, started_at) VALUES (?, ?, ?, ?, ?)",
+                (job_id, location, socket.gethostname(), os.getpid(), time.time()),
+            )
+        try:
+            yield
+        finally:
+            with self._write() as con:
+                con.execute("DELETE FROM pending_writes WHERE job_id = ?", (job_id,))
+
+    def live_write_locations(self, con: sqlite3.Connection) -> set[str]:
+        """Locations with a write in flight; entries of writers that died (killed kernels) are dropped."""
+        live: set[str] = set()
+        host = socket.gethostname()
+        for job_id, location, job_host, pid in con.execute(
+            "SELECT job_id, location, host, pid FROM pending_writes"
+        ).fetchall():
+            if job_host == host and not _process_alive(pid):
+                con.execute("DELETE FROM pending_writes WHERE job_id = ?", (job_id,))
+            else:
+                live.add(location)
+        return live
+
+    @contextmanager
+    def exclusive(self) -> Iterator[sqlite3.Connection]:
+        """Hold the write lock: no commit, branch or pending write can start until the block ends."""
+        with self._write() as con:
+            yield con
 
     # -- writing -------------------------------------------------------------------------------------
     def _insert_commit(
@@ -342,6 +385,16 @@ class Catalog:
             if cursor.rowcount != 1:  # impossible under BEGIN IMMEDIATE; kept as the CAS guarantee
                 raise bx.BranchHeadChangedError(409, "BRANCH_HEAD_CHANGED", f"Branch {branch!r} moved while writing")
             return self.commit(new_hash, con)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _commit_from_row(row: tuple) -> CommitRecord:

@@ -309,7 +309,14 @@ class LocalClient:
 
     def _publish_new_table(self, branch: str, ns: str, name: str, schema: pa.Schema, *, replace: bool,
                            message: str, expected_location: str | None) -> Table:
-        location = tables.create_table(ns, name, schema, self.warehouse)
+        folder = tables.new_table_folder(ns, name, self.warehouse)
+        with self._catalog.pending_write(str(folder)):
+            return self._create_and_commit(branch, ns, name, schema, folder, replace=replace, message=message,
+                                           expected_location=expected_location)
+
+    def _create_and_commit(self, branch: str, ns: str, name: str, schema: pa.Schema, folder: Path, *,
+                           replace: bool, message: str, expected_location: str | None) -> Table:
+        location = tables.create_table(ns, name, schema, folder)
         key = f"{ns}.{name}"
 
         def change(head: CommitRecord, _con: Any) -> CatalogState:
@@ -424,6 +431,13 @@ class LocalClient:
             files = [f for f in files if f.uri not in already]
         target_schema = tables.arrow_schema(base_location)
         table_location = tables.load_table_at(base_location).location()
+        with self._catalog.pending_write(table_location):
+            return self._write_and_commit(job_id, ctx, key, base_location, search_uri, files, target_schema,
+                                          table_location)
+
+    def _write_and_commit(self, job_id: str, ctx: TableDataImportContext, key: str, base_location: str,
+                          search_uri: str, files: list[sources.SourceFile], target_schema: pa.Schema,
+                          table_location: str) -> TableDataImportState:
         written: list[str] = []
         imported: list[str] = []
         failed: dict[str, str] = {}
@@ -563,25 +577,32 @@ class LocalClient:
         return iter(found)
 
     # ------------------------------------------------------------------ maintenance
-    def gc(self, *, dry_run: bool = False) -> list[str]:
+    def gc(self, *, older_than: float = 600.0, dry_run: bool = False) -> list[str]:
         """Delete warehouse files that no commit reachable from any branch or tag needs.
 
-        Returns the removed (or, with `dry_run`, removable) paths. Files newer than a minute are kept, as
-        a concurrent import may have written them and not yet committed.
+        Returns the removed (or, with `dry_run`, removable) paths. Files of writes still in flight (an
+        import or a table creation not yet committed, in any process) are never touched; files younger
+        than `older_than` seconds are kept too, for writers this machine cannot see (a shared folder).
+        The catalog's write lock is held throughout, so no commit can land between deciding and deleting.
         """
-        reachable: set[str] = set()
-        for commit_hash in self._catalog.all_reachable_commits():
-            for location in self._catalog.commit(commit_hash).state.tables.values():
-                reachable.update(tables.reachable_files(location))
-        cutoff = time.time() - 60
-        removable = []
-        for path in self.warehouse.rglob("*"):
-            if path.is_file() and str(path) not in reachable and path.stat().st_mtime < cutoff:
-                removable.append(str(path))
-        if not dry_run:
-            for path in removable:
-                Path(path).unlink(missing_ok=True)
-        return removable
+        cutoff = time.time() - older_than
+        with self._catalog.exclusive() as con:
+            reachable: set[str] = set()
+            for commit_hash in self._catalog.all_reachable_commits(con):
+                for location in self._catalog.commit(commit_hash, con).state.tables.values():
+                    reachable.update(tables.reachable_files(location))
+            in_flight = tuple(loc.removeprefix("file://").rstrip("/") + "/"
+                              for loc in self._catalog.live_write_locations(con))
+            removable = []
+            for path in self.warehouse.rglob("*"):
+                name = str(path)
+                if (path.is_file() and name not in reachable and not name.startswith(in_flight)
+                        and path.stat().st_mtime < cutoff):
+                    removable.append(name)
+            if not dry_run:
+                for name in removable:
+                    Path(name).unlink(missing_ok=True)
+        return sorted(removable)
 
 
 def _three_way_merge(base: CatalogState, source: CatalogState, target: CatalogState, source_name: str,

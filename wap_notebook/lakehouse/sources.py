@@ -34,6 +34,7 @@ from wap_notebook.lakehouse.errors import (
     SourceFormatError,
     SourceNotFoundError,
 )
+from wap_notebook.uris import redact_uri
 
 __all__ = [
     "SourceFile",
@@ -107,11 +108,6 @@ class SourceFile:
 
 # --------------------------------------------------------------------------------------------------------
 # Messages
-
-
-def _redact_uri(uri: str) -> str:
-    """Drop any `user:secret@` part so a URI can go into a message."""
-    return re.sub(r"(://)[^/@]*@", r"\1***@", uri)
 
 
 def _scrub(text: str) -> str:
@@ -226,7 +222,7 @@ def _has_glob(text: str) -> bool:
 
 
 def _parse_search_uri(search_uri: str) -> _Target:
-    shown = _redact_uri(search_uri) if isinstance(search_uri, str) else repr(search_uri)
+    shown = redact_uri(search_uri) if isinstance(search_uri, str) else repr(search_uri)
     if not isinstance(search_uri, str) or not search_uri.strip():
         raise ValueError(f"Invalid source URI {shown!r}: expected s3://bucket/key, a local path or file://")
     match = _SCHEME_RE.match(search_uri)
@@ -335,7 +331,7 @@ def _not_found(target: _Target, search_uri: str, what: str) -> SourceNotFoundErr
 def resolve(search_uri: str) -> list[SourceFile]:
     """The files a search URI names, sorted by URI. See the module docstring for the accepted forms."""
     target = _parse_search_uri(search_uri)
-    shown = _redact_uri(search_uri)
+    shown = redact_uri(search_uri)
     if _has_glob(target.pattern):
         files = _resolve_glob(target, shown)
         if not files:

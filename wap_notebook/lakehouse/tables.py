@@ -82,9 +82,13 @@ def load_table_at(metadata_location: str, identifier: tuple[str, ...] = ("t",), 
     return Table(identifier, metadata, metadata_location, io, catalog or _PointerCatalog())
 
 
-def create_table(namespace: str, name: str, schema: pa.Schema, warehouse: Path) -> str:
-    """Create an empty Iceberg table in a fresh folder; return its first metadata location."""
-    location = warehouse / namespace / f"{name}-{uuid.uuid4().hex[:12]}"
+def new_table_folder(namespace: str, name: str, warehouse: Path) -> Path:
+    """A fresh folder for a new table version: a replaced or re-created table never shares files by name."""
+    return warehouse / namespace / f"{name}-{uuid.uuid4().hex[:12]}"
+
+
+def create_table(namespace: str, name: str, schema: pa.Schema, location: Path) -> str:
+    """Create an empty Iceberg table in `location`; return its first metadata location."""
     location.mkdir(parents=True, exist_ok=True)
     catalog = _PointerCatalog()
     table = catalog.create_table((namespace, name), schema=_without_field_ids(schema), location=str(location))
