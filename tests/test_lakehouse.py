@@ -289,3 +289,25 @@ def test_connect_picks_backend(tmp_path, monkeypatch):
     assert resolve_backend("auto") == "local"
     with pytest.raises(ValueError, match="auto, local, bauplan"):
         connect("cloud")
+
+
+def test_continue_on_error_and_best_effort(lakehouse, put_table, s3_server, bucket):
+    good = put_table("mixed/good.parquet", orders(0, 10))
+    s3_server.upload_bytes(bucket, "mixed/broken.parquet", b"PAR1 this is not parquet")
+    uri = f"s3://{bucket}/mixed/*.parquet"
+    lakehouse.create_branch(BRANCH, "main")
+    lakehouse.create_table("orders", good, branch=BRANCH)
+    head = lakehouse.get_branch(BRANCH).hash
+    strict = lakehouse.import_data("orders", uri, branch=BRANCH)
+    assert strict.job_status == "FAILED" and "broken.parquet" in strict.error
+    assert lakehouse.get_branch(BRANCH).hash == head
+    lenient = lakehouse.import_data("orders", uri, branch=BRANCH, continue_on_error=True)
+    assert lenient.error is None and lenient.files_imported == [good]
+    assert list(lenient.files_failed) == [f"s3://{bucket}/mixed/broken.parquet"]
+    assert count(lakehouse, "orders", BRANCH) == 10
+
+    wider = put_table("wide/a.parquet", orders(100, 5).append_column("extra", pa.array(["x"] * 5)))
+    refused = lakehouse.import_data("orders", wider, branch=BRANCH)
+    assert refused.job_status == "FAILED" and "extra" in refused.error
+    assert lakehouse.import_data("orders", wider, branch=BRANCH, best_effort=True).error is None
+    assert count(lakehouse, "orders", BRANCH) == 15

@@ -483,10 +483,8 @@ class LocalClient:
             for path in written:
                 Path(path).unlink(missing_ok=True)
             raise
-        status_error = None
-        if failed:
-            status_error = None  # continue_on_error: partial success is success, failures listed below
-        return TableDataImportState(job_id=job_id, job_status="SUCCESS", error=status_error, ctx=ctx,
+        # With continue_on_error a partial import is a success; the files that failed are in files_failed.
+        return TableDataImportState(job_id=job_id, job_status="SUCCESS", error=None, ctx=ctx,
                                     files_imported=imported, files_failed=failed, rows_imported=rows,
                                     commit_hash=commit.hash)
 
