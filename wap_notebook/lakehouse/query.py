@@ -118,7 +118,7 @@ def run_query(
     tables, cte_names = referenced_tables(sql)
     con = duckdb.connect(
         ":memory:",
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False, "threads": 2},
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
     )
     try:
         _create_views(con, tables, cte_names, resolve, default_namespace)
