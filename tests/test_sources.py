@@ -475,3 +475,33 @@ def test_jsonl_iso_timestamps_with_fractions_and_zones_become_timestamps(tmp_pat
     assert schema.field("z").type == pa.timestamp("us", tz="UTC")
     rows = pa.Table.from_batches(list(iter_batches(file, schema)))
     assert rows.column("at")[1].as_py().microsecond == 123456
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz"])
+def test_csv_quoted_values_spanning_lines_and_chunks(tmp_path, monkeypatch, suffix):
+    from wap_notebook.lakehouse import sources
+
+    monkeypatch.setattr(sources, "_CSV_CHUNK_BYTES", 4096)  # many range cuts, some inside quoted values
+    lines = ["id,comment,amount"]
+    for i in range(2000):
+        comment = f'"first line of {i}\nsecond, with a comma and ""quotes""\nthird"' if i % 3 == 0 else f"plain {i}"
+        lines.append(f"{i},{comment},{i * 0.5}")
+    path = tmp_path / f"notes{suffix}"
+    text = ("\n".join(lines) + "\n").encode()
+    path.write_bytes(gzip.compress(text) if suffix.endswith(".gz") else text)
+    [file] = sources.resolve(str(path))
+    schema = sources.read_schema(file)
+    table = pa.Table.from_batches(list(sources.iter_batches(file, schema)))
+    assert table.num_rows == 2000
+    assert table.column("id").to_pylist() == list(range(2000))
+    assert table.column("comment")[3].as_py() == 'first line of 3\nsecond, with a comma and "quotes"\nthird'
+    assert table.column("comment")[4].as_py() == "plain 4"
+
+
+def test_last_row_end_skips_newlines_inside_quotes():
+    from wap_notebook.lakehouse.sources import _last_row_end
+
+    assert _last_row_end(b'a,b\n1,"x\ny"') == 4
+    assert _last_row_end(b'a,b\n1,"x\ny"\n2,z') == 12
+    assert _last_row_end(b'1,"only\npart') == -1
+    assert _last_row_end(b'1,"say ""hi"""\n2') == 15

@@ -504,7 +504,8 @@ def read_schema(file: SourceFile) -> pa.Schema:
         elif file.format == "csv":
             # A small read buffer: a schema read should fetch about one block, not a full stream buffer.
             with _open_stream(file, _SCHEMA_BLOCK_BYTES) as stream:
-                raw = pcsv.open_csv(stream, read_options=pcsv.ReadOptions(block_size=_SCHEMA_BLOCK_BYTES)).schema
+                raw = pcsv.open_csv(stream, read_options=pcsv.ReadOptions(block_size=_SCHEMA_BLOCK_BYTES),
+                                     parse_options=pcsv.ParseOptions(newlines_in_values=True)).schema
         elif file.format == "jsonl":
             with _open_stream(file, _SCHEMA_BLOCK_BYTES) as stream:
                 reader = pjson.open_json(stream, read_options=pjson.ReadOptions(block_size=_SCHEMA_BLOCK_BYTES))
@@ -711,25 +712,43 @@ def _json_reader_type(t: pa.DataType) -> pa.DataType:
 # CSV: newline-aligned ranges parsed by the multithreaded reader
 
 
+def _last_row_end(data: bytes) -> int:
+    """Index just past the last newline of `data` that ends a CSV row, or -1. `data` starts at a row start,
+    so a newline ends a row when an even number of quote characters precede it (RFC 4180 escapes a quote
+    by doubling it, which keeps the parity); a newline inside a quoted value is skipped."""
+    newline = data.rfind(b"\n")
+    if newline < 0:
+        return -1
+    quotes = data.count(b'"', 0, newline)
+    while quotes % 2:
+        previous = data.rfind(b"\n", 0, newline)
+        if previous < 0:
+            return -1
+        quotes -= data.count(b'"', previous, newline)
+        newline = previous
+    return newline + 1
+
+
 def _file_ranges(handle: pa.NativeFile, size: int) -> Iterator[pa.Buffer]:
-    """Consecutive buffers of ~_CSV_CHUNK_BYTES from a random-access file, each ending after a newline."""
+    """Consecutive buffers of ~_CSV_CHUNK_BYTES from a random-access file, each ending at a row end. Each
+    range is one Arrow buffer read from its row start (the partial row after a cut is simply read again), so
+    the parser gets aligned memory without copies."""
     start = 0
+    length = _CSV_CHUNK_BYTES
     while start < size:
-        end = min(start + _CSV_CHUNK_BYTES, size)
-        while end < size:  # extend to the end of the current line
-            probe = handle.read_at(min(_NEWLINE_PROBE_BYTES, size - end), end)
-            newline = probe.find(b"\n")
-            if newline >= 0:
-                end += newline + 1
-                break
-            end += len(probe)
         handle.seek(start)
-        yield handle.read_buffer(end - start)  # zero-copy slices of one read, no Python bytes
-        start = end
+        buffer = handle.read_buffer(min(length, size - start))
+        cut = buffer.size if start + buffer.size >= size else _last_row_end(buffer.to_pybytes())
+        if cut < 0:  # one row (or one quoted value) longer than the range: read more
+            length *= 2
+            continue
+        yield buffer.slice(0, cut)
+        start += cut
+        length = _CSV_CHUNK_BYTES
 
 
 def _stream_ranges(stream: pa.NativeFile) -> Iterator[pa.Buffer]:
-    """The same for a forward-only (decompressing) stream: carry the partial last line over."""
+    """The same for a forward-only (decompressing) stream: the partial last row is carried over."""
     carry = b""
     while True:
         data = stream.read(_CSV_CHUNK_BYTES)
@@ -738,12 +757,12 @@ def _stream_ranges(stream: pa.NativeFile) -> Iterator[pa.Buffer]:
                 yield pa.py_buffer(carry)
             return
         data = carry + data if carry else data
-        newline = data.rfind(b"\n")
-        if newline < 0:
+        cut = _last_row_end(data)
+        if cut < 0:
             carry = data
             continue
-        carry = data[newline + 1:]
-        yield pa.py_buffer(data[:newline + 1])
+        carry = data[cut:]
+        yield pa.py_buffer(memoryview(data)[:cut])  # zero-copy: the chunk can be tens of MB
 
 
 _END = object()
@@ -787,6 +806,7 @@ class _CsvRangeParser:
         # Every target column's type is pinned up front so no range can infer something else.
         present = set(names)
         self.types: dict[str, pa.DataType] = {f.name: f.type for f in target if f.name in present}
+        self.multiline = False  # newlines_in_values slows the multithreaded parser: only when needed
 
     def parse(self, buffer: pa.Buffer, first: bool) -> pa.Table:
         while True:
@@ -798,15 +818,22 @@ class _CsvRangeParser:
                 match = _CSV_TS_US_ERROR_RE.search(str(exc))
                 name = self.names[int(match.group(1))] if match and int(match.group(1)) < len(self.names) else None
                 current = self.types.get(name) if name else None
-                if current is None or not pa.types.is_timestamp(current) or current.unit == "ns":
+                if current is not None and pa.types.is_timestamp(current) and current.unit != "ns":
+                    self.types[name] = pa.timestamp("ns", tz=current.tz)
+                elif not self.multiline:
+                    # Quoted values spanning lines break the fast parser's block splitting ("expected N
+                    # columns, got M"): re-parse with multi-line values allowed, for this file from now on.
+                    self.multiline = True
+                else:
                     raise
-                self.types[name] = pa.timestamp("ns", tz=current.tz)
 
     def _read(self, buffer: pa.Buffer, first: bool) -> pa.Table:
         read = pcsv.ReadOptions(use_threads=True, block_size=_CSV_BLOCK_BYTES, column_names=self.names,
                                 skip_rows=1 if first else 0)
         convert = pcsv.ConvertOptions(column_types=self.types, include_columns=self.include)
-        return pcsv.read_csv(pa.BufferReader(buffer), read_options=read, convert_options=convert)
+        parse = pcsv.ParseOptions(newlines_in_values=self.multiline)
+        return pcsv.read_csv(pa.BufferReader(buffer), read_options=read, parse_options=parse,
+                             convert_options=convert)
 
 
 def _csv_batches(file: SourceFile, target: pa.Schema, best_effort: bool,
