@@ -301,10 +301,15 @@ class LocalClient:
         )
 
     # ------------------------------------------------------------------ tables: writing
-    def _infer_schema(self, search_uri: str) -> tuple[list[sources.SourceFile], pa.Schema]:
+    @staticmethod
+    def _read_schemas(search_uri: str) -> tuple[list[sources.SourceFile], list[pa.Schema]]:
+        """Every matched file and its own schema, read concurrently (footers and first blocks are small)."""
         files = sources.resolve(search_uri)
         with ThreadPoolExecutor(max_workers=min(_SCHEMA_READERS, len(files))) as pool:
-            schemas = list(pool.map(sources.read_schema, files))
+            return files, list(pool.map(sources.read_schema, files))
+
+    def _infer_schema(self, search_uri: str) -> tuple[list[sources.SourceFile], pa.Schema]:
+        files, schemas = self._read_schemas(search_uri)
         return files, sources.unify_schemas(list(zip(files, schemas, strict=True)))
 
     def _publish_new_table(self, branch: str, ns: str, name: str, schema: pa.Schema, *, replace: bool,
@@ -347,9 +352,7 @@ class LocalClient:
                             replace=None, args=None, priority=None, client_timeout=None) -> TableCreatePlanState:
         ns, name, key = self._table_key(table, namespace)
         target = self._writable_branch(branch or MAIN)
-        files = sources.resolve(search_uri)
-        with ThreadPoolExecutor(max_workers=min(_SCHEMA_READERS, len(files))) as pool:
-            schemas = list(pool.map(sources.read_schema, files))
+        files, schemas = self._read_schemas(search_uri)
         columns: dict[str, list[str]] = {}
         for schema in schemas:
             for field in schema:

@@ -60,10 +60,6 @@ class SchemaConflictError(bx.TableCreatePlanError):
         return self.message
 
 
-def bad_request(message: str) -> bx.BadRequestError:
-    return bx.BadRequestError(400, "BAD_REQUEST", message)
-
-
 def branch_not_found(name: str) -> bx.BranchNotFoundError:
     return bx.BranchNotFoundError(404, "BRANCH_NOT_FOUND", f"Branch not found: {name!r}")
 

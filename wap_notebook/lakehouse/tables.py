@@ -13,7 +13,7 @@ import json
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -266,7 +266,3 @@ def reachable_files(metadata_location: str) -> Iterator[str]:
             yield manifest.manifest_path.removeprefix("file://")
             for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=False):
                 yield entry.data_file.file_path.removeprefix("file://")
-
-
-def iter_locations(states: Iterable[dict[str, str]]) -> set[str]:
-    return {loc for state in states for loc in state.values()}
