@@ -446,14 +446,16 @@ class LocalClient:
         failed: dict[str, str] = {}
         rows = 0
         bytes_done = 0
-        report(ImportProgress(key, 0, len(files), 0, 0))
+        bytes_total = sum(f.size for f in files)
+        report(ImportProgress(key, 0, len(files), 0, 0, bytes_total=bytes_total))
         try:
             for index, source in enumerate(files):
                 writer = tables.DataFileWriter(table_location, target_schema)
                 try:
                     for batch in sources.iter_batches(source, target_schema, best_effort=ctx.best_effort):
                         writer.write(batch)
-                        report(ImportProgress(key, index, len(files), rows + writer.rows, bytes_done, source.uri))
+                        report(ImportProgress(key, index, len(files), rows + writer.rows, bytes_done, source.uri,
+                                              bytes_total))
                     written.extend(writer.close())
                 except Exception as exc:
                     writer.abort()
@@ -464,7 +466,7 @@ class LocalClient:
                 rows += writer.rows
                 bytes_done += source.size
                 imported.append(source.uri)
-                report(ImportProgress(key, index + 1, len(files), rows, bytes_done, source.uri))
+                report(ImportProgress(key, index + 1, len(files), rows, bytes_done, source.uri, bytes_total))
             if not imported:
                 raise errors.SourceError(f"No file could be imported into {key}: {failed}", uri=search_uri)
             identifier = tuple(key.split("."))
