@@ -196,7 +196,8 @@ class IngestionPanel(widgets.VBox):
         specs = [charts.failing_rows_spec(views._safe(lambda: self.ingestion.report, None))]
         specs += [charts.column_spec(c, views._safe(lambda: self.ingestion.from_ref, "main"))
                   for p in profiles.values() for c in p.columns]
-        self._charts_html = charts.charts_html(specs, empty="no checks to chart yet")
+        note = '<div class="wap-dim">No check has failing rows.</div>' if specs[0] is None and len(specs) > 1 else ""
+        self._charts_html = note + charts.charts_html(specs, empty="no checks to chart yet")
         self.charts_view.value = self._charts_html
 
         samples, snapshot_ids = [], {}

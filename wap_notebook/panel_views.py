@@ -304,9 +304,10 @@ def status_html(kind: str, message: str, *, title: str | None = None) -> str:
     """One status line: kind is info, busy, ok, warn or error."""
     symbols = {"busy": "⏳ ", "ok": "✔ ", "warn": "⚠ ", "error": "✖ "}
     css = {"busy": "wap-step-running", "ok": "wap-step-done", "warn": "wap-warn", "error": "wap-step-failed"}
-    hover = f' title="{esc(title)}"' if title else ""
-    return (f'<div class="wap-status wap-status-{esc(kind)} {css.get(kind, "wap-dim")}"{hover} '
-            f'style="white-space:pre-wrap">{symbols.get(kind, "")}{esc(message)}</div>')
+    # one line: a long message is cut with an ellipsis and reads whole on hover
+    return (f'<div class="wap-status wap-status-{esc(kind)} {css.get(kind, "wap-dim")}" '
+            f'title="{esc(title or message)}" style="white-space:nowrap;overflow:hidden;text-overflow:ellipsis">'
+            f'{symbols.get(kind, "")}{esc(message)}</div>')
 
 
 def result_text(ingestion: Any, facts: Facts | None = None) -> tuple[str, str] | None:
@@ -316,8 +317,7 @@ def result_text(ingestion: Any, facts: Facts | None = None) -> tuple[str, str] |
     if phase == "merged":
         commit = facts.merge_commit or "?"
         if facts.forced:
-            return "warn", (f"Merged into {facts.from_ref} with failed checks overridden "
-                            f"(reason: {facts.force_reason or 'none given'}): commit {commit}")
+            return "warn", f"Merged into {facts.from_ref} with failed checks overridden: commit {commit}"
         return "ok", f"Merged into {facts.from_ref}: commit {commit}"
     if phase == "discarded":
         return "ok", f"Discarded: branch {facts.branch} deleted"
