@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -244,6 +243,16 @@ def test_panel_states_in_jupyterlab(jupyterlab, request):
             discard.locator("button", has_text="Confirm").click()
             expect(discard.locator(".wap-phase[data-phase='discarded']")).to_have_count(1, timeout=30_000)
             measured["discarded"] = show_and_shoot(page, discard, "discarded")
+
+            # the kernel goes away: the open branch's panel says so and shows how to pick it up again
+            page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").first.click()
+            page.get_by_text("Restart Kernel…", exact=True).click()
+            page.locator(".jp-Dialog button.jp-mod-accept").click()
+            offline = failed.locator(".wap-offline")
+            expect(offline).to_be_visible(timeout=30_000)
+            expect(offline).to_contain_text("Ingestion.resume('")
+            failed.evaluate("el => el.scrollIntoView({block: 'start'})")
+            page.screenshot(path=str(BUILD / "panel_disconnected.png"))
         except Exception:
             if page is not None:
                 page.screenshot(path=str(BUILD / "browser_failure.png"))

@@ -74,7 +74,8 @@ CSS = """<style>
  background:rgba(212,160,23,.12)}
 .jupyter-widgets-disconnected .wap-offline{display:block}
 .wap-panel .jupyter-widgets-disconnected::before,.wap-panel.jupyter-widgets-disconnected::before{display:none}
-.wap-panel .jupyter-widgets-disconnected.jupyter-button{opacity:.35;pointer-events:none}
+.wap-panel .jupyter-widgets-disconnected.jupyter-button,.wap-panel .widget-checkbox.jupyter-widgets-disconnected,
+.wap-panel .widget-text.jupyter-widgets-disconnected{opacity:.35;pointer-events:none}
 .wap-panel .widget-tab>.widget-tab-contents,.wap-panel .lm-TabPanel-stackedPanel{max-height:400px;overflow:auto}
 </style>"""
 
