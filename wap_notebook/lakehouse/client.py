@@ -25,7 +25,7 @@ import pyarrow as pa
 import yaml
 from bauplan import exceptions as bx
 
-from wap_notebook.lakehouse import errors, sources, tables
+from wap_notebook.lakehouse import errors, partials, sources, tables
 from wap_notebook.lakehouse.catalog import (
     DEFAULT_NAMESPACE,
     MAIN,
@@ -446,21 +446,31 @@ class LocalClient:
         failed: dict[str, str] = {}
         rows = 0
         bytes_done = 0
+        # Check partials, when the caller asked for them (see partials.requested): computed on a worker
+        # thread from the batches being written, stored in this import's snapshot.
+        checks = partials.start(key, target_schema, job_id)
         report(ImportProgress(key, 0, len(files), 0, 0))
         try:
             for index, source in enumerate(files):
                 writer = tables.DataFileWriter(table_location, target_schema)
+                file_partials = checks.start_file() if checks is not None else None
                 try:
                     for batch in sources.iter_batches(source, target_schema, best_effort=ctx.best_effort):
                         writer.write(batch)
+                        if checks is not None and file_partials is not None:
+                            checks.add(file_partials, batch)
                         report(ImportProgress(key, index, len(files), rows + writer.rows, bytes_done, source.uri))
                     written.extend(writer.close())
                 except Exception as exc:
                     writer.abort()
+                    if checks is not None and file_partials is not None:
+                        checks.drop(file_partials)
                     if not ctx.continue_on_error:
                         raise
                     failed[source.uri] = _describe_error(exc)
                     continue
+                if checks is not None and file_partials is not None:
+                    checks.keep(file_partials)
                 rows += writer.rows
                 bytes_done += source.size
                 imported.append(source.uri)
@@ -468,7 +478,9 @@ class LocalClient:
             if not imported:
                 raise errors.SourceError(f"No file could be imported into {key}: {failed}", uri=search_uri)
             identifier = tuple(key.split("."))
-            new_location = tables.commit_files(base_location, identifier, written, imported)  # type: ignore[arg-type]
+            extra = checks.snapshot_properties(rows) if checks is not None else {}
+            new_location = tables.commit_files(base_location, identifier, written, imported,  # type: ignore[arg-type]
+                                               extra_properties=extra)
 
             def change(head: CommitRecord, _con: Any) -> CatalogState:
                 if head.state.tables.get(key) != base_location:
@@ -486,6 +498,9 @@ class LocalClient:
             for path in written:
                 Path(path).unlink(missing_ok=True)
             raise
+        finally:
+            if checks is not None:
+                checks.close()
         # With continue_on_error a partial import is a success; the files that failed are in files_failed.
         return TableDataImportState(job_id=job_id, job_status="SUCCESS", error=None, ctx=ctx,
                                     files_imported=imported, files_failed=failed, rows_imported=rows,
