@@ -37,7 +37,6 @@ import logging
 import math
 import shutil
 import tempfile
-import threading
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -256,6 +255,7 @@ class FilePartials:
         self.rows = 0
         self.values: dict[str, Any] = {}
         self.fed_keys = False
+        self.pending: list[Future[None]] = []  # this file's batches queued on the worker
         self._keysets = keysets
 
     def update(self, batch: pa.RecordBatch) -> None:
@@ -335,34 +335,36 @@ class ImportPartials:
         self.failed = False
         self.tainted_keys = False
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wap-partials")
-        self._pending: list[Future[None]] = []
-        self._lock = threading.Lock()
 
     def start_file(self) -> FilePartials:
         return FilePartials(self.measures, self.keysets)
 
     def add(self, file: FilePartials, batch: pa.RecordBatch) -> None:
-        """Queue `batch` for the worker; wait when it lags too far behind (bounded memory)."""
+        """Queue `batch` for the worker; wait when it lags too far behind (bounded memory).
+
+        Several files may be written at once (one thread each): each only touches its own queue, and
+        the single worker thread is the only one that touches the key sets.
+        """
         if self.failed:
             return
-        if len(self._pending) >= _MAX_PENDING:
-            oldest = self._pending.pop(0)
+        if len(file.pending) >= _MAX_PENDING:
+            oldest = file.pending.pop(0)
             if oldest.exception() is not None:  # waits for it; a worker error drops the partials
                 logger.info("partials dropped: %s", oldest.exception())
                 self.failed = True
                 return
-        self._pending.append(self._pool.submit(file.update, batch))
+        file.pending.append(self._pool.submit(file.update, batch))
 
-    def _drain(self) -> None:
-        for future in self._pending:
+    def _drain(self, file: FilePartials) -> None:
+        for future in file.pending:
             if future.exception() is not None:
                 logger.info("partials dropped: %s", future.exception())
                 self.failed = True
-        self._pending = []
+        file.pending = []
 
     def keep(self, file: FilePartials) -> None:
-        """The file was written whole: its partials count."""
-        self._drain()
+        """The file was written whole: its partials count. Called in file order, on one thread."""
+        self._drain(file)
         if self.failed:
             return
         for m in self.measures:
@@ -373,13 +375,12 @@ class ImportPartials:
 
     def drop(self, file: FilePartials) -> None:
         """The file failed: its rows are not committed, so neither are its partials."""
-        self._drain()
+        self._drain(file)
         if file.fed_keys:
             self.tainted_keys = True
 
     def snapshot_properties(self, rows_committed: int) -> dict[str, str]:
         """What goes into the import's snapshot summary; empty when anything went wrong."""
-        self._drain()
         if self.failed or self.rows != rows_committed:
             return {}
         try:
@@ -402,7 +403,6 @@ class ImportPartials:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
-        self._pending = []
         for keyset in self.keysets.values():
             keyset.close()
 
