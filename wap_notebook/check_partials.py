@@ -12,6 +12,7 @@ On Bauplan's cloud, `partials.lookup` returns None, so every check runs as SQL t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from wap_notebook import checks as ck
@@ -71,3 +72,34 @@ def values(check: Any, found: NewRowPartials, *, incremental: bool) -> dict[str,
         lo, hi = minmax_as_duckdb(got[1])
         return {"bad": got[0], "lo": lo, "hi": hi}
     return {"bad": got[0]}
+
+
+@dataclass
+class NewRowValues(ck.Values):
+    """Values read from partials: they are over the new rows only (never the whole branch table)."""
+
+    @property
+    def whole_table_note(self) -> str:
+        return " (over the new rows)" if self.scope.incremental else ""
+
+
+def answerable(scope: Any, found: NewRowPartials | None, aggregate: Sequence[tuple[int, Any]]
+               ) -> tuple[dict[int, NewRowValues], list[tuple[int, Any]]]:
+    """Split a table's aggregate checks into those the partials answer (with their values) and the rest.
+
+    Nothing is answered when `found` is None or when its rows cannot be tied to the table's row counts
+    (the caller's SQL scan then covers every check, as before).
+    """
+    if found is None:
+        return {}, list(aggregate)
+    rows_before = found.rows_before if scope.incremental else 0
+    rows_after = rows_before + found.rows
+    answered: dict[int, NewRowValues] = {}
+    rest: list[tuple[int, Any]] = []
+    for index, check in aggregate:
+        got = values(check, found, incremental=scope.incremental)
+        if got is None:
+            rest.append((index, check))
+        else:
+            answered[index] = NewRowValues(got, None, scope, rows_before, rows_after)
+    return answered, rest

@@ -423,6 +423,7 @@ class NewRowPartials:
     rows: int
     values: dict[str, Any] = field(default_factory=dict)
     snapshots: int = 0
+    rows_before: int = 0  # rows of the `since_ref` version (its snapshot summary), 0 without one
 
     def get(self, measure: Measure) -> Any:
         return self.values.get(measure.key)
@@ -459,6 +460,10 @@ def _walk(after: Any, before: Any | None) -> NewRowPartials | None:
             return None  # a different table (replaced): "new rows since" is not an ancestry question
         base_snapshot = before.current_snapshot()
         stop = base_snapshot.snapshot_id if base_snapshot is not None else None
+    rows_before = 0
+    if before is not None and before.current_snapshot() is not None:
+        summary = before.current_snapshot().summary
+        rows_before = int(summary.additional_properties.get("total-records", 0)) if summary is not None else 0
     by_id = {s.snapshot_id: s for s in after.metadata.snapshots}
     snapshot = after.current_snapshot()
     documents: list[dict[str, Any]] = []
@@ -481,7 +486,11 @@ def _walk(after: Any, before: Any | None) -> NewRowPartials | None:
             return None  # history expired: cannot prove the path
     if stop is not None and snapshot is None:
         return None  # the base snapshot is not an ancestor (rebased or rewritten): not this path
-    return _combine(documents) if documents else None  # nothing imported with partials: ask SQL
+    if not documents:
+        return None  # nothing imported with partials: ask SQL
+    found = _combine(documents)
+    found.rows_before = rows_before
+    return found
 
 
 def _combine(documents: list[dict[str, Any]]) -> NewRowPartials:
