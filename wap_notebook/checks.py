@@ -90,8 +90,6 @@ class TableScope:
     query: Callable[[str, str], pa.Table]
     new_rows: Callable[[str | None, int], tuple[pa.Table, bool]]
     fields: Callable[[str], list[tuple[str, str, bool]] | None]
-    # The import's check partials for the new rows (embedded lakehouse only), or None: see check_partials.
-    partials: Callable[[], Any] | None = None
 
     @property
     def incremental(self) -> bool:
@@ -705,10 +703,23 @@ class TableStats:
     incremental_exact: bool  # append-mode differences could be computed
 
 
-def _aggregate_scan(scope: TableScope, aggregate: list[tuple[int, Check]], results: dict[int, CheckResult]
-                    ) -> tuple[int, int, bool]:
-    """The shared SQL scan of `aggregate` checks (two in append mode); fills `results`; returns the row
-    counts before and after and whether append-mode differences were exact."""
+def run_table_checks(scope: TableScope, checks: Sequence[Check]) -> tuple[list[CheckResult], TableStats]:
+    """Run every check of one table: one aggregate scan (two in append mode: branch and base), then the
+    non-aggregate checks. A check that cannot run (missing column, query error) gets status "error"."""
+    fields_after = scope.fields(scope.branch) or []
+    names = {name for name, _, _ in fields_after}
+    results: dict[int, CheckResult] = {}
+
+    runnable: list[tuple[int, Check]] = []
+    for index, check in enumerate(checks):
+        missing = [c for c in check.columns if c not in names]
+        if missing:
+            results[index] = _result(scope, check, "error", None,
+                                     f"column(s) not in table {scope.table}: {', '.join(missing)}")
+        else:
+            runnable.append((index, check))
+
+    aggregate = [(i, c) for i, c in runnable if _is_aggregate(c)]
     query, aliases = plan_aggregate_query(scope.fqn, [c for _, c in aggregate])
     try:
         after_row = scope.query(query, scope.branch).to_pylist()[0]
@@ -751,51 +762,6 @@ def _aggregate_scan(scope: TableScope, aggregate: list[tuple[int, Check]], resul
             outcome = check.evaluate(values)
             if scope.incremental and not exact and not isinstance(check, RowCount):
                 outcome.message += " (base snapshot could not be scanned: counted over the whole branch table)"
-            results[index] = _result(scope, check, _status(check, outcome.ok), outcome)
-        except Exception as exc:  # noqa: BLE001
-            results[index] = _result(scope, check, "error", None, f"check failed to run: {exc}")
-    return rows_before, rows_after, exact
-
-
-def run_table_checks(scope: TableScope, checks: Sequence[Check]) -> tuple[list[CheckResult], TableStats]:
-    """Run every check of one table: one aggregate scan (two in append mode: branch and base), then the
-    non-aggregate checks. A check that cannot run (missing column, query error) gets status "error"."""
-    fields_after = scope.fields(scope.branch) or []
-    names = {name for name, _, _ in fields_after}
-    results: dict[int, CheckResult] = {}
-
-    runnable: list[tuple[int, Check]] = []
-    for index, check in enumerate(checks):
-        missing = [c for c in check.columns if c not in names]
-        if missing:
-            results[index] = _result(scope, check, "error", None,
-                                     f"column(s) not in table {scope.table}: {', '.join(missing)}")
-        else:
-            runnable.append((index, check))
-
-    aggregate = [(i, c) for i, c in runnable if _is_aggregate(c)]
-    # The planner's choice: aggregates the import already computed (partials) are read, the rest scanned.
-    from wap_notebook.check_partials import answerable
-
-    answered, aggregate = answerable(scope, scope.partials() if scope.partials else None, aggregate)
-    if answered and not aggregate:
-        some = next(iter(answered.values()))
-        rows_before, rows_after, exact = some.rows_before, some.rows_after, True
-        if scope.base_exists and scope.base_ref is not None and not scope.incremental:
-            rows_before = _int(_scalar(scope.query(f"SELECT COUNT(*) FROM {scope.fqn}", scope.base_ref)))
-    else:
-        rows_before, rows_after, exact = _aggregate_scan(scope, aggregate, results)
-        some = next(iter(answered.values()), None)
-        added = rows_after - rows_before if scope.incremental else rows_after
-        if some is not None and added != some.rows_after - some.rows_before:
-            # The scan and the partials disagree on the new rows: trust the scan, for every check.
-            aggregate = sorted(aggregate + [(i, c) for i, c in runnable if i in answered], key=lambda x: x[0])
-            answered = {}
-            rows_before, rows_after, exact = _aggregate_scan(scope, aggregate, results)
-    for index, values in answered.items():
-        check = checks[index]
-        try:
-            outcome = check.evaluate(values)
             results[index] = _result(scope, check, _status(check, outcome.ok), outcome)
         except Exception as exc:  # noqa: BLE001
             results[index] = _result(scope, check, "error", None, f"check failed to run: {exc}")

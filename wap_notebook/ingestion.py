@@ -59,10 +59,8 @@ import pandas as pd
 import pyarrow as pa
 from bauplan import exceptions as bx
 
-from wap_notebook import check_partials
 from wap_notebook import checks as ck
 from wap_notebook.backend import describe_backend
-from wap_notebook.lakehouse import partials
 from wap_notebook.progress import ImportProgress, reporting_to
 from wap_notebook.sql import qualified_table, validate_identifier, validate_ref
 from wap_notebook.uris import has_embedded_credentials, redact_uri
@@ -561,9 +559,7 @@ class Ingestion:
                     self._emit("progress", f"{progress.table}: {progress.files_done}/{progress.files_total} files, "
                                f"{progress.rows_done} rows", progress)
 
-                # Ask the embedded lakehouse to compute the checks' aggregates as it writes (Bauplan ignores it).
-                wanted = {f"{ns}.{table}": check_partials.request(self._effective_checks(table))}
-                with reporting_to(on_progress), partials.requested(wanted):
+                with reporting_to(on_progress):
                     state = client.import_data(table, uri, branch=self._branch, namespace=ns)
             except (bx.BauplanJobError, bx.TableCreatePlanError) as exc:
                 self._import_failed(table, uri, str(exc) or type(exc).__name__)
@@ -622,13 +618,6 @@ class Ingestion:
         self._set_phase("failed", self._error)
 
     def _count(self, table: str, ref: str) -> int:
-        # Metadata first: the table's record count from its snapshot summary, without a scan.
-        try:
-            records = self._client.get_table(table, ref, namespace=self._namespace).records
-            if isinstance(records, int) and not isinstance(records, bool):
-                return records
-        except Exception:  # noqa: BLE001 - fall back to counting
-            logger.debug("no record count in the metadata of %s at %s", table, ref, exc_info=True)
         result = self._client.query(f"SELECT COUNT(*) AS n FROM {qualified_table(self._namespace, table)}", ref=ref)
         return int(result.column(0)[0].as_py() or 0)
 
@@ -675,8 +664,6 @@ class Ingestion:
             query=lambda query, ref: self._client.query(query, ref=ref),
             new_rows=lambda where, limit: self._new_rows(table, where, limit),
             fields=lambda ref: self._fields(table, ref),
-            partials=lambda: partials.lookup(self._client, table, self._namespace, self._data_ref,
-                                             self.base_ref if self._modes.get(table) == "append" else None),
         )
 
     def _new_rows(self, table: str, where: str | None, limit: int) -> tuple[pa.Table, bool]:
