@@ -191,16 +191,17 @@ class DataFileWriter:
 
 
 def commit_files(metadata_location: str, identifier: tuple[str, str], data_files: list[str],
-                 source_files: list[str]) -> str:
+                 source_files: list[str], extra_properties: dict[str, str] | None = None) -> str:
     """Add written data files to the table in one snapshot; return the new metadata location.
 
-    The files carry field ids (see `arrow_schema`), so they are appended as they are: `add_files` would also
-    set a `schema.name-mapping.default` property, which is only meant for files written without ids."""
+    `extra_properties` go into the snapshot summary too (the import's check partials). The files carry
+    field ids (see `arrow_schema`), so they are appended as they are: `add_files` would also set a
+    `schema.name-mapping.default` property, which is only meant for files written without ids."""
     catalog = _PointerCatalog({".".join(identifier): metadata_location})
     table = catalog.load_table(identifier)
     if data_files:
         with table.transaction() as tx:
-            properties = {SOURCE_FILES_PROPERTY: json.dumps(source_files)}
+            properties = {SOURCE_FILES_PROPERTY: json.dumps(source_files), **(extra_properties or {})}
             with tx.update_snapshot(snapshot_properties=properties).fast_append() as append:
                 for path in data_files:
                     # Statistics (counts, bounds) and the partition come from the footer just written.
