@@ -139,6 +139,8 @@ def test_failed_checks_show_charts_failing_cells_and_need_an_override_with_reaso
     rows = panel.failure_rows.value
     assert "1033" not in rows and ".0<" not in rows  # integers stay integers next to a null
     assert rows.count('<span class="wap-null">null</span>') == 2
+    assert rows.count('wap-bad"><span class="wap-null">null</span>') == 2  # the null ids are the failing cells
+    assert "First rows added to orders" in panel.diff_view.value and ">order_id</th>" in panel.diff_view.value
 
     # merge is only possible through the explicit override, with a reason
     assert shown(panel.override_box)

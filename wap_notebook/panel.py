@@ -200,10 +200,11 @@ class IngestionPanel(widgets.VBox):
         self._charts_html = note + charts.charts_html(specs, empty="no checks to chart yet")
         self.charts_view.value = self._charts_html
 
-        samples, snapshot_ids = [], {}
+        samples, snapshot_ids, first_rows = [], {}, {}
         for table in names:
             frame, error = _attempt(lambda t=table: self.ingestion.sample(n=self.sample_rows, table=t))
             if error is None:
+                first_rows[table] = frame
                 flags = _flags(frame, self._predicates.get(table, {}))
                 body = tables.frame_html(frame, empty="no new rows", failing=flags)
             else:
@@ -217,13 +218,17 @@ class IngestionPanel(widgets.VBox):
             "<i>schema unavailable</i>")
         diff, error = _attempt(self.ingestion.diff)
         files = views._safe(lambda: dict(self.ingestion.files_imported), {}) or {}
+        first = "".join(
+            f"<div class='wap-dim' style='margin-top:6px'>First rows added to {tables.esc(t)}</div>"
+            + tables.frame_html(frame.head(3), empty="no rows",
+                                failing=_flags(frame.head(3), self._predicates.get(t, {})))
+            for t, frame in first_rows.items())
         self.diff_view.value = (
-            tables.diff_html(diff, files, views.redacted_sources(self.ingestion), snapshot_ids, base_label)
-            + "<div class='wap-dim' style='margin-top:6px'>First rows added (see Sample)</div>"
-            + (tables.frame_html(_attempt(lambda: self.ingestion.sample(n=3))[0], max_rows=3, empty="no rows"))
+            tables.diff_html(diff, files, views.redacted_sources(self.ingestion), snapshot_ids, base_label) + first
             + views.sources_html(self.ingestion)
         ) if error is None else _unavailable(error)
         self._loaded_for = phase
+        self._failures_cache.clear()  # rows rendered before the predicates were known lack their highlights
         self._on_failure_selected(None)
 
     def _on_failure_selected(self, _change: Any) -> None:

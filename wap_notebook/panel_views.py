@@ -346,12 +346,11 @@ def sources_html(ingestion: Any) -> str:
     """Tables, their (redacted) sources, backend and user: nothing secret."""
     sources = _safe(lambda: dict(ingestion.sources), {}) or {}
     namespace = _safe(lambda: ingestion.namespace, "")
-    rows = "".join(f"<tr><td><code>{esc(f'{namespace}.{t}' if namespace else t)}</code></td>"
-                   f"<td>← <code>{esc(redact_uri(uri))}</code></td></tr>" for t, uri in sources.items())
-    who = (f'<div class="wap-dim">backend {esc(_safe(lambda: ingestion.backend, "?"))} · user '
-           f'{esc(_safe(lambda: ingestion.user, "?"))} · branch <code>{esc(_safe(lambda: ingestion.branch, ""))}'
-           "</code></div>")
-    return f'<table class="wap-grid">{rows}</table>{who}'
+    tables = ", ".join(f"<code>{esc(f'{namespace}.{t}' if namespace else t)}</code> ← "
+                       f"<code>{esc(redact_uri(uri))}</code>" for t, uri in sources.items())
+    return (f'<div class="wap-dim" style="margin-top:6px">{tables} · backend '
+            f'{esc(_safe(lambda: ingestion.backend, "?"))} · user {esc(_safe(lambda: ingestion.user, "?"))} · branch '
+            f'<code>{esc(_safe(lambda: ingestion.branch, ""))}</code></div>')
 
 
 def seen_phases(ingestion: Any) -> list[str]:
