@@ -379,6 +379,7 @@ class IngestionPanel(widgets.VBox):
                 wanted = self._load_wanted
             if not self.busy:
                 self.load_data()
+                self.update_displays()  # the static export gets the charts too
             with self._lock:
                 if self._load_wanted == wanted:  # no event arrived meanwhile: what is shown is current
                     return
