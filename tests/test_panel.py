@@ -165,6 +165,19 @@ def test_failed_checks_show_charts_failing_cells_and_need_an_override_with_reaso
     assert "TICKET-42" in " ".join(map(str, dict(commit.properties).values()))
 
 
+def test_progress_shows_while_importing(lakehouse, orders_uri):
+    ing = Ingestion("orders", orders_uri, client=lakehouse)
+    panel = IngestionPanel(ing)
+    seen = []
+    # subscribed after the panel: runs right after the panel handled the same progress event
+    ing.subscribe(lambda e: e.kind == "progress" and seen.append((shown(panel.progress_box),
+                                                                   panel.progress_label.value)))
+    panel.run()
+    assert seen and all(visible for visible, _ in seen)
+    assert "90 rows" in seen[-1][1] and " of " in seen[-1][1]
+    assert not shown(panel.progress_box)  # gone once the import is over: the summary has the rows
+
+
 def test_discard_flow(lakehouse, orders_uri):
     ing = Ingestion("orders", orders_uri, client=lakehouse)
     panel = IngestionPanel(ing)

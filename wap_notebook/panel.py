@@ -69,6 +69,7 @@ class IngestionPanel(widgets.VBox):
         self._displays: list[Any] = []  # DisplayHandles of the outputs showing this panel
         self._meter = ProgressMeter()
         self._force_reason: str | None = None  # the reason this panel merged with, until the engine tells
+        self._behind: int | None = None  # commits the base ref moved since the fork, as of the last data load
 
         self.summary = widgets.HTML()
         self.offline = widgets.HTML()
@@ -145,7 +146,7 @@ class IngestionPanel(widgets.VBox):
 
     def facts(self) -> views.Facts:
         return views.read_facts(self.ingestion, forced=self.forced or None, force_reason=self._force_reason,
-                                behind=_behind(self.ingestion))
+                                behind=self._behind)
 
     def refresh(self, *, load_data: bool = False) -> None:
         """Re-render from the ingestion's state; `load_data` also reloads the data views."""
@@ -186,6 +187,9 @@ class IngestionPanel(widgets.VBox):
                 for view in (self.charts_view, self.sample_view, self.schema_view, self.diff_view):
                     view.value = note
             return
+        # a lakehouse query (the base ref's commits): asked here, after an operation, not on every event
+        self._behind = _behind(self.ingestion)
+        self.summary.value = views.CSS + views.summary_html(self.facts())
         names = views._safe(lambda: list(self.ingestion.tables), [])
         profiles = {}
         for table in names:
