@@ -117,8 +117,9 @@ def test_failed_checks_show_charts_failing_cells_and_need_an_override_with_reaso
     Ingestion("orders", orders_uri, checks=STRICT, client=lakehouse, on_success="merge").run()
     ing = Ingestion("orders", bad_uri, checks=STRICT, client=lakehouse)
     panel = IngestionPanel(ing)
-    panel.run(background=False)
-    assert ing.phase == "failed"
+    panel.run(background=False)  # the magic's way: import and validate in the calling thread
+    assert ing.phase == "failed" and 'data-status="failed"' in panel.report.value
+    assert panel.wait(60)  # the data views load on the loader thread
     assert ">FAILED<" in panel.summary.value and "of 6 checks failed" in panel.summary.value
     assert "wap-step-failed" in panel.summary.value
     assert 'data-status="failed"' in panel.report.value
