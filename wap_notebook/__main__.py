@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from wap_notebook.ingestion import ON_FAILURE, ON_SUCCESS
+from wap_notebook.options import ON_FAILURE, ON_SUCCESS
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -30,10 +30,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 
 from wap_notebook.backend import BACKENDS
 from wap_notebook.checks_yaml import parse_checks
-
-ON_SUCCESS = ("inspect", "merge")
-ON_FAILURE = ("inspect", "keep", "delete")
-MODES = ("auto", "create", "append", "replace")
+from wap_notebook.options import MODES, ON_FAILURE, ON_SUCCESS
 
 
 @magics_class
