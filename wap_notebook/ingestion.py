@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 from bauplan import exceptions as bx
 
-from wap_notebook.backend import describe_backend
+from wap_notebook.backend import describe_backend, username
 from wap_notebook.engine.client import LakehouseClient
 from wap_notebook.engine.events import EventStream, IngestionEvent, now
 from wap_notebook.engine.guard import Guard
@@ -77,13 +77,15 @@ class Ingestion:
         from_ref: str = "main",
         branch: str | None = None,
         client: LakehouseClient | None = None,
+        import_duplicate_files: bool = False,
     ) -> None:
         spec = IngestionSpec.build(table, source, namespace=namespace, checks=checks, on_success=on_success,
-                                   on_failure=on_failure, mode=mode, from_ref=from_ref, branch=branch)
+                                   on_failure=on_failure, mode=mode, from_ref=from_ref, branch=branch,
+                                   import_duplicate_files=import_duplicate_files)
         self._assemble(_connect(client), spec)
 
     def _assemble(self, client: LakehouseClient, spec: IngestionSpec, state: IngestionState | None = None) -> None:
-        user = str(client.info().user.username)
+        user = username(client)
         if state is None:
             branch = spec.branch or new_branch_name(user, spec.tables)
             state = IngestionState(branch=branch, branch_given=spec.branch is not None)

@@ -168,15 +168,18 @@ class DataFileWriter:
 
 
 def commit_files(metadata_location: str, identifier: tuple[str, str], data_files: list[str],
-                 source_files: list[str]) -> str:
-    """Add written data files to the table in one snapshot; return the new metadata location."""
+                 source_files: list[str], extra_properties: dict[str, str] | None = None) -> str:
+    """Add written data files to the table in one snapshot; return the new metadata location.
+
+    `extra_properties` go into the snapshot summary too (the import's check partials).
+    """
     catalog = _PointerCatalog({".".join(identifier): metadata_location})
     table = catalog.load_table(identifier)
     with table.transaction() as tx:
         if data_files:
             tx.add_files(
                 data_files,
-                snapshot_properties={SOURCE_FILES_PROPERTY: json.dumps(source_files)},
+                snapshot_properties={SOURCE_FILES_PROPERTY: json.dumps(source_files), **(extra_properties or {})},
                 check_duplicate_files=False,  # our file names are fresh UUIDs
             )
     return catalog.locations[".".join(identifier)]
