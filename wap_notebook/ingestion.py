@@ -33,7 +33,7 @@ from wap_notebook.engine.client import LakehouseClient
 from wap_notebook.engine.events import EventStream, IngestionEvent, now
 from wap_notebook.engine.guard import Guard
 from wap_notebook.engine.inspection import Inspection
-from wap_notebook.engine.listing import inspect_branch, list_ingestions
+from wap_notebook.engine.listing import inspect_branch, list_ingestions, resumed
 from wap_notebook.engine.phases import Action, Phase
 from wap_notebook.engine.refs import new_branch_name
 from wap_notebook.engine.spec import ChecksArg, IngestionSpec
@@ -345,16 +345,10 @@ class Ingestion:
         existed at the fork point and "create" otherwise. The result is in phase "imported".
         """
         client = _connect(client)
-        found = inspect_branch(client, branch, namespace, from_ref)
-        spec = IngestionSpec.build(found.sources, None, namespace=namespace, checks=checks, from_ref=from_ref,
-                                   branch=branch)
-        state = IngestionState(branch=branch, branch_given=True, branch_created=True, base_hash=found.fork,
-                               base_exists=dict(found.base_exists),
-                               modes={t: "append" if e else "create" for t, e in found.base_exists.items()})
+        spec, state = resumed(inspect_branch(client, branch, namespace, from_ref), checks)
         self = cls.__new__(cls)
         self._assemble(client, spec, state)
         for table in spec.tables:
             self._steps.rows.count_rows(table)
-        state.imported = True
         self._ctx.set_phase(Phase.IMPORTED, f"Resumed {branch} (tables: {', '.join(spec.tables)})")
         return self

@@ -6,9 +6,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from wap_notebook.backend import username
 from wap_notebook.engine.client import LakehouseClient
 from wap_notebook.engine.events import now
 from wap_notebook.engine.refs import branch_created_at, changed_tables, fork_point, import_prefix
+from wap_notebook.engine.spec import ChecksArg, IngestionSpec
+from wap_notebook.engine.state import IngestionState
 from wap_notebook.errors import InvalidSpec
 from wap_notebook.naming import validate_identifier
 from wap_notebook.sql import validate_ref
@@ -22,6 +25,8 @@ class FoundBranch:
     """What an import branch tells about the ingestion that made it."""
 
     branch: str
+    namespace: str
+    from_ref: str
     fork: str  # the from_ref commit it was made from
     sources: dict[str, str]  # changed tables -> source URI from the import commits, or "(unknown)"
     base_exists: dict[str, bool]
@@ -50,7 +55,17 @@ def inspect_branch(client: LakehouseClient, branch: str, namespace: str, from_re
             if uri and sources[t] == UNKNOWN_SOURCE and f"{namespace}.{t}" in message:
                 sources[t] = uri
     base_exists = {t: bool(client.has_table(t, base_ref, namespace=namespace)) for t in tables}
-    return FoundBranch(branch, fork, sources, base_exists)
+    return FoundBranch(branch, namespace, from_ref, fork, sources, base_exists)
+
+
+def resumed(found: FoundBranch, checks: ChecksArg) -> tuple[IngestionSpec, IngestionState]:
+    """The spec and state of the ingestion that made `found`: its data imported, not validated yet."""
+    spec = IngestionSpec.build(found.sources, None, namespace=found.namespace, checks=checks,
+                               from_ref=found.from_ref, branch=found.branch)
+    state = IngestionState(branch=found.branch, branch_given=True, branch_created=True, base_hash=found.fork,
+                           base_exists=dict(found.base_exists), imported=True,
+                           modes={t: "append" if e else "create" for t, e in found.base_exists.items()})
+    return spec, state
 
 
 def list_ingestions(client: LakehouseClient | None = None) -> pd.DataFrame:
@@ -59,7 +74,7 @@ def list_ingestions(client: LakehouseClient | None = None) -> pd.DataFrame:
         from wap_notebook.backend import connect
 
         client = connect()
-    user = str(client.info().user.username)
+    user = username(client)
     prefix = import_prefix(user)
     rows = []
     for branch in client.get_branches(user=user):

@@ -80,11 +80,13 @@ class IngestionSpec:
     mode: str = "auto"
     from_ref: str = "main"
     branch: str | None = None  # the import branch the user named, or None for a generated name
+    import_duplicate_files: bool = False  # let Bauplan import files already imported into the table
 
     @classmethod
     def build(cls, table: str | Mapping[str, str], source: str | None = None, *, namespace: str = "bauplan",
               checks: ChecksArg = (), on_success: str = "inspect", on_failure: str = "inspect",
-              mode: str = "auto", from_ref: str = "main", branch: str | None = None) -> IngestionSpec:
+              mode: str = "auto", from_ref: str = "main", branch: str | None = None,
+              import_duplicate_files: bool = False) -> IngestionSpec:
         """Validate everything the user typed; raises `InvalidSpec` (a ValueError) on the first problem."""
         choice(on_success, ON_SUCCESS, "on_success")
         choice(on_failure, ON_FAILURE, "on_failure")
@@ -105,6 +107,7 @@ class IngestionSpec:
             mode=mode,
             from_ref=from_ref,
             branch=branch,
+            import_duplicate_files=bool(import_duplicate_files),
         )
 
     @property
@@ -123,6 +126,7 @@ class IngestionSpec:
             "mode": self.mode,
             "from_ref": self.from_ref,
             "branch": self.branch,
+            "import_duplicate_files": self.import_duplicate_files,
         }
 
     @classmethod
@@ -136,4 +140,5 @@ class IngestionSpec:
                   for table, items in dict(data.get("checks") or {}).items()}
         return cls.build(dict(data["sources"]), None, namespace=data["namespace"], checks=checks,
                          on_success=data["on_success"], on_failure=data["on_failure"], mode=data["mode"],
-                         from_ref=data["from_ref"], branch=data.get("branch"))
+                         from_ref=data["from_ref"], branch=data.get("branch"),
+                         import_duplicate_files=bool(data.get("import_duplicate_files", False)))

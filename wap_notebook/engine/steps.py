@@ -110,7 +110,8 @@ class Steps:
             elif mode == "replace":
                 ctx.client.create_table(table, uri, branch=branch, namespace=spec.namespace, replace=True)
             with reporting_to(on_progress):
-                job = ctx.client.import_data(table, uri, branch=branch, namespace=spec.namespace)
+                job = ctx.client.import_data(table, uri, branch=branch, namespace=spec.namespace,
+                                             import_duplicate_files=spec.import_duplicate_files)
         except (bx.BauplanJobError, bx.TableCreatePlanError) as exc:
             self._import_failed(table, uri, str(exc) or type(exc).__name__)
             return False
@@ -125,6 +126,9 @@ class Steps:
 
     def _import_failed(self, table: str, uri: str, reason: str) -> None:
         ctx = self.ctx
+        if "import_duplicate_files" in reason:  # the advice must be followable from every entry point
+            reason += (" (Ingestion(..., import_duplicate_files=True); --import-duplicate-files in %wap_ingest "
+                       "and the CLI)")
         with ctx.lock:
             ctx.state.error = f"Import of {uri} into {ctx.spec.namespace}.{table} failed: {reason}"
             ctx.state.passed = False
