@@ -172,7 +172,8 @@ class Steps:
             ctx.set_phase(Phase.FAILED, ctx.state.error or "Checks failed")
 
     # ------------------------------------------------------------------------------ merge
-    def _table_version(self, table: str, ref: str) -> Any:
+    def table_version(self, table: str, ref: str) -> Any:
+        """(metadata location, snapshot id) of `table` on `ref`, or None: changes on every write."""
         client, namespace = self.ctx.client, self.ctx.spec.namespace
         if not client.has_table(table, ref, namespace=namespace):
             return None
@@ -188,7 +189,7 @@ class Steps:
         if head == base_hash or base_ref is None:
             return
         for table in spec.tables:
-            if self._table_version(table, base_ref) != self._table_version(table, spec.from_ref):
+            if self.table_version(table, base_ref) != self.table_version(table, spec.from_ref):
                 raise bx.MergeConflictError(
                     409, "MERGE_CONFLICT",
                     f"Cannot publish {spec.namespace}.{table}: it changed on {spec.from_ref!r} since this "
