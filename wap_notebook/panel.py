@@ -65,7 +65,6 @@ class IngestionPanel(widgets.VBox):
         self._log = views.history_lines(ingestion)[-LOG_KEEP:]
         self._displays: list[Any] = []  # DisplayHandles of the outputs showing this panel
         self._meter = ProgressMeter()
-        self._force_reason: str | None = None  # the reason this panel merged with, until the engine tells
         self._behind: int | None = None  # commits the base ref moved since the fork, as of the last data load
 
         self.summary = widgets.HTML()
@@ -136,8 +135,7 @@ class IngestionPanel(widgets.VBox):
         return self.tabs.charts_html
 
     def facts(self) -> views.Facts:
-        return views.read_facts(self.ingestion, forced=self.forced or None, force_reason=self._force_reason,
-                                behind=self._behind)
+        return views.read_facts(self.ingestion, behind=self._behind)
 
     def refresh(self, *, load_data: bool = False) -> None:
         """Re-render from the ingestion's state; `load_data` also reloads the data views."""
@@ -349,7 +347,6 @@ class IngestionPanel(widgets.VBox):
     def _do_merge(self, forced: bool, reason: str | None) -> tuple[str, str]:
         if forced:
             self.ingestion.merge(force=True, reason=reason)
-            self._force_reason, self.forced = reason, True
         else:
             self.ingestion.merge()
         result = views.result_text(self.ingestion, self.facts())

@@ -198,8 +198,7 @@ class Facts:
     seen: list[str]
 
 
-def read_facts(ingestion: Any, *, forced: bool | None = None, force_reason: str | None = None,
-               behind: int | None = None) -> Facts:
+def read_facts(ingestion: Any, *, behind: int | None = None) -> Facts:
     base_ref = _safe(lambda: ingestion.base_ref, None) or ""
     return Facts(
         phase=_safe(lambda: ingestion.phase, Phase.NEW),
@@ -209,8 +208,8 @@ def read_facts(ingestion: Any, *, forced: bool | None = None, force_reason: str 
         from_ref=_safe(lambda: ingestion.from_ref, "main") or "main",
         base_hash=base_ref.split("@", 1)[1] if "@" in base_ref else None,
         merge_commit=_safe(lambda: ingestion.merge_commit, None),
-        forced=bool(_safe(lambda: ingestion.forced, None) if forced is None else forced),
-        force_reason=_safe(lambda: ingestion.force_reason, None) if force_reason is None else force_reason,
+        forced=bool(_safe(lambda: ingestion.forced, False)),
+        force_reason=_safe(lambda: ingestion.force_reason, None),
         behind=behind,
         report=_safe(lambda: ingestion.report, None),
         seen=seen_phases(ingestion),
