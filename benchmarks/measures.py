@@ -151,8 +151,9 @@ def measure_import(ctx: Context, fmt: str, n: int) -> tuple[Sample, Sample]:
         client.create_branch(branch, "main")
         client.create_table(TABLE, uri, branch=branch, namespace=NAMESPACE)
         seconds, state = timed(lambda: client.import_data(TABLE, uri, branch=branch, namespace=NAMESPACE))
-        if state.job_status != "SUCCESS" or state.rows_imported != n:
-            raise RuntimeError(f"import of {uri} failed: {state.job_status} {state.error} rows={state.rows_imported}")
+        rows = client.job_details(state.job_id).rows_imported
+        if state.job_status != "SUCCESS" or rows != n:
+            raise RuntimeError(f"import of {uri} failed: {state.job_status} {state.error} rows={rows}")
         if last_branch:  # keep only the last repetition's branch (its files stay until the scratch is deleted)
             client.delete_branch(last_branch.pop())
         last_branch.append(branch)

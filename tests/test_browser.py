@@ -161,5 +161,5 @@ def test_run_tutorial_and_merge_from_the_panel(jupyterlab, request):
     assert lake.has_table("customers", "main", namespace="bauplan")
     assert lake.query("SELECT COUNT(*) AS n FROM bauplan.customers", ref="main").column("n")[0].as_py() == 50
     commit = next(iter(lake.get_commits("main", limit=1)))
-    assert commit.hash in status
+    assert commit.ref.hash in status
     assert screenshot.stat().st_size > 10_000

@@ -919,8 +919,9 @@ class Ingestion:
         sources = {t: "(unknown)" for t in tables}
         for commit in client.get_commits(branch, limit=200):
             props = getattr(commit, "properties", None) or {}
-            uri = props.get("wap.import.search_uri")
             message = getattr(commit, "message", "") or ""
+            uri = props.get("wap.import.search_uri") or next(iter(re.findall(r"^Import \d+ files? from (.+) into \S+$",
+                                                                            message)), None)
             for t in tables:
                 if uri and sources[t] == "(unknown)" and f"{namespace}.{t}" in message:
                     sources[t] = uri
