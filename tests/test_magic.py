@@ -192,3 +192,148 @@ def test_parse_checks_forms():
         parse_checks("unique: a")
     with pytest.raises(ValueError, match=r"item 1 .*exactly one check name"):
         parse_checks("- unique: a\n  not_null: b")
+
+
+# ------------------------------------------------------------------ issue 10: the magic is strict
+
+
+@pytest.mark.parametrize(("line", "named"), [
+    ("--on-succes merge", "--on-succes"),   # scenario 2: argparse would take it for --on-success
+    ("--on merge", "--on"),                 # ambiguous prefix
+    ("--frobnicate", "--frobnicate"),       # unknown option
+    ("--no-pan", "--no-pan"),
+])
+def test_typos_in_options_are_refused_not_guessed(shell, uris, lake_path, line, named):
+    shell.user_ns["uri"] = uris["orders"]
+    result = run(shell, "%wap_ingest orders {uri} " + line)
+    assert type(result.error_in_exec).__name__ == "UsageError"
+    assert named in str(result.error_in_exec)
+    assert "ingestion" not in shell.user_ns
+    assert branches(lake_path) == ["main"]
+    assert not LocalClient(lake_path).has_table("orders", "main", namespace="bauplan")
+
+
+def test_cli_refuses_abbreviations_too(capsys):
+    from wap_notebook.__main__ import main as cli_main
+
+    with pytest.raises(SystemExit) as exited:
+        cli_main(["ingest", "orders", "s3://b/x.parquet", "--on-succes", "merge"])
+    assert exited.value.code == 2
+    assert "--on-succes" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("cell", [False, True])
+def test_undefined_name_is_a_usage_error_before_any_branch(shell, uris, lake_path, cell, capsys):
+    # scenario 3: IPython leaves `{uri_typo}` as literal text; the magic names it instead of importing it
+    shell.user_ns["uri"] = uris["orders"]
+    source = "%wap_ingest orders {uri_typo} --no-panel --on-success merge"
+    if cell:
+        source = "%" + source + "\n- unique: order_id\n"
+    result = run(shell, source)
+    assert type(result.error_in_exec).__name__ == "UsageError"
+    message = str(result.error_in_exec)
+    assert "{uri_typo}" in message and "not defined" in message and "no branch was created" in message
+    assert "ingestion" not in shell.user_ns
+    assert branches(lake_path) == ["main"]
+    assert "Traceback" not in capsys.readouterr().out
+
+
+def test_expressions_and_escaped_braces_still_expand(shell, uris, lake_path):
+    shell.user_ns["where"] = {"orders": uris["orders"]}
+    shell.user_ns["target"] = "orders"
+    run(shell, "%wap_ingest $target {where['orders']} --no-panel --as ing").raise_error()
+    assert shell.user_ns["ing"].sources == {"orders": uris["orders"]}
+    result = run(shell, "%wap_ingest orders {where['nope']} --no-panel")
+    assert type(result.error_in_exec).__name__ == "UsageError" and "KeyError" in str(result.error_in_exec)
+    result = run(shell, "%wap_ingest orders s3://b/{{x}}/a.parquet {")
+    assert type(result.error_in_exec).__name__ == "UsageError" and "literal braces" in str(result.error_in_exec)
+
+
+def test_unreachable_bauplan_is_one_line_with_the_way_out(shell, uris, lake_path, monkeypatch, capsys):
+    # scenario 10: a real bauplan.Client with a key and no server behind its endpoint
+    monkeypatch.delenv("WAP_BACKEND")
+    monkeypatch.setenv("BAUPLAN_API_KEY", "sk-never-print-me")
+    monkeypatch.setenv("BAUPLAN_API_ENDPOINT", "http://127.0.0.1:9")
+    shell.user_ns["uri"] = uris["orders"]
+    for line in ("%wap_ingest orders {uri}", "%wap_ingest orders {uri} --backend bauplan"):
+        result = run(shell, line)
+        assert type(result.error_in_exec).__name__ == "UsageError"
+        message = str(result.error_in_exec)
+        assert "\n" not in message and len(message) < 400
+        assert "cannot reach the Bauplan backend (tcp connect error)" in message
+        assert "--backend local" in message and "tonic" not in message
+        assert "sk-never-print-me" not in message + capsys.readouterr().out
+    assert branches(lake_path) == ["main"]
+    # the way out works, from the same shell
+    run(shell, "%wap_ingest orders {uri} --backend local --no-panel --as ing").raise_error()
+    assert shell.user_ns["ing"].phase == "passed"
+
+
+def test_unreachable_bauplan_from_the_python_api(monkeypatch):
+    from wap_notebook.backend import BackendUnavailable, connect
+    from wap_notebook.ingestion import Ingestion
+
+    monkeypatch.setenv("BAUPLAN_API_KEY", "sk-never-print-me")
+    monkeypatch.setenv("BAUPLAN_API_ENDPOINT", "http://127.0.0.1:9")
+    with pytest.raises(BackendUnavailable, match=r"Bauplan backend .*backend=\"local\"") as raised:
+        Ingestion("orders", "s3://bucket/orders/*.parquet")
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__  # no transport dump below it
+    assert isinstance(raised.value, ConnectionError)
+    monkeypatch.delenv("BAUPLAN_API_KEY")
+    monkeypatch.setenv("HOME", "/nonexistent")
+    with pytest.raises(BackendUnavailable, match="BAUPLAN_API_KEY"):
+        connect("bauplan")
+
+
+def test_duplicate_files_advice_can_be_followed_from_the_magic(shell, uris, lake_path, capsys):
+    # scenario 11: the refusal recommends an option; the magic has it, and it does what it says
+    shell.user_ns["uri"] = uris["orders"]
+    run(shell, "%wap_ingest orders {uri} --no-panel --on-success merge").raise_error()
+    run(shell, "%wap_ingest orders {uri} --no-panel --on-success merge --as again").raise_error()
+    again = shell.user_ns["again"]
+    assert again.phase == "failed" and "--import-duplicate-files" in again.error
+    assert "--import-duplicate-files" in capsys.readouterr().out
+    run(shell, "%wap_ingest orders {uri} --no-panel --import-duplicate-files --as forced_again").raise_error()
+    forced_again = shell.user_ns["forced_again"]
+    assert forced_again.phase == "passed" and forced_again.rows_added == {"orders": 120}
+    cell = "%%wap_ingest orders {uri} --no-panel --import-duplicate-files --as gated\n- unique: order_id\n"
+    run(shell, cell).raise_error()
+    assert shell.user_ns["gated"].phase == "failed"  # re-imported rows still meet the gate's checks
+
+
+def _recommended_options() -> set[str]:
+    """Every `--option` and every `keyword=value` that a message string in the package recommends."""
+    import ast
+    from pathlib import Path
+
+    import wap_notebook
+
+    found: set[str] = set()
+    root = Path(wap_notebook.__file__).parent
+    for path in root.rglob("*.py"):
+        if "demo" in path.parts:
+            continue
+        tree = ast.parse(path.read_text())
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and node.body
+                      and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                found |= {m for m in re.findall(r"(?<![\w-])--[a-z][a-z-]+", node.value) if not m.startswith("--jp-")}
+                found |= {"--" + m.replace("_", "-")
+                          for m in re.findall(r"\b(?:pass|use)\s+([a-z_]+)=", node.value)}
+    return found
+
+
+def test_every_option_a_message_recommends_exists():
+    from wap_notebook.__main__ import build_parser
+    from wap_notebook.magic import WapMagics
+
+    magic = set(WapMagics.wap_ingest.parser._option_string_actions)
+    cli_sub = next(a for a in build_parser()._actions if a.dest == "command").choices["ingest"]
+    cli = set(cli_sub._option_string_actions)
+    recommended = _recommended_options()
+    assert "--import-duplicate-files" in recommended and "--backend" in recommended  # the scan sees messages
+    magic_only = {"--as", "--no-panel", "--background"}
+    assert recommended - magic - {"--checks"} == set()
+    assert recommended - cli - magic_only == set()

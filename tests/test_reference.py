@@ -1,13 +1,11 @@
-"""`quality_gated_update` (the reference flow, kept compatible) and the `python -m wap_notebook` CLI."""
+"""`quality_gated_update`: the reference flow, kept compatible (the CLI is tested in test_cli.py)."""
 
 from __future__ import annotations
 
 import pyarrow as pa
 import pytest
 
-from wap_notebook import LocalClient
 from wap_notebook import checks as C
-from wap_notebook.__main__ import main as cli_main
 from wap_notebook.reference import quality_gated_update
 
 ROWS = pa.table({"id": pa.array(range(40), pa.int64()), "kind": ["a", "b"] * 20})
@@ -56,19 +54,3 @@ def test_failed_checks_keep_branch(lakehouse, put_table, capsys):
 def test_bad_option_rejected():
     with pytest.raises(ValueError, match="on_success"):
         quality_gated_update("events", "s3://b/x", on_success="publish", client=object())
-
-
-def test_cli_exit_codes(tmp_path, put_table, bucket, monkeypatch, capsys):
-    monkeypatch.setenv("WAP_LAKEHOUSE_PATH", str(tmp_path / "lh"))
-    monkeypatch.setenv("WAP_BACKEND", "local")
-    uri = put_table("cli/1.parquet", ROWS)
-    assert cli_main(["ingest", "events", uri, "--on-success", "merge"]) == 0
-    assert "Successfully published events to main" in capsys.readouterr().out
-    client = LocalClient(tmp_path / "lh")
-    assert client.has_table("events", "main", namespace="bauplan")
-    assert cli_main(["ingest", "events", f"s3://{bucket}/none/*.parquet", "--on-failure", "delete"]) == 1
-    captured = capsys.readouterr()
-    assert "Import failed" in captured.out and "error:" in captured.err
-    assert cli_main(["ingest", "bad;name", uri]) == 1
-    with pytest.raises(SystemExit):
-        cli_main(["ingest", "events", uri, "--on-failure", "nope"])

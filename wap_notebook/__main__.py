@@ -1,8 +1,15 @@
-"""Command line: ``python -m wap_notebook ingest TABLE URI [--namespace NS] [--on-success] [--on-failure]``.
+"""Command line: the same gate as `%wap_ingest`, for cron jobs and orchestrators.
 
-Runs the quality-gated update (`wap_notebook.quality_gated_update`) against the backend chosen by
-`wap_notebook.connect()` (Bauplan when credentials are configured, the embedded lakehouse otherwise).
-Exit code 0 on success, 1 on failure (including a branch kept for inspection after failed checks).
+    python -m wap_notebook ingest TABLE SOURCE [--checks checks.yaml] [--on-success merge] [...]
+
+It takes the magic's options (same names, choices and defaults; never abbreviated) and the checks as
+the same YAML a `%%wap_ingest` cell body holds (`--checks FILE`, `-` for stdin), so a notebook's ingestion
+runs unchanged unattended. It prints the text summary the magic prints with `--no-panel`.
+
+Exit status: 0 when the gate passed (merged, or kept for inspection with `--on-success inspect`);
+1 when it did not (import failed or an error-severity check failed; the branch is kept or deleted as
+`--on-failure` says); 2 for bad usage (options, YAML) with nothing created; 3 when the lakehouse could
+not be used or an operation failed (unreachable backend, merge conflict).
 """
 
 from __future__ import annotations
@@ -10,38 +17,62 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from wap_notebook.ingestion import ON_FAILURE, ON_SUCCESS
+from wap_notebook.arguments import BACKEND_OPTION, INGEST_OPTIONS, add_options, ingestion_kwargs, strict
+
+EXIT_PASSED, EXIT_GATE_FAILED, EXIT_USAGE, EXIT_OPERATION = 0, 1, 2, 3
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m wap_notebook",
-                                     description="Write-Audit-Publish ingestion into a Bauplan lakehouse")
+    parser = strict(argparse.ArgumentParser(prog="python -m wap_notebook",
+                                            description="Write-Audit-Publish ingestion into a Bauplan lakehouse"))
     sub = parser.add_subparsers(dest="command", required=True)
-    ingest = sub.add_parser("ingest", help="import files into a table through an import branch, check, publish")
-    ingest.add_argument("table", help="table name (letters, digits, underscores)")
-    ingest.add_argument("uri", help="source URI or glob, e.g. s3://bucket/path/*.parquet")
-    ingest.add_argument("--namespace", default="bauplan")
-    ingest.add_argument("--on-success", choices=ON_SUCCESS, default="inspect")
-    ingest.add_argument("--on-failure", choices=ON_FAILURE, default="inspect")
-    ingest.add_argument("--backend", choices=("auto", "local", "bauplan"), default="auto",
-                        help="which lakehouse to use (default: Bauplan if credentials are configured)")
+    ingest = strict(sub.add_parser(
+        "ingest", help="import files into a table through an import branch, check, publish",
+        description="Import SOURCE into TABLE on a fresh branch, run the checks, then publish or keep it."))
+    add_options(ingest, (*INGEST_OPTIONS, BACKEND_OPTION))
+    ingest.add_argument("--checks", metavar="FILE", default=None,
+                        help="YAML list of checks, as in a %%%%wap_ingest cell body ('-' reads stdin)")
     return parser
 
 
+def _read_checks(path: str | None) -> list:
+    from wap_notebook.checks_yaml import parse_checks
+
+    if path is None:
+        return []
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"--checks: cannot read {path}: {exc.strerror or exc}") from None
+    return parse_checks(text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    from wap_notebook.backend import connect
-    from wap_notebook.reference import quality_gated_update
+    args = build_parser().parse_args(argv)  # usage errors exit with status 2, as argparse does
+    from wap_notebook.backend import BackendUnavailable, connect
+    from wap_notebook.ingestion import Ingestion
+    from wap_notebook.summary import text_summary
 
     try:
-        client = connect(args.backend)
-        quality_gated_update(args.table, args.uri, namespace=args.namespace, on_success=args.on_success,
-                             on_failure=args.on_failure, client=client)
-    except Exception as exc:  # noqa: BLE001 - the CLI reports and exits non-zero
+        checks = _read_checks(args.checks)
+        client = connect(args.backend or "auto")
+        ingestion = Ingestion(args.table, args.source, checks=checks, client=client, **ingestion_kwargs(args))
+    except BackendUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+        return EXIT_OPERATION
+    except ValueError as exc:  # bad options or checks: found before any branch exists
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        ingestion.run()
+    except Exception as exc:  # noqa: BLE001 - the CLI reports in one line and exits non-zero
+        print(text_summary(ingestion))
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_GATE_FAILED if ingestion.passed is False else EXIT_OPERATION
+    print(text_summary(ingestion))
+    return EXIT_PASSED if ingestion.passed else EXIT_GATE_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

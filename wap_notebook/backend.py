@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -11,6 +12,40 @@ logger = logging.getLogger(__name__)
 
 Backend = Literal["auto", "local", "bauplan"]
 BACKENDS = ("auto", "local", "bauplan")
+WAY_OUT = ('use the embedded lakehouse instead: backend="local" (%wap_ingest ... --backend local, '
+           "python -m wap_notebook ingest ... --backend local, or WAP_BACKEND=local)")
+
+
+class BackendUnavailable(ConnectionError):
+    """The chosen backend cannot be used (unreachable, or not configured). The message is one line that
+    names the backend and the way out; the SDK's own text (a transport dump) is reduced to its reason."""
+
+
+def _short_reason(exc: BaseException) -> str:
+    """`dns error` out of the SDK's `code: '...', message: "dns error", source: tonic::transport::...`."""
+    text = str(exc)
+    match = re.search(r"message: \"([^\"]{1,200})\"", text) or re.search(r"message: '([^']{1,200})'", text)
+    reason = match.group(1) if match else (text.splitlines()[0] if text else type(exc).__name__)
+    return reason if len(reason) <= 160 else reason[:157] + "..."
+
+
+def unavailable(backend: str, exc: BaseException) -> BackendUnavailable:
+    return BackendUnavailable(f"cannot reach the {backend} backend ({_short_reason(exc)}); {WAY_OUT}")
+
+
+def username(client: Any) -> str:
+    """`client.info().user.username`, the first call any ingestion makes: an unreachable Bauplan ends here
+    as one `BackendUnavailable` line instead of a transport traceback."""
+    try:
+        return str(client.info().user.username)
+    except Exception as exc:
+        if getattr(client, "path", None) is not None:  # the embedded lakehouse: a real bug, keep it whole
+            raise
+        from bauplan import exceptions as bx
+
+        if isinstance(exc, (bx.BauplanError, OSError, TimeoutError)):
+            raise unavailable("Bauplan", exc) from None
+        raise
 
 
 def bauplan_credentials_configured() -> bool:
@@ -46,7 +81,11 @@ def connect(backend: Backend = "auto", **kwargs: Any) -> Any:
     if chosen == "bauplan":
         import bauplan
 
-        client = bauplan.Client(**kwargs)
+        try:
+            client = bauplan.Client(**kwargs)
+        except ValueError as exc:  # "No API key found": nothing configured, no network touched
+            raise BackendUnavailable(f"cannot use the Bauplan backend ({exc}); set BAUPLAN_API_KEY or "
+                                     f"BAUPLAN_PROFILE, or {WAY_OUT}") from None
         logger.info("wap-notebook: using the Bauplan cloud backend")
         return client
     from wap_notebook.lakehouse import LocalClient

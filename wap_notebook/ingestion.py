@@ -60,7 +60,7 @@ import pyarrow as pa
 from bauplan import exceptions as bx
 
 from wap_notebook import checks as ck
-from wap_notebook.backend import describe_backend
+from wap_notebook.backend import describe_backend, username
 from wap_notebook.progress import ImportProgress, reporting_to
 from wap_notebook.sql import qualified_table, validate_identifier, validate_ref
 from wap_notebook.uris import has_embedded_credentials, redact_uri
@@ -160,6 +160,7 @@ class Ingestion:
         from_ref: str = "main",
         branch: str | None = None,
         client: Any = None,
+        import_duplicate_files: bool = False,
     ) -> None:
         # 1. everything the user typed, validated before touching the lakehouse
         _choice(on_success, ON_SUCCESS, "on_success")
@@ -195,6 +196,7 @@ class Ingestion:
         checks_by_table = ck.normalize_checks(checks, list(sources))
 
         self._setup(client, sources, namespace, checks_by_table, on_success, on_failure, mode, from_ref)
+        self._import_duplicate_files = bool(import_duplicate_files)
         if branch is not None:
             self._branch, self._branch_given = branch, True
         else:
@@ -216,7 +218,7 @@ class Ingestion:
         self._on_failure = "inspect" if on_failure == "keep" else on_failure
         self._mode = mode
         self._from_ref = from_ref
-        self._user = str(client.info().user.username)
+        self._user = username(client)
         self._backend = describe_backend(client)
         self._lock = threading.RLock()
         self._busy: str | None = None
@@ -240,6 +242,7 @@ class Ingestion:
         self._files: dict[str, list[str]] = {t: [] for t in self._tables}
         self._forced = False
         self._force_reason: str | None = None
+        self._import_duplicate_files = False
         self._last_progress: ImportProgress | None = None
         self._history.append(IngestionEvent(_now(), "phase", "new", "Ingestion created"))
 
@@ -560,7 +563,8 @@ class Ingestion:
                                f"{progress.rows_done} rows", progress)
 
                 with reporting_to(on_progress):
-                    state = client.import_data(table, uri, branch=self._branch, namespace=ns)
+                    state = client.import_data(table, uri, branch=self._branch, namespace=ns,
+                                               import_duplicate_files=self._import_duplicate_files)
             except (bx.BauplanJobError, bx.TableCreatePlanError) as exc:
                 self._import_failed(table, uri, str(exc) or type(exc).__name__)
                 return
@@ -611,6 +615,9 @@ class Ingestion:
         self._emit("log", f"Created branch {self._branch} from {base_ref}")
 
     def _import_failed(self, table: str, uri: str, reason: str) -> None:
+        if "import_duplicate_files" in reason:  # the advice must be followable from every entry point
+            reason += (" (Ingestion(..., import_duplicate_files=True); --import-duplicate-files in %wap_ingest "
+                       "and the CLI)")
         with self._lock:
             self._error = f"Import of {uri} into {self._namespace}.{table} failed: {reason}"
             self._passed = False
@@ -971,7 +978,7 @@ def list_ingestions(client: Any = None) -> pd.DataFrame:
         from wap_notebook.backend import connect
 
         client = connect()
-    user = str(client.info().user.username)
+    user = username(client)
     prefix = f"{_username_part(user)}.import_"
     now = _now()
     rows = []

@@ -22,48 +22,39 @@ buttons (Merge, Discard, Re-validate) always run on that worker thread.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.utils.text import DollarFormatter
 
-from wap_notebook.backend import BACKENDS
+from wap_notebook.arguments import BACKEND_OPTION, INGEST_OPTIONS, ingestion_kwargs, magic_options, strict
 from wap_notebook.checks_yaml import parse_checks
-
-ON_SUCCESS = ("inspect", "merge")
-ON_FAILURE = ("inspect", "keep", "delete")
-MODES = ("auto", "create", "append", "replace")
+from wap_notebook.summary import text_summary
 
 
 @magics_class
 class WapMagics(Magics):
+    @no_var_expand  # expanded by `expand_variables`, which names what does not resolve
     @magic_arguments()
-    @argument("table", help="table to ingest into (in NAMESPACE)")
-    @argument("source", help="source URI or glob, e.g. s3://bucket/orders/*.parquet; {var} expands from the notebook")
-    @argument("--namespace", default="bauplan", help="namespace of the table (default: bauplan)")
-    @argument("--on-success", dest="on_success", default="inspect", choices=ON_SUCCESS,
-              help="after passing checks: keep the branch to inspect, or merge it (default: inspect)")
-    @argument("--on-failure", dest="on_failure", default="inspect", choices=ON_FAILURE,
-              help="after failing checks: keep the branch to inspect, or delete it (default: inspect)")
-    @argument("--mode", default="auto", choices=MODES,
-              help="auto: append when the table exists on FROM_REF, create otherwise (default: auto)")
-    @argument("--from-ref", dest="from_ref", default="main", help="ref to branch from and merge into (default: main)")
+    @magic_options(INGEST_OPTIONS)
     @argument("--as", dest="name", default="ingestion", metavar="NAME",
               help="variable that receives the Ingestion object (default: ingestion)")
     @argument("--no-panel", dest="no_panel", action="store_true",
               help="print a text summary instead of showing the interactive panel")
     @argument("--background", action="store_true",
               help="return at once and import/validate on a worker thread; the panel shows progress")
-    @argument("--backend", default=None, choices=BACKENDS,
-              help="auto: Bauplan when credentials are configured, else the embedded lakehouse")
+    @magic_options((BACKEND_OPTION,))
     @line_cell_magic
     def wap_ingest(self, line: str, cell: str | None = None) -> Any:
         """Ingest SOURCE into TABLE on a fresh branch, check it, and show the Write-Audit-Publish panel.
 
-        As a cell magic, the cell body lists the checks in YAML, one item per check, named as in
-        `wap_notebook.checks` (row_count, not_null, unique, accepted_values, between, matches,
-        schema_compatible, no_duplicates_with, sql, custom), with an optional `severity: warn`::
+        `{name}` (or `$name`) in the line expands from the notebook; a name that is not defined is an error.
+        Options are never abbreviated. As a cell magic, the cell body lists the checks in YAML, one item per
+        check, named as in `wap_notebook.checks` (row_count, not_null, unique, accepted_values, between,
+        matches, schema_compatible, no_duplicates_with, sql, custom), with an optional `severity: warn`::
 
             %%wap_ingest orders s3://bucket/orders/*.parquet
             - not_null: [order_id, customer_id]
@@ -75,13 +66,14 @@ class WapMagics(Magics):
 
         The Ingestion object is bound to NAME (default `ingestion`) and returned.
         """
+        user_ns = self.shell.user_ns if self.shell is not None else {}
+        line = expand_variables(line, user_ns)
         try:
             args = parse_argstring(self.wap_ingest, line)  # bad options raise UsageError
         except SystemExit:  # argparse exits on some errors; never kill the kernel's cell
             raise UsageError(f"%wap_ingest: could not parse arguments: {line!r}") from None
         if not args.name.isidentifier():
             raise UsageError(f"%wap_ingest: --as needs a Python identifier; got {args.name!r}")
-        user_ns = self.shell.user_ns if self.shell is not None else {}
         ingestion = build_ingestion(args, cell, user_ns)
         user_ns[args.name] = ingestion
         run_ingestion(ingestion, panel=not args.no_panel, background=args.background)
@@ -92,34 +84,50 @@ class WapMagics(Magics):
         return ingestion
 
 
+strict(WapMagics.wap_ingest.parser)
+
+
+def expand_variables(line: str, namespace: Mapping[str, Any]) -> str:
+    """IPython's `{expr}` / `$name` expansion, except that what does not resolve is a `UsageError` naming it.
+
+    IPython leaves the whole line as it is when one field fails, so `{uri_typo}` would reach the importer
+    as a literal source path. Expressions are evaluated in the notebook's namespace, as IPython does."""
+    formatter = DollarFormatter()
+    try:
+        fields = [(name, spec) for _, name, spec, _ in formatter.parse(line) if name is not None]
+    except ValueError as exc:  # e.g. a lone "{"
+        raise UsageError(f"%wap_ingest: cannot expand {{...}} in the line ({exc}); write {{{{ and }}}} "
+                         "for literal braces") from None
+    for name, spec in fields:
+        expression = f"{name}:{spec}" if spec else name
+        try:
+            eval(expression, {}, dict(namespace))  # noqa: S307 - the user's own notebook expression, as IPython does
+        except NameError as exc:
+            raise UsageError(f"%wap_ingest: {{{expression}}} does not resolve: {exc}; define it in the notebook "
+                             "first (nothing was imported, no branch was created)") from None
+        except Exception as exc:  # noqa: BLE001 - any failing expression is the user's to fix
+            raise UsageError(f"%wap_ingest: {{{expression}}} does not resolve: {type(exc).__name__}: {exc} "
+                             "(nothing was imported, no branch was created)") from None
+    return formatter.vformat(line, args=[], kwargs=dict(namespace))
+
+
 def build_ingestion(args: Any, cell: str | None, user_ns: dict[str, Any]) -> Any:
-    """Parse the checks and construct the Ingestion: every user error surfaces here, before any I/O."""
+    """Parse the checks and construct the Ingestion: every user error surfaces here, before any branch."""
     try:
         checks = parse_checks(cell, user_ns)
     except ValueError as exc:
         raise UsageError(f"%%wap_ingest: {exc}") from None
-    client = None
-    if args.backend is not None:
-        from wap_notebook.backend import connect
-
-        try:
-            client = connect(args.backend)
-        except Exception as exc:  # noqa: BLE001 - e.g. no Bauplan credentials
-            raise UsageError(f"%wap_ingest: cannot connect to the {args.backend} backend: {exc}") from None
+    from wap_notebook.backend import BackendUnavailable, connect
     from wap_notebook.ingestion import Ingestion
 
-    options: dict[str, Any] = {
-        "namespace": args.namespace,
-        "on_success": args.on_success,
-        "on_failure": args.on_failure,
-        "mode": args.mode,
-        "from_ref": args.from_ref,
-        "client": client,
-    }
+    options: dict[str, Any] = ingestion_kwargs(args)
     if checks:
         options["checks"] = checks
     try:
+        options["client"] = connect(args.backend or "auto")
         return Ingestion(args.table, args.source, **options)
+    except BackendUnavailable as exc:
+        raise UsageError(f"%wap_ingest: {exc}") from None
     except ValueError as exc:
         raise UsageError(f"%wap_ingest: {exc}") from None
 
@@ -148,24 +156,6 @@ def _run_quietly(ingestion: Any) -> None:
         ingestion.run()
     except Exception as exc:  # noqa: BLE001
         print(f"wap_ingest: {type(exc).__name__}: {exc}", file=sys.stderr)
-
-
-def text_summary(ingestion: Any) -> str:
-    """What `--no-panel` prints: the outcome, the branch and the report as text."""
-    from wap_notebook import panel_views as views
-
-    lines = [f"{', '.join(ingestion.tables)}: {views.phase_label(ingestion.phase, ingestion.from_ref)}"]
-    if ingestion.branch:
-        lines.append(f"branch: {ingestion.branch}")
-    result = views.result_text(ingestion)
-    if result:
-        lines.append(result[1])
-    report = ingestion.report
-    if report is not None and len(report):
-        columns = [c for c in ("table", "check", "columns", "severity", "status", "observed", "expected",
-                               "failing_rows") if c in report.columns]
-        lines.append(report[columns].to_string(index=False))
-    return "\n".join(lines)
 
 
 def load_ipython_extension(ipython: Any) -> None:

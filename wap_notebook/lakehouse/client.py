@@ -20,8 +20,12 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import closing
+from dataclasses import dataclass
 from dataclasses import replace as dc_replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,7 +35,7 @@ import pyarrow as pa
 from bauplan import exceptions as bx
 from bauplan.schema import TableKind
 
-from wap_notebook.lakehouse import errors, exports, partitioning, plans, sources, tables
+from wap_notebook.lakehouse import errors, exports, partials, partitioning, plans, sources, tables
 from wap_notebook.lakehouse import jobs as ledger
 from wap_notebook.lakehouse.catalog import (
     DEFAULT_NAMESPACE,
@@ -576,8 +580,60 @@ class LocalClient:
         target_schema = tables.arrow_schema(base_location)
         table_location = tables.load_table_at(base_location).location()
         with self._catalog.pending_write(table_location):
+            if tables.is_partitioned(base_location):
+                return self._write_partitioned(job_id, ctx, key, base_location, search_uri, files, target_schema)
             return self._write_and_commit(job_id, ctx, key, base_location, search_uri, files, target_schema,
                                           table_location)
+
+    def _write_partitioned(self, job_id: str, ctx: TableDataImportContext, key: str, base_location: str,
+                           search_uri: str, files: list[sources.SourceFile],
+                           target_schema: pa.Schema) -> dict[str, Any]:
+        """Import into a partitioned table: PyIceberg's writer splits each file's rows by partition.
+
+        A file is held in memory while it is split (the plain path streams); check partials are not
+        computed here, so validation of partitioned tables runs in SQL.
+        """
+        imported: list[str] = []
+        failed: dict[str, str] = {}
+        parts: list[tuple[str, pa.Table]] = []
+        rows = 0
+        for index, source in enumerate(files):
+            self._jobs.check_cancel(job_id)
+            try:
+                batches = list(sources.iter_batches(source, target_schema, best_effort=ctx.best_effort))
+            except Exception as exc:
+                if not ctx.continue_on_error:
+                    raise
+                failed[source.uri] = _describe_error(exc)
+                self._jobs.log(job_id, f"file {source.uri} failed: {failed[source.uri]}", "WARN", "STDERR")
+                continue
+            part = pa.Table.from_batches(batches, schema=target_schema)
+            parts.append((source.uri, part))
+            rows += part.num_rows
+            imported.append(source.uri)
+            self._jobs.log(job_id, f"imported {source.uri}: {part.num_rows} rows")
+            report(ImportProgress(key, index + 1, len(files), rows, 0, source.uri))
+        if not imported:
+            raise errors.SourceError(f"No file could be imported into {key}: {failed}", uri=search_uri)
+        self._jobs.check_cancel(job_id)
+        new_location = tables.append_partitioned(base_location, tuple(key.split(".")), parts)  # type: ignore[arg-type]
+        commit = self._commit_import(ctx, key, base_location, new_location, search_uri, imported, job_id)
+        return {"rows_imported": rows, "files_imported": imported, "files_failed": failed,
+                "commit_hash": commit.hash}
+
+    def _commit_import(self, ctx: TableDataImportContext, key: str, base_location: str, new_location: str,
+                       search_uri: str, imported: list[str], job_id: str) -> CommitRecord:
+        def change(head: CommitRecord, _con: Any) -> CatalogState:
+            if head.state.tables.get(key) != base_location:
+                raise bx.BranchHeadChangedError(
+                    409, "BRANCH_HEAD_CHANGED",
+                    f"Table {key!r} changed on {ctx.branch_name!r} during the import; retry it")
+            return dc_replace(head.state, tables={**head.state.tables, key: new_location})
+
+        files_word = "file" if len(imported) == 1 else "files"
+        return self._commit(ctx.branch_name, change,
+                            message=f"Import {len(imported)} {files_word} from {search_uri} into {key}",
+                            properties={JOB_ID_PROPERTY: job_id})
 
     def _write_and_commit(self, job_id: str, ctx: TableDataImportContext, key: str, base_location: str,
                           search_uri: str, files: list[sources.SourceFile], target_schema: pa.Schema,
@@ -585,63 +641,53 @@ class LocalClient:
         written: list[str] = []
         imported: list[str] = []
         failed: dict[str, str] = {}
-        partitioned_parts: list[tuple[str, pa.Table]] = []
-        partitioned = tables.is_partitioned(base_location)
         rows = 0
         bytes_done = 0
+        # Check partials, when the caller asked for them (see partials.requested): computed on a worker
+        # thread from the batches being written, stored in this import's snapshot.
+        checks = partials.start(key, target_schema, job_id)
         report(ImportProgress(key, 0, len(files), 0, 0))
+
+        def progress(rows_in_flight: int, current: str) -> None:
+            report(ImportProgress(key, len(imported) + len(failed), len(files), rows + rows_in_flight, bytes_done,
+                                  current))
+
         try:
-            for index, source in enumerate(files):
-                self._jobs.check_cancel(job_id)
-                writer = tables.DataFileWriter(table_location, target_schema)
-                batches: list[pa.RecordBatch] = []
-                try:
-                    for batch in sources.iter_batches(source, target_schema, best_effort=ctx.best_effort):
-                        if partitioned:  # PyIceberg splits the rows by partition when they are committed
-                            batches.append(batch)
-                            continue
-                        writer.write(batch)
-                        report(ImportProgress(key, index, len(files), rows + writer.rows, bytes_done, source.uri))
-                    written.extend(writer.close())
-                except Exception as exc:
-                    writer.abort()
-                    if not ctx.continue_on_error:
-                        raise
-                    failed[source.uri] = _describe_error(exc)
-                    self._jobs.log(job_id, f"file {source.uri} failed: {failed[source.uri]}", "WARN", "STDERR")
-                    continue
-                file_rows = sum(b.num_rows for b in batches) if partitioned else writer.rows
-                if partitioned:
-                    partitioned_parts.append((source.uri, pa.Table.from_batches(batches, schema=target_schema)))
-                rows += file_rows
-                bytes_done += source.size
-                imported.append(source.uri)
-                self._jobs.log(job_id, f"imported {source.uri}: {file_rows} rows")
-                report(ImportProgress(key, index + 1, len(files), rows, bytes_done, source.uri))
+            # Closed before the cleanup below, so files still in flight are waited for and listed in `written`.
+            with closing(_write_files(files, table_location, target_schema, ctx.best_effort, checks, written,
+                                      progress)) as results:
+                for index, source, result in results:
+                    self._jobs.check_cancel(job_id)
+                    if result.error is not None:
+                        if checks is not None and result.partials is not None:
+                            checks.drop(result.partials)
+                        if not ctx.continue_on_error:
+                            raise result.error
+                        failed[source.uri] = _describe_error(result.error)
+                        self._jobs.log(job_id, f"file {source.uri} failed: {failed[source.uri]}", "WARN", "STDERR")
+                        continue
+                    if checks is not None and result.partials is not None:
+                        checks.keep(result.partials)
+                    rows += result.rows
+                    bytes_done += source.size
+                    imported.append(source.uri)
+                    self._jobs.log(job_id, f"imported {source.uri}: {result.rows} rows")
+                    report(ImportProgress(key, index + 1, len(files), rows, bytes_done, source.uri))
             if not imported:
                 raise errors.SourceError(f"No file could be imported into {key}: {failed}", uri=search_uri)
             self._jobs.check_cancel(job_id)
             identifier = tuple(key.split("."))
-            if partitioned:
-                new_location = tables.append_partitioned(base_location, identifier, partitioned_parts)  # type: ignore[arg-type]
-            else:
-                new_location = tables.commit_files(base_location, identifier, written, imported)  # type: ignore[arg-type]
-
-            def change(head: CommitRecord, _con: Any) -> CatalogState:
-                if head.state.tables.get(key) != base_location:
-                    raise bx.BranchHeadChangedError(
-                        409, "BRANCH_HEAD_CHANGED",
-                        f"Table {key!r} changed on {ctx.branch_name!r} during the import; retry it")
-                return dc_replace(head.state, tables={**head.state.tables, key: new_location})
-
-            files_word = "file" if len(imported) == 1 else "files"
-            commit = self._commit(ctx.branch_name, change,
-                                  message=f"Import {len(imported)} {files_word} from {search_uri} into {key}",
-                                  properties={JOB_ID_PROPERTY: job_id})
+            extra = checks.snapshot_properties(rows) if checks is not None else {}
+            new_location = tables.commit_files(base_location, identifier, written, imported,  # type: ignore[arg-type]
+                                               extra_properties=extra)
+            commit = self._commit_import(ctx, key, base_location, new_location, search_uri, imported, job_id)
         except BaseException:
             for path in written:
                 Path(path).unlink(missing_ok=True)
             raise
+        finally:
+            if checks is not None:
+                checks.close()
         # With continue_on_error a partial import is a success; the files that failed are in the job details.
         return {"rows_imported": rows, "files_imported": imported, "files_failed": failed,
                 "commit_hash": commit.hash}
@@ -740,7 +786,7 @@ class LocalClient:
         with self._catalog.pending_write(str(folder)):
             location = tables.create_table(ns, name, schema, folder,
                                            properties={tables.EXTERNAL_PROPERTY: "true"})
-            location = tables.commit_files(location, (ns, name), paths, [f.uri for f in files])
+            location = tables.register_files(location, (ns, name), paths)
             self._commit_table(target, ns, name, location, replace=existing is not None,
                                message=f"Create external table {ns}.{name}", expected_location=existing,
                                job_id=job_id)
@@ -1037,3 +1083,85 @@ def _as_datetime(value: Any) -> datetime | None:
 def _describe_error(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text if isinstance(exc, bx.BauplanError) else f"{type(exc).__name__}: {text}"
+
+
+# Source files read and written at once. Parquet encoding runs on the calling thread and reading a file
+# waits on the network: two files in flight keep both cores busy without holding more than two row groups.
+_FILE_WORKERS = 2
+
+
+@dataclass
+class _FileResult:
+    paths: list[str]
+    rows: int
+    error: Exception | None
+    partials: partials.FilePartials | None
+
+
+class _RowCounter:
+    def __init__(self) -> None:
+        self.rows = 0
+        self._lock = threading.Lock()
+
+    def add(self, n: int) -> None:
+        with self._lock:
+            self.rows += n
+
+
+def _write_file(source: sources.SourceFile, table_location: str, schema: pa.Schema, best_effort: bool,
+                checks: partials.ImportPartials | None, counter: _RowCounter) -> _FileResult:
+    """One source file into data files of its own; on failure nothing of it stays on disk."""
+    writer = tables.DataFileWriter(table_location, schema)
+    file_partials = checks.start_file() if checks is not None else None
+    try:
+        for batch in sources.iter_batches(source, schema, best_effort=best_effort):
+            writer.write(batch)
+            if checks is not None and file_partials is not None:
+                checks.add(file_partials, batch)
+            counter.add(batch.num_rows)
+        return _FileResult(writer.close(), writer.rows, None, file_partials)
+    except Exception as exc:  # noqa: BLE001 - handed to the import loop, which decides (continue_on_error)
+        writer.abort()
+        return _FileResult([], 0, exc, file_partials)
+
+
+def _write_files(files: list[sources.SourceFile], table_location: str, schema: pa.Schema, best_effort: bool,
+                 checks: partials.ImportPartials | None, written: list[str],
+                 progress: Callable[[int, str], None]) -> Iterator[tuple[int, sources.SourceFile, _FileResult]]:
+    """Write `files` on `_FILE_WORKERS` threads; yield their results in file order.
+
+    Successful files' data paths are appended to `written` as soon as they are known, including those
+    still in flight when the caller stops early (an error), so the caller can delete every one of them.
+    """
+    counter = _RowCounter()
+    pending: deque[tuple[int, sources.SourceFile, Future[_FileResult]]] = deque()
+    with ThreadPoolExecutor(max_workers=max(1, min(_FILE_WORKERS, len(files))),
+                            thread_name_prefix="wap-import") as pool:
+        queue = iter(enumerate(files))
+
+        def submit() -> None:
+            for index, source in queue:
+                pending.append((index, source, pool.submit(_write_file, source, table_location, schema,
+                                                           best_effort, checks, counter)))
+                return
+
+        for _ in range(_FILE_WORKERS):
+            submit()
+        try:
+            while pending:
+                index, source, future = pending[0]
+                while True:
+                    try:
+                        result = future.result(timeout=0.25)
+                        break
+                    except FutureTimeout:
+                        progress(counter.rows, source.uri)  # reported from the caller's thread
+                pending.popleft()
+                counter.add(-result.rows)
+                written.extend(result.paths)
+                submit()
+                yield index, source, result
+        finally:
+            for _, _, future in pending:  # the caller stopped early: wait for files in flight, to delete them
+                if not future.cancel():
+                    written.extend(future.result().paths)

@@ -1,0 +1,97 @@
+"""`python -m wap_notebook ingest`: the magic's options and YAML checks, unattended, with honest exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from wap_notebook import LocalClient
+from wap_notebook.__main__ import EXIT_GATE_FAILED, EXIT_OPERATION, EXIT_PASSED, EXIT_USAGE
+from wap_notebook.__main__ import main as cli_main
+from wap_notebook.demo.sample_data import orders_bad_batch, orders_batch
+
+CHECKS = """\
+- not_null: [order_id, customer_id]
+- unique: order_id
+- between: {column: amount, min: 0, max: 10000}
+"""
+
+
+@pytest.fixture
+def lake(tmp_path, monkeypatch):
+    monkeypatch.setenv("WAP_LAKEHOUSE_PATH", str(tmp_path / "lh"))
+    monkeypatch.setenv("WAP_BACKEND", "local")
+    return tmp_path / "lh"
+
+
+@pytest.fixture
+def checks_file(tmp_path):
+    path = tmp_path / "checks.yaml"
+    path.write_text(CHECKS)
+    return path
+
+
+def branches(path) -> list[str]:
+    return sorted(b.name for b in LocalClient(path).get_branches())
+
+
+def main_count(path) -> int | None:
+    client = LocalClient(path)
+    if not client.has_table("orders", "main", namespace="bauplan"):
+        return None
+    return client.query("SELECT COUNT(*) FROM bauplan.orders", ref="main").column(0)[0].as_py()
+
+
+def test_gate_passes_then_fails_with_the_same_yaml_checks(lake, checks_file, put_table, capsys):
+    good = put_table("cli/good.parquet", orders_batch(100))
+    bad = put_table("cli/bad.parquet", orders_bad_batch())
+    argv = ["ingest", "orders", good, "--checks", str(checks_file), "--on-success", "merge"]
+    assert cli_main(argv) == EXIT_PASSED
+    out = capsys.readouterr().out
+    assert "merged into main" in out and "unique(order_id)" in out
+    assert main_count(lake) == 100
+
+    argv = ["ingest", "orders", bad, "--checks", str(checks_file), "--on-success", "merge", "--mode", "append"]
+    assert cli_main(argv) == EXIT_GATE_FAILED
+    out = capsys.readouterr().out
+    assert "failed" in out and "between(amount)" in out
+    assert main_count(lake) == 100  # the gate held unattended
+    kept = [b for b in branches(lake) if b != "main"]
+    assert len(kept) == 1  # --on-failure inspect (default) keeps the branch for a human
+
+    argv = ["ingest", "orders", bad, "--checks", str(checks_file), "--on-failure", "delete"]
+    assert cli_main(argv) == EXIT_GATE_FAILED
+    assert [b for b in branches(lake) if b != "main"] == kept
+
+
+def test_usage_errors_exit_2_before_any_branch(lake, tmp_path, put_table, capsys):
+    uri = put_table("cli/good.parquet", orders_batch(10))
+    bad_yaml = tmp_path / "bad.yaml"
+    bad_yaml.write_text("- frobnicate: order_id\n")
+    assert cli_main(["ingest", "orders", uri, "--checks", str(bad_yaml)]) == EXIT_USAGE
+    assert "unknown check 'frobnicate'" in capsys.readouterr().err
+    assert cli_main(["ingest", "orders", uri, "--checks", str(tmp_path / "missing.yaml")]) == EXIT_USAGE
+    assert cli_main(["ingest", "bad;name", uri]) == EXIT_USAGE
+    with pytest.raises(SystemExit) as exited:
+        cli_main(["ingest", "orders", uri, "--on-failure", "nope"])
+    assert exited.value.code == EXIT_USAGE
+    assert branches(lake) == ["main"]
+
+
+def test_failed_import_exits_1(lake, bucket, capsys):
+    assert cli_main(["ingest", "orders", f"s3://{bucket}/none/*.parquet"]) == EXIT_GATE_FAILED
+    assert "failed" in capsys.readouterr().out
+
+
+def test_unreachable_bauplan_exits_3_with_one_line(monkeypatch, tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "BAUPLAN_API_KEY": "sk-never-print-me",
+           "BAUPLAN_API_ENDPOINT": "http://127.0.0.1:9"}
+    done = subprocess.run([sys.executable, "-m", "wap_notebook", "ingest", "orders", "s3://b/o/*.parquet"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == EXIT_OPERATION
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot reach the Bauplan backend" in lines[0] and "--backend local" in lines[0]
+    assert "sk-never-print-me" not in done.stderr
