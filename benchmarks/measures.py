@@ -466,7 +466,7 @@ def _bare_import(client: Any, uri: str, n: int, label: str) -> Callable[[int], f
         client.create_branch(branch, "main")
         client.create_table(TABLE, uri, branch=branch, namespace=NAMESPACE)
         seconds, state = timed(lambda: client.import_data(TABLE, uri, branch=branch, namespace=NAMESPACE))
-        if state.job_status != "SUCCESS" or state.rows_imported != n:
+        if state.job_status != "SUCCESS" or client.job_details(state.job_id).rows_imported != n:
             raise RuntimeError(f"import of {uri} failed: {state.error}")
         client.delete_branch(branch)
         return seconds
