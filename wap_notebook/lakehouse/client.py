@@ -728,7 +728,7 @@ class LocalClient:
             if current is not None and not replace:
                 raise bx.RevertDestinationTableExistsError(
                     409, "REVERT_DESTINATION_TABLE_EXISTS",
-                    f"Table {key!r} exists on {target!r}: pass replace=True to revert it")
+                    f"Table {key!r} exists on {target!r}: revert_table(..., replace=True) replaces it")
             return CatalogState(head.state.namespaces | {ns}, {**head.state.tables, key: location})
 
         commit = self._commit(target, change, message=f"Revert table {key} to {parse_ref(source_ref)}",
@@ -898,8 +898,8 @@ class LocalClient:
                  filter_by_created_before=None, limit=None) -> Iterator[Job]:
         users = ledger.normalize_users(filter_by_users)
         if users and filter_by_current_user:
-            raise ValueError("filter_by_current_user and filter_by_users are mutually exclusive: pass "
-                             "filter_by_current_user=False with filter_by_users")
+            raise ValueError("filter_by_current_user and filter_by_users are mutually exclusive: set "
+                             "filter_by_current_user to False when filtering by users")
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
             raise ValueError(f"limit must be a non-negative integer, got {limit!r}")
         return self._jobs.list(users=users or ([self.username] if filter_by_current_user else None),
@@ -1069,7 +1069,7 @@ def _refuse_args(args: Any) -> None:
     """`args` are backend flags of Bauplan's cloud: refuse them rather than silently ignore them."""
     if args:
         raise ValueError(f"args={args!r}: backend arguments are understood by Bauplan's cloud only; the "
-                         "embedded lakehouse takes none (pass args=None)")
+                         "embedded lakehouse takes none (leave args unset)")
 
 
 def _as_datetime(value: Any) -> datetime | None:
