@@ -91,6 +91,11 @@ class JobDetails:
 _DETAIL_KEYS = ("rows_imported", "files_imported", "files_failed", "commit_hash")
 
 
+def _now() -> float:
+    """Now, in whole microseconds: what a `datetime` keeps, so filters on job times round-trip exactly."""
+    return round(time.time() * 1_000_000) / 1_000_000
+
+
 def _when(value: float | None) -> datetime | None:
     return datetime.fromtimestamp(value, tz=timezone.utc) if value is not None else None
 
@@ -151,7 +156,7 @@ class JobLedger:
     def start(self, kind: str, user: str, *, ref: str | None, sql: str | None = None,
               status: str = "RUNNING", message: str | None = None) -> str:
         job_id = str(uuid.uuid4())
-        now = time.time()
+        now = _now()
         with self._catalog.write() as con:
             con.execute(
                 "INSERT INTO jobs(id, kind, status, user, created_at, started_at, ref, sql_query, host, pid)"
@@ -164,7 +169,7 @@ class JobLedger:
     def mark_running(self, job_id: str) -> None:
         with self._catalog.write() as con:
             con.execute("UPDATE jobs SET status = 'RUNNING', started_at = ?, pid = ? WHERE id = ? AND status ="
-                        " 'NOT_STARTED'", (time.time(), os.getpid(), job_id))
+                        " 'NOT_STARTED'", (_now(), os.getpid(), job_id))
 
     def log(self, job_id: str, message: str, level: str = "INFO", stream: str = "STDOUT") -> None:
         with self._catalog.write() as con:
@@ -175,7 +180,7 @@ class JobLedger:
                     stream: str = "STDOUT") -> None:
         seq = con.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM job_logs WHERE job_id = ?", (job_id,)).fetchone()[0]
         con.execute("INSERT INTO job_logs(job_id, seq, at, level, stream, message) VALUES (?, ?, ?, ?, ?, ?)",
-                    (job_id, seq, time.time(), level, stream, message))
+                    (job_id, seq, _now(), level, stream, message))
 
     def finish(self, job_id: str, *, error: str | None = None, aborted: bool = False, tx_ref: str | None = None,
                details: dict[str, Any] | None = None) -> None:
@@ -183,7 +188,7 @@ class JobLedger:
         with self._catalog.write() as con:
             self._merge_details(con, job_id, details or {})
             con.execute("UPDATE jobs SET status = ?, finished_at = ?, error = ?, tx_ref = COALESCE(?, tx_ref)"
-                        " WHERE id = ?", (status, time.time(), error, tx_ref, job_id))
+                        " WHERE id = ?", (status, _now(), error, tx_ref, job_id))
             self._append_log(con, job_id, f"job {status.lower()}" + (f": {error}" if error else ""),
                              "ERROR" if error else "INFO", "STDERR" if error else "STDOUT")
 
@@ -210,11 +215,12 @@ class JobLedger:
         """One insert for a short job that is already over (queries): no extra round trip on the hot path."""
         job_id = str(uuid.uuid4())
         status = "FAIL" if error else "COMPLETE"
+        started = round(started * 1_000_000) / 1_000_000
         with self._catalog.write() as con:
             con.execute(
                 "INSERT INTO jobs(id, kind, status, user, created_at, started_at, finished_at, error, ref,"
                 " sql_query, host, pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (job_id, kind, status, user, started, started, time.time(), error, ref, sql, self._host,
+                (job_id, kind, status, user, started, started, _now(), error, ref, sql, self._host,
                  os.getpid()))
             self._append_log(con, job_id, f"query on {ref}: {status.lower()}" + (f": {error}" if error else ""),
                              "ERROR" if error else "INFO", "STDERR" if error else "STDOUT")
@@ -227,7 +233,7 @@ class JobLedger:
                 raise job_not_found(job_id)
             if row[0] == "NOT_STARTED":
                 con.execute("UPDATE jobs SET status = 'ABORT', finished_at = ?, cancel = 1 WHERE id = ?",
-                            (time.time(), job_id))
+                            (_now(), job_id))
             elif row[0] == "RUNNING":
                 # The job's own thread polls this flag between units of work and stops with ABORT.
                 con.execute("UPDATE jobs SET cancel = 1 WHERE id = ?", (job_id,))
@@ -279,12 +285,13 @@ class JobLedger:
             if values:
                 clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
                 params.extend(values)
+        # Compared in whole microseconds: a Job's `created_at` is a datetime, which keeps no finer digits.
         if after is not None:
-            clauses.append("created_at > ?")
-            params.append(after)
+            clauses.append("CAST(ROUND(created_at * 1000000) AS INTEGER) > ?")
+            params.append(round(after * 1_000_000))
         if before is not None:
-            clauses.append("created_at < ?")
-            params.append(before)
+            clauses.append("CAST(ROUND(created_at * 1000000) AS INTEGER) < ?")
+            params.append(round(before * 1_000_000))
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._catalog.connection().execute(
             f"SELECT {self._COLUMNS} FROM jobs{where} ORDER BY created_at DESC", params).fetchall()
