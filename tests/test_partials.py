@@ -133,8 +133,9 @@ def test_append_partials_cover_only_the_new_rows(lakehouse, setup):
         if m.kind in ("minmax", "distinct"):
             continue  # not additive: compared on a new table above
         assert got[i] == (after[i] or 0) - (before[i] or 0), (m, got[i])
-    # The base rows carry no partials: asking for the whole table cannot be answered from partials.
-    assert partials.lookup(lakehouse, "events", NS, "tester.b", None) is None
+    # The base rows carry no partials: over the whole table only the row count is known, no measure.
+    whole = partials.lookup(lakehouse, "events", NS, "tester.b", None)
+    assert whole is not None and whole.rows == 2500 and whole.values == {}
 
 
 def test_two_imports_add_up_but_distinct_keys_do_not(lakehouse, setup):
@@ -233,3 +234,24 @@ def test_unsupported_measures_are_left_out_not_guessed(tmp_path):
     assert not partials.supported(Measure("nulls", ("missing",)), schema)
     assert partials.supported(Measure("distinct", ("t",)), schema)
     pq.write_table(pa.table({"n": [1]}), tmp_path / "x.parquet")  # (nothing else to clean up)
+
+
+def test_metadata_first_null_counts_and_integer_bounds_without_partials(lakehouse, setup):
+    """An import made without a request has no partials: its Iceberg column statistics answer what they
+    state exactly (null counts, integer bounds), and nothing else."""
+    uri = setup([_table(0, 700), _table(5000, 300)])
+    lakehouse.create_branch("tester.b", "main")
+    lakehouse.create_table("events", uri, branch="tester.b", namespace=NS)
+    assert lakehouse.import_data("events", uri, branch="tester.b", namespace=NS).error is None
+    wanted = (Measure("nulls", ("id",)), Measure("nulls", ("amount",)), Measure("minmax", ("id",)),
+              Measure("out_of_range", ("id",), [0, 10_000]), Measure("out_of_range", ("id",), [0, 1000]),
+              Measure("minmax", ("amount",)), Measure("not_in", ("status",), ["placed"]))
+    found = partials.lookup(lakehouse, "events", NS, "tester.b", None, wanted)
+    assert found is not None and found.rows == 1000
+    row = lakehouse.query(f"SELECT COUNT(*) - COUNT(id) AS a, COUNT(*) - COUNT(amount) AS b, MIN(id) AS lo, "
+                          f"MAX(id) AS hi, COUNT(id) AS n FROM {NS}.events", ref="tester.b").to_pylist()[0]
+    assert found.get(wanted[0]) == row["a"] and found.get(wanted[1]) == row["b"]
+    assert found.get(wanted[2]) == [row["lo"], row["hi"], 0, row["n"]]
+    assert found.get(wanted[3]) == 0  # every id lies in [0, 10000]: proven by the bounds
+    assert found.get(wanted[4]) is None  # ids up to 5299 > 1000: only a scan can count them
+    assert found.get(wanted[5]) is None and found.get(wanted[6]) is None  # float bounds, value lists: no

@@ -429,11 +429,14 @@ class NewRowPartials:
         return self.values.get(measure.key)
 
 
-def lookup(client: Any, table: str, namespace: str, ref: str, since_ref: str | None) -> NewRowPartials | None:
+def lookup(client: Any, table: str, namespace: str, ref: str, since_ref: str | None,
+           wanted: tuple[Measure, ...] = ()) -> NewRowPartials | None:
     """Partials of the rows `table` gained on `ref` since `since_ref` (None: since it was created).
 
-    None when `client` is not the embedded lakehouse (Bauplan's cloud imports remotely) or when any
-    snapshot on the path lacks partials: the caller then answers with SQL.
+    A snapshot on the path that carries no partials (imported without a request) is described from its
+    Iceberg column statistics instead, for the `wanted` measures those answer exactly (metadata first:
+    null counts; bounds of integer columns). None when `client` is not the embedded lakehouse (Bauplan's
+    cloud imports remotely) or when no snapshot on the path carries anything: the caller then uses SQL.
     """
     from wap_notebook.lakehouse.client import LocalClient
 
@@ -447,13 +450,14 @@ def lookup(client: Any, table: str, namespace: str, ref: str, since_ref: str | N
         if location is None:
             return None
         base_location = client._resolve(since_ref).commit.state.tables.get(key) if since_ref else None
-        return _walk(tables.load_table_at(location), tables.load_table_at(base_location) if base_location else None)
+        return _walk(tables.load_table_at(location), tables.load_table_at(base_location) if base_location else None,
+                     wanted)
     except Exception:  # noqa: BLE001 - any doubt means "no partials": the SQL path is always right
         logger.debug("partials lookup failed for %s", table, exc_info=True)
         return None
 
 
-def _walk(after: Any, before: Any | None) -> NewRowPartials | None:
+def _walk(after: Any, before: Any | None, wanted: tuple[Measure, ...] = ()) -> NewRowPartials | None:
     stop: int | None = None
     if before is not None:
         if before.metadata.table_uuid != after.metadata.table_uuid:
@@ -474,9 +478,9 @@ def _walk(after: Any, before: Any | None) -> NewRowPartials | None:
         if summary is None or str(summary.operation.value) != "append":
             return None
         raw = props.get(PROPERTY)
-        if raw is None:
+        document = json.loads(raw) if raw is not None else _from_statistics(after, snapshot, wanted, added)
+        if document is None:
             return None
-        document = json.loads(raw)
         if document.get("v") != FORMAT_VERSION or int(document["rows"]) != added:
             return None
         documents.append(document)
@@ -486,11 +490,62 @@ def _walk(after: Any, before: Any | None) -> NewRowPartials | None:
             return None  # history expired: cannot prove the path
     if stop is not None and snapshot is None:
         return None  # the base snapshot is not an ancestor (rebased or rewritten): not this path
-    if not documents:
-        return None  # nothing imported with partials: ask SQL
+    if not documents or not any(d["m"] for d in documents):
+        return None  # nothing known beyond row counts: ask SQL
     found = _combine(documents)
     found.rows_before = rows_before
     return found
+
+
+def _from_statistics(table: Any, snapshot: Any, wanted: tuple[Measure, ...], added: int) -> dict[str, Any] | None:
+    """A partials document for a snapshot's added data files, from the column statistics in its manifests.
+
+    Only what the statistics state exactly: per-column null counts, and min/max of integer columns
+    (whose bounds are never truncated and have no NaN). A file without a statistic makes the measure
+    unknown; nothing else is derived.
+    """
+    from pyiceberg.conversions import from_bytes
+    from pyiceberg.manifest import ManifestEntryStatus
+    from pyiceberg.types import IntegerType, LongType
+
+    useful = [m for m in wanted if m.kind in ("nulls", "minmax", "out_of_range")]
+    if not useful:
+        return {"v": FORMAT_VERSION, "rows": added, "m": {}}
+    schema = table.schema()
+    files = [entry.data_file for manifest in snapshot.manifests(table.io)
+             for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True)
+             if entry.status == ManifestEntryStatus.ADDED and entry.snapshot_id == snapshot.snapshot_id]
+    if sum(f.record_count for f in files) != added:
+        return None
+    values: dict[str, Any] = {}
+    for m in useful:
+        try:
+            field = schema.find_field(m.columns[0])
+        except ValueError:
+            continue
+        nulls = [(f.null_value_counts or {}).get(field.field_id) for f in files]
+        if any(n is None for n in nulls):
+            continue
+        if m.kind == "nulls":
+            values[m.key] = sum(nulls)
+            continue
+        if not isinstance(field.field_type, (IntegerType, LongType)):
+            continue
+        bounds = []
+        for f, n in zip(files, nulls, strict=True):
+            lower, upper = (f.lower_bounds or {}).get(field.field_id), (f.upper_bounds or {}).get(field.field_id)
+            if n < f.record_count and (lower is None or upper is None):
+                break
+            if n < f.record_count:
+                bounds.append((from_bytes(field.field_type, lower), from_bytes(field.field_type, upper)))
+        else:
+            lo = min((b[0] for b in bounds), default=None)
+            hi = max((b[1] for b in bounds), default=None)
+            if m.kind == "minmax":
+                values[m.key] = [lo, hi, 0, added - sum(nulls)]
+            elif lo is None or ((m.arg[0] is None or lo >= m.arg[0]) and (m.arg[1] is None or hi <= m.arg[1])):
+                values[m.key] = 0  # every value lies within the range: nothing out of it, without a scan
+    return {"v": FORMAT_VERSION, "rows": added, "m": values}
 
 
 def _combine(documents: list[dict[str, Any]]) -> NewRowPartials:
