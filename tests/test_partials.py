@@ -255,3 +255,14 @@ def test_metadata_first_null_counts_and_integer_bounds_without_partials(lakehous
     assert found.get(wanted[3]) == 0  # every id lies in [0, 10000]: proven by the bounds
     assert found.get(wanted[4]) is None  # ids up to 5299 > 1000: only a scan can count them
     assert found.get(wanted[5]) is None and found.get(wanted[6]) is None  # float bounds, value lists: no
+
+
+def test_minmax_with_a_file_of_only_nan_matches_duckdb(lakehouse, setup):
+    only_nan = _table(0, 200).set_column(1, "amount", pa.array([float("nan")] * 200, pa.float64()))
+    uri = setup([only_nan, _table(200, 300)])  # the NaN-only file first, then ordinary values
+    lakehouse.create_branch("tester.b", "main")
+    lakehouse.create_table("events", uri, branch="tester.b", namespace=NS)
+    assert _import(lakehouse, "tester.b", uri).error is None
+    found = partials.lookup(lakehouse, "events", NS, "tester.b", None)
+    expected = _sql_values(lakehouse, "tester.b")
+    assert _same(_partial_values(found)[7], expected[7]), (found.get(MEASURES[7]), expected[7])

@@ -296,20 +296,28 @@ def _measure(m: Measure, batch: pa.RecordBatch) -> Any:
         return _count_true(mask) + (_nan_count(col) if hi is not None else 0)
     if m.kind == "minmax":
         found = pc.min_max(col).as_py()
-        nans = _nan_count(col)
-        # min/max as DuckDB reports them: NaN is the largest value, so MAX is NaN when any row is NaN.
-        return [found["min"], found["max"], nans, len(col) - col.null_count]
+        lo, hi = (v if _present(v) else None for v in (found["min"], found["max"]))
+        # NaN is counted apart; minmax_as_duckdb puts it back where DuckDB would (it sorts NaN last).
+        return [lo, hi, _nan_count(col), len(col) - col.null_count]
     if m.kind == "not_matching":
         return _count_true(pc.invert(pc.match_substring_regex(col, m.arg)))
     raise ValueError(m.kind)
 
 
+def _present(value: Any) -> bool:
+    """A bound that takes part in min/max: not NULL and not NaN (NaN is counted apart, see minmax_as_duckdb);
+    comparing with NaN would make Python's min/max depend on the order of the files."""
+    return value is not None and value == value
+
+
+def _merge_minmax(a: list[Any], b: list[Any]) -> list[Any]:
+    lo = [v for v in (a[0], b[0]) if _present(v)]
+    hi = [v for v in (a[1], b[1]) if _present(v)]
+    return [min(lo) if lo else None, max(hi) if hi else None, a[2] + b[2], a[3] + b[3]]
+
+
 def _merge(m: Measure, a: Any, b: Any) -> Any:
-    if m.kind == "minmax":
-        lo = [v for v in (a[0], b[0]) if v is not None]
-        hi = [v for v in (a[1], b[1]) if v is not None]
-        return [min(lo) if lo else None, max(hi) if hi else None, a[2] + b[2], a[3] + b[3]]
-    return a + b
+    return _merge_minmax(a, b) if m.kind == "minmax" else a + b
 
 
 def minmax_as_duckdb(value: list[Any]) -> tuple[Any, Any]:
@@ -559,9 +567,7 @@ def _combine(documents: list[dict[str, Any]]) -> NewRowPartials:
         elif isinstance(first, list) and len(first) == 4:
             merged = first
             for v in values[1:]:
-                lo = [x for x in (merged[0], v[0]) if x is not None]
-                hi = [x for x in (merged[1], v[1]) if x is not None]
-                merged = [min(lo) if lo else None, max(hi) if hi else None, merged[2] + v[2], merged[3] + v[3]]
+                merged = _merge_minmax(merged, v)
             result.values[key] = merged
         elif isinstance(first, list) and len(first) == 2:
             # Distinct counts of two imports cannot be added (their keys may overlap): only one import may
