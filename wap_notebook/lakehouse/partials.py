@@ -141,13 +141,63 @@ def _nan_count(column: pa.Array) -> int:
     return _count_true(pc.is_nan(column)) if pa.types.is_floating(column.type) else 0
 
 
+class _DenseKeys:
+    """Integer keys in a narrow range (ids, sequence numbers) as one flag per value of the range.
+
+    Marking a key is a scatter into a byte array and the distinct count is the number of flags set:
+    several times cheaper than hashing, and exact. `add` refuses keys that would make the range wider
+    than `max_span` or much wider than the keys seen (sparse keys belong in a hash table).
+    """
+
+    def __init__(self, max_span: int) -> None:
+        self.max_span = max_span
+        self.lo = 0
+        self.flags: Any = None
+        self.seen = 0
+
+    def add(self, values: Any) -> bool:
+        import numpy as np
+
+        if len(values) == 0:
+            return True
+        self.seen += len(values)
+        low, high = int(values.min()), int(values.max())
+        if self.flags is None:
+            lo, hi = low, high + 1
+        else:
+            lo, hi = min(self.lo, low), max(self.lo + len(self.flags), high + 1)
+        span = hi - lo
+        if span > self.max_span or span > 16 * self.seen + (1 << 20):
+            return False
+        if self.flags is None or lo < self.lo or hi > self.lo + len(self.flags):
+            grown = np.zeros(span + span // 4, dtype=np.bool_)  # slack: ranges usually grow in one direction
+            if self.flags is not None:
+                grown[self.lo - lo:self.lo - lo + len(self.flags)] = self.flags
+            self.lo, self.flags = lo, grown
+        self.flags[values - self.lo] = True
+        return True
+
+    def keys(self) -> Any:
+        import numpy as np
+
+        if self.flags is None:
+            return np.empty(0, dtype=np.int64)
+        return np.flatnonzero(self.flags).astype(np.int64) + self.lo
+
+    def count(self) -> int:
+        import numpy as np
+
+        return 0 if self.flags is None else int(np.count_nonzero(self.flags))
+
+
 class KeySet:
     """Exact count of distinct non-NULL keys fed in batches.
 
-    Integers and timestamps go into a hash table as they arrive (pandas' int64 table; its insert loop
-    releases the GIL); past `memory_keys` distinct keys, or for other types, keys are collected in
-    memory or a temporary Parquet file and counted once with DuckDB's COUNT(DISTINCT), which spills its
-    own hash table to disk under a memory limit. Both are exact.
+    Integers and timestamps in a narrow range are flagged in a byte array (`_DenseKeys`); wider ones go
+    into a hash table as they arrive (pandas' int64 table; its insert loop releases the GIL); past
+    `memory_keys` distinct keys, or for other types, keys are collected in memory or a temporary Parquet
+    file and counted once with DuckDB's COUNT(DISTINCT), which spills its own hash table to disk under a
+    memory limit. All are exact.
     """
 
     def __init__(self, typ: pa.DataType, memory_keys: int = KEYSET_MEMORY_KEYS) -> None:
@@ -160,6 +210,7 @@ class KeySet:
         self._spill_dir: str | None = None
         self._spill: pq.ParquetWriter | None = None
         self._int_like = pa.types.is_integer(typ) or pa.types.is_timestamp(typ) or pa.types.is_date(typ)
+        self._dense = _DenseKeys(max_span=16 * memory_keys) if self._int_like else None
         if self._int_like:
             try:
                 from pandas._libs import hashtable
@@ -173,6 +224,18 @@ class KeySet:
         self.nonnull += len(keys)
         if self._int_like:
             keys = _as_int64(keys)
+        if self._dense is not None:
+            values = keys.to_numpy(zero_copy_only=False)
+            if self._dense.add(values):
+                return
+            present, self._dense = self._dense.keys(), None  # too wide or sparse: hash from now on
+            self._add_int64(pa.array(present))
+        if self._int_like:
+            self._add_int64(keys)
+        else:
+            self._collect(keys)
+
+    def _add_int64(self, keys: pa.Array) -> None:
         if self._table is not None:
             self._uniques.append(self._table.unique(keys.to_numpy(zero_copy_only=False)))
             if len(self._table) > self._memory_keys:
@@ -197,6 +260,8 @@ class KeySet:
             self._collected_rows += len(keys)
 
     def distinct(self) -> int:
+        if self._dense is not None:
+            return self._dense.count()
         if self._table is not None:
             return len(self._table)
         import duckdb
@@ -229,7 +294,7 @@ class KeySet:
         if self._spill_dir is not None:
             shutil.rmtree(self._spill_dir, ignore_errors=True)
             self._spill_dir = None
-        self._collected, self._uniques, self._table = [], [], None
+        self._collected, self._uniques, self._table, self._dense = [], [], None, None
 
 
 def _as_int64(keys: pa.Array) -> pa.Array:
