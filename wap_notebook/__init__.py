@@ -47,3 +47,12 @@ def unload_ipython_extension(ipython: Any) -> None:
     from wap_notebook.magic import unload_ipython_extension as _unload  # noqa: F401
 
     _unload(ipython)
+
+
+def _display_ingestions_as_panels() -> None:
+    from wap_notebook.display import register_in_running_shell
+
+    register_in_running_shell()
+
+
+_display_ingestions_as_panels()

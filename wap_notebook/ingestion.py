@@ -61,6 +61,8 @@ from bauplan import exceptions as bx
 
 from wap_notebook import checks as ck
 from wap_notebook.backend import describe_backend, username
+from wap_notebook.frames import to_frame
+from wap_notebook.profiles import TableProfile, profile_table
 from wap_notebook.progress import ImportProgress, reporting_to
 from wap_notebook.sql import qualified_table, validate_identifier, validate_ref
 from wap_notebook.uris import has_embedded_credentials, redact_uri
@@ -852,23 +854,23 @@ class Ingestion:
         result = self._find_result(check)
         n = max(0, min(int(n), 10_000))
         if result.failing_table is not None:
-            return result.failing_table.slice(0, n).to_pandas()
+            return to_frame(result.failing_table.slice(0, n))
         self._require_data("fetch failing rows")
         obj = result.check_obj
         if isinstance(obj, ck.Sql):
             scope = self._scope(result.table)
-            return self._client.query(f"SELECT * FROM ({obj.render(scope)}) AS q LIMIT {n}",
-                                      ref=self._data_ref).to_pandas()
+            return to_frame(self._client.query(f"SELECT * FROM ({obj.render(scope)}) AS q LIMIT {n}",
+                                               ref=self._data_ref))
         if result.predicate and result.status != "passed":
             rows, _ = self._new_rows(result.table, result.predicate, n)
-            return rows.to_pandas()
+            return to_frame(rows)
         return pd.DataFrame()
 
     def sample(self, n: int = 10, table: str | None = None) -> pd.DataFrame:
         """Up to `n` rows this ingestion added (first table by default)."""
         self._require_data("sample")
         rows, _ = self._new_rows(self._table_arg(table), None, max(0, int(n)))
-        return rows.to_pandas()
+        return to_frame(rows)
 
     def diff(self) -> pd.DataFrame:
         """Per table: rows_before / rows_after / rows_added and added / removed / retyped columns."""
@@ -891,6 +893,13 @@ class Ingestion:
                 "retyped_columns": [f"{c}: {b[c]} -> {a[c]}" for c in a if c in b and b[c] != a[c]],
             })
         return pd.DataFrame(out)
+
+    def profile(self, table: str | None = None) -> TableProfile:
+        """New rows vs the base ref for each column a check touches (what the panel's charts draw)."""
+        self._require_data("profile columns")
+        name = self._table_arg(table)
+        version = self._table_version(name, self._data_ref)
+        return profile_table(self._scope(name), self._effective_checks(name), snapshot_id=version and version[1])
 
     def schemas(self) -> dict[str, pd.DataFrame]:
         """Per table: column, type, required on the branch (or the merge commit)."""
