@@ -38,8 +38,10 @@ def __getattr__(name: str) -> Any:
 
 
 def load_ipython_extension(ipython: Any) -> None:
+    from wap_notebook.display import register
     from wap_notebook.magic import load_ipython_extension as _load  # noqa: F401
 
+    register(ipython)  # also when wap_notebook was imported before this shell existed
     _load(ipython)
 
 
