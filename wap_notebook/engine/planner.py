@@ -6,6 +6,12 @@ scan of the table for all aggregate checks of that table** (two in append mode: 
 fixed snapshot it was made from, whose difference is what the new rows brought; see
 `wap_notebook.engine.rows`). `QueryCheck`s then run one after the other. A check that cannot run
 (missing column, query error) gets status "error" without hiding the others' results.
+
+Before scanning, the planner asks the scope for the import's check partials (`wap_notebook.check_partials`):
+on the embedded lakehouse the import computed null counts, value-list and range violations, regex
+misses and distinct keys while it wrote the rows, so the checks they answer exactly need no scan at all.
+When some checks still need the scan, its row counts must agree with the partials' or every check is
+answered by SQL. On Bauplan's cloud there are no partials and everything is SQL.
 """
 
 from __future__ import annotations
