@@ -12,7 +12,7 @@ import pytest
 
 from wap_notebook import Ingestion, checks
 from wap_notebook import panel_views as views
-from wap_notebook.demo.sample_data import orders_bad_batch, orders_batch
+from wap_notebook.demo.sample_data import customers, orders_bad_batch, orders_batch
 from wap_notebook.panel import IngestionPanel, display_ingestion, ingestion_html, panel_for
 from wap_notebook.panel_progress import ProgressMeter
 from wap_notebook.panel_tables import frame_html, schema_compare_html
@@ -270,6 +270,20 @@ def test_an_override_merged_from_code_shows_as_such(lakehouse, bad_uri):
     assert "MERGED WITH OVERRIDE" in panel.summary.value and "R-7" in panel.summary.value
     assert "wap-status-warn" in panel.status.value
     assert panel.wait(60)
+
+
+def test_several_tables_each_have_their_rows_charts_and_schema(lakehouse, orders_uri, put_table):
+    customers_uri = put_table("customers/part-000.csv", customers(50))
+    ing = Ingestion({"orders": orders_uri, "customers": customers_uri}, None, client=lakehouse,
+                    checks={"orders": STRICT, "customers": [checks.matches("email", r"^[^@ ]+@[^@ ]+$")]})
+    panel = IngestionPanel(ing)
+    panel.run()
+    assert panel.wait(60) and ing.phase == "passed"
+    assert "<b>orders</b> +90 rows" in panel.summary.value and "<b>customers</b> +50 rows" in panel.summary.value
+    assert "orders.unique(order_id)" in panel.report.value and "customers.matches(email)" in panel.report.value
+    assert panel.charts_view.value.count('class="wap-chart"') == 4 + 1  # orders' 4 columns, customers' email
+    assert panel.sample_view.value.count("<h4") == 2 and "customer001@example.com" in panel.sample_view.value
+    assert "orders: new table" in panel.schema_view.value and "customers: new table" in panel.schema_view.value
 
 
 def test_panels_are_kept_per_ingestion_object_not_per_id(lakehouse, orders_uri):

@@ -243,6 +243,12 @@ class IngestionPanel(widgets.VBox):
             if self._forcing():
                 question += (f' <b class="wap-warn">Failed checks will be overridden</b> (reason: '
                              f"{tables.esc(self.reason.value.strip())}).")
+            # asked now, not only at the last load: someone may have merged into the base ref meanwhile
+            self._behind = _behind(self.ingestion)
+            if self._behind:
+                self.summary.value = views.CSS + views.summary_html(self.facts())
+                question += (f' <span class="wap-warn">{into} moved {self._behind} commit'
+                             f"{'' if self._behind == 1 else 's'} since the fork.</span>")
         else:
             question = f"Delete branch <code>{branch}</code> and its imported data?"
         self.confirm_text.value = question
