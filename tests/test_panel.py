@@ -129,6 +129,8 @@ def test_failed_checks_show_charts_failing_cells_and_need_an_override_with_reaso
     charts = panel.charts_view.value
     assert "Failing rows per check" in charts and "amount" in charts and "status" in charts
     assert "90 on main" in charts and "#e45756" in charts
+    # the negative amounts sit in their own bar left of the bins, labelled, instead of stretching the axis
+    assert "&lt; 0</text>" in charts
 
     labels = [label for label, _ in panel.failure_select.options]
     assert any(label.startswith("orders · between(amount) · failed") for label in labels)
