@@ -11,9 +11,10 @@ from wap_notebook.backend import username
 from wap_notebook.engine.client import LakehouseClient
 from wap_notebook.engine.events import now
 from wap_notebook.engine.refs import branch_created_at, changed_tables, fork_point, import_prefix
-from wap_notebook.engine.spec import ChecksArg, IngestionSpec, identifier
+from wap_notebook.engine.spec import ChecksArg, IngestionSpec
 from wap_notebook.engine.state import IngestionState
 from wap_notebook.errors import InvalidSpec
+from wap_notebook.naming import validate_identifier
 from wap_notebook.sql import validate_ref
 
 UNKNOWN_SOURCE = "(unknown)"
@@ -36,7 +37,7 @@ def inspect_branch(client: LakehouseClient, branch: str, namespace: str, from_re
     """Tables are those changed on the branch since it forked from `from_ref`; their sources come from
     the `wap.import.search_uri` property of the import commits, when the backend writes it."""
     validate_ref(branch, "branch", allow_hash=False)
-    identifier(namespace, "namespace")
+    validate_identifier(namespace, "namespace")
     validate_ref(from_ref, "from_ref", allow_hash=False)
     if branch in (from_ref, "main"):
         raise InvalidSpec(f"Cannot resume {branch!r}: it is not an import branch")
