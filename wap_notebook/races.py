@@ -19,15 +19,21 @@ MOVED_LIMIT = 1000  # commits read from from_ref to count how far it moved
 
 
 def commits_since(client: Any, ref: str, base_hash: str | None) -> int:
-    """How many commits `ref` has on top of `base_hash` (0 when it did not move; MOVED_LIMIT at most)."""
+    """How many commits `ref` has on top of `base_hash`, along first parents: a merged ingestion counts as
+    one (its merge commit), not as the commits of its branch. 0 when it did not move; MOVED_LIMIT at most."""
     if not base_hash:
         return 0
+    commits = list(client.get_commits(ref, limit=MOVED_LIMIT))
+    by_hash = {commit_hash(c): c for c in commits}
+    current = commits[0] if commits else None
     count = 0
-    for commit in client.get_commits(ref, limit=MOVED_LIMIT):
-        if commit_hash(commit) == base_hash:
+    while current is not None and count < MOVED_LIMIT:
+        if commit_hash(current) == base_hash:
             return count
         count += 1
-    return count
+        parents = list(getattr(current, "parent_hashes", None) or [])
+        current = by_hash.get(parents[0]) if parents else None
+    return MOVED_LIMIT if current is not None else count
 
 
 def moved_text(from_ref: str, moved: int) -> str:
