@@ -295,16 +295,16 @@ class Ingestion(Recovery):
         with self._guard.action("merge", key):
             try:
                 commit = self._steps.publish(force=force, reason=reason)
-                if commit is None:
-                    raise MergeRefused(f"Nothing merged: after rebasing on the new head of {self.from_ref}, "
-                                       f"validation failed ({state.error or 'see report'})")
-                return commit
             except bx.ConflictError as exc:
                 self._guard.failed("merge", exc, keep_phase=True)
                 raise
             except Exception as exc:
                 self._guard.failed("merge", exc)
                 raise
+        if commit is None:  # on_conflict="rebase" re-validated on the new head, and the gate held
+            raise MergeRefused(f"Nothing merged: after rebasing on the new head of {self.from_ref}, "
+                               f"validation failed ({state.error or 'see report'})")
+        return commit
 
     def discard(self) -> None:
         """Delete the import branch; idempotent (a second call, or one after the branch is gone, is a no-op)."""

@@ -53,7 +53,9 @@ def _is_record_commit(commit: Any) -> bool:
 
 
 def save(client: Any, branch: str, spec: Mapping[str, Any], state: Mapping[str, Any]) -> None:
-    """Append a record commit to `branch` (two catalog commits; no table or namespace is left changed)."""
+    """Append a record commit to `branch` (two catalog commits; no table or namespace is left changed).
+    `state["branch"]` must be `branch`: records merged into `from_ref` with their branch's history are
+    told apart from a branch's own by it."""
     properties = {SPEC_KEY: json.dumps(spec, sort_keys=True, default=str),
                   STATE_KEY: json.dumps(state, sort_keys=True, default=str)}
     marker = MARKER_PREFIX + secrets.token_hex(4)
@@ -89,6 +91,10 @@ def load(client: Any, branch: str) -> Record | None:
             spec = json.loads(properties.get(SPEC_KEY) or "{}")
             state = json.loads(properties[STATE_KEY])
         except ValueError:  # a damaged record is no record: resume then refuses to merge without checks
+            return None
+        if state.get("branch") != branch:
+            # Another branch's record, merged into the history this branch was made from: this branch's own
+            # commits are all newer, so it has none.
             return None
         return Record(spec=spec, state=state, commit=commit_hash(commit), fresh=not data_commit_seen)
     return None

@@ -57,8 +57,10 @@ def _describe(client: LakehouseClient, name: str) -> dict[str, Any]:
     if record is not None:
         state, spec = record.state, record.spec
         phase = str(state.get("phase") or "?")
-        if not record.fresh:
-            phase = "importing (unfinished)" if phase in ("new", "importing") else "imported (changed since)"
+        if phase in ("new", "importing"):  # still running elsewhere, or its kernel died: resume tells
+            phase = "importing or interrupted"
+        elif not record.fresh:
+            phase = "imported (changed since)"
         passed = state.get("passed") if record.fresh else None
         verdict = {True: "passed", False: "failed"}.get(passed, "not validated") if passed is not None else \
             "not validated"

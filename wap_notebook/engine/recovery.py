@@ -67,3 +67,10 @@ class Recovery:
     def checks_note(self) -> str | None:
         """"only built-in checks ran ..." when no user check applies (shown with every verdict), else None."""
         return gate.checks_note(self._ctx.spec)
+
+    @property
+    def behind(self) -> int | None:
+        """Commits `from_ref` gained since this import branched (None before there is a branch)."""
+        if not self._ctx.state.branch_created or not self._ctx.state.base_hash:
+            return None
+        return self.from_ref_moved()
