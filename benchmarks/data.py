@@ -102,6 +102,7 @@ class Dataset:
 
     def all_keys(self) -> list[str]:
         keys = [self.chunk_key("parquet", i) for i in self.chunks_for(self.variant.sizes[-1])]
+        keys.append("small/rows-1000.parquet")  # row 11's small batch (`small_file(1_000)`)
         for fmt in ("csv", "jsonl"):
             keys += [self.chunk_key(fmt, i) for i in self.chunks_for(max(self.variant.text_sizes))]
         return keys

@@ -1,7 +1,7 @@
 """Run the benchmark suite of issue 5: `python -m benchmarks.run --quick|--full`.
 
 Generates (once) the deterministic data under benchmarks/data/<variant>/, starts a moto S3 server on
-127.0.0.1, uploads the data, measures rows 1-9 against their same-run baselines, prints the table and
+127.0.0.1, uploads the data, measures rows 1-12 against their same-run baselines, prints the table and
 writes benchmarks/results/<variant>.json and the variant's block of BENCHMARKS.md.
 """
 
@@ -20,8 +20,8 @@ from benchmarks.config import VARIANTS
 from benchmarks.data import DATA_ROOT, prepare, upload
 
 RESULTS = Path(__file__).resolve().parent / "results"
-ALL_ROWS = (1, 2, 3, 4, 5, 6, 7, 8, 9)
-NEEDS_IMPORT = {3, 4, 6, 8, 9}  # rows built on row 1's imports
+ALL_ROWS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
+NEEDS_IMPORT = {3, 4, 6, 9}  # rows built on row 1's imports
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -86,6 +86,12 @@ def main(argv: list[str] | None = None) -> int:
                 measures.row_7(ctx)
             if 8 in only:
                 measures.row_8(ctx)
+            if 10 in only:
+                measures.row_10(ctx)
+            if 11 in only:
+                measures.row_11(ctx)
+            if 12 in only:
+                measures.row_12(ctx)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)

@@ -291,7 +291,7 @@ def test_normalize_type():
     cases = {
         pa.timestamp("ns"): pa.timestamp("us"),
         pa.timestamp("ms", tz="UTC"): pa.timestamp("us", tz="UTC"),
-        pa.timestamp("s", tz="Europe/Rome"): pa.timestamp("us", tz="UTC"),
+        pa.timestamp("s", tz="Etc/UTC"): pa.timestamp("us", tz="UTC"),
         pa.large_string(): pa.string(),
         pa.string_view(): pa.string(),
         pa.large_binary(): pa.binary(),
@@ -315,30 +315,46 @@ def test_normalize_type():
         assert normalize_type(source) == expected, source
     with pytest.raises(TypeError):
         normalize_type(pa.duration("s"))
+    # A zone name would be lost in a UTC-only timestamptz: refused, naming the zone.
+    with pytest.raises(TypeError, match="Europe/Rome"):
+        normalize_type(pa.timestamp("s", tz="Europe/Rome"))
+    with pytest.raises(TypeError, match="38 digits"):
+        normalize_type(pa.decimal256(40, 2))
 
 
 def test_normalized_schema_is_accepted_by_pyiceberg():
     from pyiceberg.io.pyarrow import _ConvertToIcebergWithoutIDs, visit_pyarrow
 
     schema = pa.schema([(str(i), t) for i, t in enumerate([
-        pa.timestamp("ns", tz="America/New_York"), pa.null(), pa.date64(), pa.time32("ms"), pa.uint64(),
+        pa.timestamp("ns", tz="UTC"), pa.null(), pa.date64(), pa.time32("ms"), pa.uint64(),
         pa.dictionary(pa.int8(), pa.string()), pa.large_list(pa.null()), pa.float16()])])
     visit_pyarrow(normalize_schema(schema), _ConvertToIcebergWithoutIDs())
 
 
-def test_ns_timestamps_become_us_and_truncate(tmp_path):
-    ts = pa.array([1_700_000_000_123_456_789, None], pa.timestamp("ns"))
-    [file] = resolve(_local(tmp_path, "t.parquet", _parquet_bytes(pa.table({"t": ts}))))
+def test_ns_timestamps_convert_exactly_or_are_refused(tmp_path):
+    # Whole microseconds in an ns column (what pandas writes) convert exactly.
+    exact = pa.array([1_700_000_000_123_456_000, None], pa.timestamp("ns"))
+    [file] = resolve(_local(tmp_path, "ok.parquet", _parquet_bytes(pa.table({"t": exact}))))
     assert read_schema(file) == pa.schema([("t", pa.timestamp("us"))])
     [batch] = iter_batches(file)
-    assert batch.schema.field("t").type == pa.timestamp("us")
     assert batch.column("t")[0].value == 1_700_000_000_123_456
 
-    # CSV: pyarrow infers ns for 9 fractional digits; us targets still read (truncated).
-    [csv] = resolve(_local(tmp_path, "t.csv", b"t\n2024-01-01 00:00:00.123456789\n2024-01-02 00:00:00\n"))
-    assert read_schema(csv).field("t").type == pa.timestamp("us")
-    table = _read_all(csv, pa.schema([("t", pa.timestamp("us"))]))
-    assert table.column("t").to_pylist()[0] == dt.datetime(2024, 1, 1, 0, 0, 0, 123456)
+    # Digits below the microsecond would be lost: refused, naming file, column and how many values.
+    lossy = pa.array([1_700_000_000_123_456_789, 1_700_000_000_000_000_000, 5], pa.timestamp("ns"))
+    [bad] = resolve(_local(tmp_path, "bad.parquet", _parquet_bytes(pa.table({"t": lossy}))))
+    with pytest.raises(SourceFormatError, match=r"bad\.parquet.*column 't': 2 value\(s\) have digits below"):
+        list(iter_batches(bad))
+
+    # The same for text: CSV and JSON Lines; trailing zeros past the sixth digit are exact.
+    text = b"t\n2024-01-01 00:00:00.123456789\n2024-01-02 00:00:00\n"
+    [csv] = resolve(_local(tmp_path, "t.csv", text))
+    with pytest.raises(SourceFormatError, match=r"t\.csv.*column 't': 1 value\(s\) have digits below"):
+        list(iter_batches(csv))
+    [json_file] = resolve(_local(tmp_path, "t.jsonl", b'{"t": "2024-01-01T00:00:00.123456789Z"}\n'))
+    with pytest.raises(SourceFormatError, match=r"t\.jsonl.*column 't': 1 value\(s\) have digits below"):
+        list(iter_batches(json_file))
+    [zeros] = resolve(_local(tmp_path, "z.csv", b"t\n2024-01-01 00:00:00.123456000\n"))
+    assert _read_all(zeros, read_schema(zeros)).column("t").to_pylist() == [dt.datetime(2024, 1, 1, 0, 0, 0, 123456)]
 
 
 # ------------------------------------------------------------------------------------------------- unify

@@ -126,7 +126,11 @@ class Catalog:
             # One connection per thread and process: sqlite3 connections must not cross threads or forks.
             con = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
             con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=FULL")
+            # WAL + NORMAL: a commit survives the process being killed and the database is never corrupted;
+            # only an OS crash or power loss may roll back the last commits, which FULL could not prevent
+            # either, since the Iceberg files a commit points at are not fsynced. FULL fsyncs on every
+            # commit: 60-80 % of a small ingestion's time on a busy disk (BENCHMARKS.md, row 11).
+            con.execute("PRAGMA synchronous=NORMAL")
             con.execute("PRAGMA busy_timeout=60000")
             con.execute("PRAGMA foreign_keys=ON")
             self._local.con = con

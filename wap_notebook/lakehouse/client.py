@@ -12,10 +12,15 @@ import getpass
 import logging
 import os
 import re
+import threading
 import time
 import uuid
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import closing
+from dataclasses import dataclass
 from dataclasses import replace as dc_replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,7 +30,7 @@ import pyarrow as pa
 import yaml
 from bauplan import exceptions as bx
 
-from wap_notebook.lakehouse import errors, sources, tables
+from wap_notebook.lakehouse import errors, partials, sources, tables
 from wap_notebook.lakehouse.catalog import (
     DEFAULT_NAMESPACE,
     MAIN,
@@ -446,29 +451,39 @@ class LocalClient:
         failed: dict[str, str] = {}
         rows = 0
         bytes_done = 0
+        # Check partials, when the caller asked for them (see partials.requested): computed on a worker
+        # thread from the batches being written, stored in this import's snapshot.
+        checks = partials.start(key, target_schema, job_id)
         report(ImportProgress(key, 0, len(files), 0, 0))
+
+        def progress(rows_in_flight: int, current: str) -> None:
+            report(ImportProgress(key, len(imported) + len(failed), len(files), rows + rows_in_flight, bytes_done,
+                                  current))
+
         try:
-            for index, source in enumerate(files):
-                writer = tables.DataFileWriter(table_location, target_schema)
-                try:
-                    for batch in sources.iter_batches(source, target_schema, best_effort=ctx.best_effort):
-                        writer.write(batch)
-                        report(ImportProgress(key, index, len(files), rows + writer.rows, bytes_done, source.uri))
-                    written.extend(writer.close())
-                except Exception as exc:
-                    writer.abort()
-                    if not ctx.continue_on_error:
-                        raise
-                    failed[source.uri] = _describe_error(exc)
-                    continue
-                rows += writer.rows
-                bytes_done += source.size
-                imported.append(source.uri)
-                report(ImportProgress(key, index + 1, len(files), rows, bytes_done, source.uri))
+            # Closed before the cleanup below, so files still in flight are waited for and listed in `written`.
+            with closing(_write_files(files, table_location, target_schema, ctx.best_effort, checks, written,
+                                      progress)) as results:
+                for index, source, result in results:
+                    if result.error is not None:
+                        if checks is not None and result.partials is not None:
+                            checks.drop(result.partials)
+                        if not ctx.continue_on_error:
+                            raise result.error
+                        failed[source.uri] = _describe_error(result.error)
+                        continue
+                    if checks is not None and result.partials is not None:
+                        checks.keep(result.partials)
+                    rows += result.rows
+                    bytes_done += source.size
+                    imported.append(source.uri)
+                    report(ImportProgress(key, index + 1, len(files), rows, bytes_done, source.uri))
             if not imported:
                 raise errors.SourceError(f"No file could be imported into {key}: {failed}", uri=search_uri)
             identifier = tuple(key.split("."))
-            new_location = tables.commit_files(base_location, identifier, written, imported)  # type: ignore[arg-type]
+            extra = checks.snapshot_properties(rows) if checks is not None else {}
+            new_location = tables.commit_files(base_location, identifier, written, imported,  # type: ignore[arg-type]
+                                               extra_properties=extra)
 
             def change(head: CommitRecord, _con: Any) -> CatalogState:
                 if head.state.tables.get(key) != base_location:
@@ -486,6 +501,9 @@ class LocalClient:
             for path in written:
                 Path(path).unlink(missing_ok=True)
             raise
+        finally:
+            if checks is not None:
+                checks.close()
         # With continue_on_error a partial import is a success; the files that failed are in files_failed.
         return TableDataImportState(job_id=job_id, job_status="SUCCESS", error=None, ctx=ctx,
                                     files_imported=imported, files_failed=failed, rows_imported=rows,
@@ -657,3 +675,85 @@ def _parse_type(column: str, value: Any) -> pa.DataType:
 def _describe_error(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text if isinstance(exc, bx.BauplanError) else f"{type(exc).__name__}: {text}"
+
+
+# Source files read and written at once. Parquet encoding runs on the calling thread and reading a file
+# waits on the network: two files in flight keep both cores busy without holding more than two row groups.
+_FILE_WORKERS = 2
+
+
+@dataclass
+class _FileResult:
+    paths: list[str]
+    rows: int
+    error: Exception | None
+    partials: partials.FilePartials | None
+
+
+class _RowCounter:
+    def __init__(self) -> None:
+        self.rows = 0
+        self._lock = threading.Lock()
+
+    def add(self, n: int) -> None:
+        with self._lock:
+            self.rows += n
+
+
+def _write_file(source: sources.SourceFile, table_location: str, schema: pa.Schema, best_effort: bool,
+                checks: partials.ImportPartials | None, counter: _RowCounter) -> _FileResult:
+    """One source file into data files of its own; on failure nothing of it stays on disk."""
+    writer = tables.DataFileWriter(table_location, schema)
+    file_partials = checks.start_file() if checks is not None else None
+    try:
+        for batch in sources.iter_batches(source, schema, best_effort=best_effort):
+            writer.write(batch)
+            if checks is not None and file_partials is not None:
+                checks.add(file_partials, batch)
+            counter.add(batch.num_rows)
+        return _FileResult(writer.close(), writer.rows, None, file_partials)
+    except Exception as exc:  # noqa: BLE001 - handed to the import loop, which decides (continue_on_error)
+        writer.abort()
+        return _FileResult([], 0, exc, file_partials)
+
+
+def _write_files(files: list[sources.SourceFile], table_location: str, schema: pa.Schema, best_effort: bool,
+                 checks: partials.ImportPartials | None, written: list[str],
+                 progress: Callable[[int, str], None]) -> Iterator[tuple[int, sources.SourceFile, _FileResult]]:
+    """Write `files` on `_FILE_WORKERS` threads; yield their results in file order.
+
+    Successful files' data paths are appended to `written` as soon as they are known, including those
+    still in flight when the caller stops early (an error), so the caller can delete every one of them.
+    """
+    counter = _RowCounter()
+    pending: deque[tuple[int, sources.SourceFile, Future[_FileResult]]] = deque()
+    with ThreadPoolExecutor(max_workers=max(1, min(_FILE_WORKERS, len(files))),
+                            thread_name_prefix="wap-import") as pool:
+        queue = iter(enumerate(files))
+
+        def submit() -> None:
+            for index, source in queue:
+                pending.append((index, source, pool.submit(_write_file, source, table_location, schema,
+                                                           best_effort, checks, counter)))
+                return
+
+        for _ in range(_FILE_WORKERS):
+            submit()
+        try:
+            while pending:
+                index, source, future = pending[0]
+                while True:
+                    try:
+                        result = future.result(timeout=0.25)
+                        break
+                    except FutureTimeout:
+                        progress(counter.rows, source.uri)  # reported from the caller's thread
+                pending.popleft()
+                counter.add(-result.rows)
+                written.extend(result.paths)
+                submit()
+                yield index, source, result
+        finally:
+            for _, _, future in pending:  # the caller stopped early: wait for files in flight, to delete them
+                if not future.cancel():
+                    written.extend(future.result().paths)

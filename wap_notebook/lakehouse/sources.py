@@ -27,6 +27,7 @@ import pyarrow.fs as pafs
 import pyarrow.json as pjson
 import pyarrow.parquet as pq
 
+from wap_notebook.lakehouse import temporal
 from wap_notebook.lakehouse.errors import (
     SchemaConflictError,
     SourceAccessError,
@@ -76,10 +77,12 @@ _NEWLINE_PROBE_BYTES = 64 << 10
 # compatible with any type in `unify_schemas`; this field-metadata key remembers where it came from.
 _INFERRED_NULL = b"wap_notebook.inferred_null"
 
+# Zone names that mean UTC itself (PyIceberg's aliases plus common spellings).
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "+00:00", "Z", "utc", "GMT", "Etc/GMT", "UCT", "Etc/UCT", "Zulu"})
+
 _GLOB_CHARS = frozenset("*?[")
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _CSV_COLUMN_RE = re.compile(r"In CSV column #(\d+): ")
-_CSV_TS_US_ERROR_RE = re.compile(r"In CSV column #(\d+): CSV conversion error to timestamp\[us")
 
 # Substrings of pyarrow/AWS SDK messages that mean the storage refused us (vs. the object being absent).
 _ACCESS_MARKERS = (
@@ -397,8 +400,12 @@ def normalize_type(t: pa.DataType) -> pa.DataType:
     if pa.types.is_time(t):
         return pa.time64("us")
     if pa.types.is_timestamp(t):
-        # Iceberg's timestamptz is UTC only; Arrow stores instants in UTC whatever the zone, so relabeling
-        # to UTC keeps every value.
+        # Iceberg's timestamptz holds UTC instants only. Relabeling another zone as UTC would keep the
+        # instants but silently drop the zone the data was recorded in: refuse, and say how to fix it.
+        if t.tz and t.tz not in _UTC_NAMES:
+            raise TypeError(f"{t} carries the time zone {t.tz!r}, which an Iceberg timestamptz cannot keep (it "
+                            "stores UTC instants only): convert the column to UTC first (pandas: "
+                            "s.dt.tz_convert('UTC')), and keep the zone in a column of its own if it matters")
         return pa.timestamp("us", tz="UTC" if t.tz else None)
     if pa.types.is_decimal(t):
         if t.precision > 38:
@@ -442,12 +449,25 @@ def _was_null(f: pa.Field) -> bool:
     return bool(f.metadata) and f.metadata.get(_INFERRED_NULL) == b"true"
 
 
+def _check_names(file: SourceFile, names: Sequence[str]) -> None:
+    """Refuse column names a table cannot hold: empty, duplicated, or equal once case is ignored (SQL engines
+    and many Iceberg readers resolve names case-insensitively, so `Name` and `name` would be ambiguous)."""
+    for index, name in enumerate(names):
+        if not name.strip():
+            raise _format_error(file, f"column #{index + 1} has an empty name {name!r}: name every column")
+    seen: dict[str, str] = {}
+    for name in names:
+        other = seen.setdefault(name.casefold(), name)
+        if other == name and names.count(name) > 1:
+            raise _format_error(file, f"duplicate column name {name!r}")
+        if other != name:
+            raise _format_error(file, f"columns {other!r} and {name!r} differ only by letter case, which "
+                                      "queries cannot tell apart: rename one of them")
+
+
 def _file_schema(file: SourceFile, raw: pa.Schema) -> pa.Schema:
-    """Normalize a file's raw schema, turning unsupported types and duplicate names into format errors."""
-    seen: set[str] = set()
-    duplicates = sorted({name for name in raw.names if name in seen or seen.add(name)})
-    if duplicates:
-        raise _format_error(file, f"duplicate column name(s) {', '.join(map(repr, duplicates))}")
+    """Normalize a file's raw schema, turning unsupported types and unusable names into format errors."""
+    _check_names(file, raw.names)
     fields = []
     for f in raw:
         try:
@@ -470,28 +490,64 @@ def _open_stream(file: SourceFile, buffer_size: int = _STREAM_BUFFER_BYTES) -> p
     return file.filesystem.open_input_stream(file.path, compression=file.compression, buffer_size=buffer_size)
 
 
-_ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"
+# What pyarrow's CSV reader reads as null; a temporal CSV column is read as text, so these become nulls here.
+_CSV_NULLS = pa.array(pcsv.ConvertOptions().null_values, pa.string())
 
 
-def _with_json_timestamps(schema: pa.Schema, sample: pa.RecordBatch) -> pa.Schema:
-    """JSON has no timestamp type and pyarrow only infers whole-second ones: type a string column as a
-    timestamp when every value in the first block is an ISO-8601 date-time (with fraction or zone)."""
+def _csv_nulls_to_null(values: pa.Array) -> pa.Array:
+    return pc.if_else(pc.is_in(values, _CSV_NULLS), pa.scalar(None, values.type), values)
+
+
+def _with_temporal_types(file: SourceFile, schema: pa.Schema, sample: pa.RecordBatch) -> pa.Schema:
+    """Type the text columns of a first block (`sample`, temporal columns read as text) with `temporal.infer`,
+    so CSV and JSON Lines give the same types for the same text."""
     fields = []
-    for index, column_field in enumerate(schema):
-        column = sample.column(index)
+    for column_field in schema:
         inferred = column_field.type
-        if pa.types.is_string(column_field.type) and column.null_count < len(column):
-            values = column.drop_null()
-            if pc.all(pc.match_substring_regex(values, _ISO_DATETIME)).as_py():
-                for candidate in (pa.timestamp("us"), pa.timestamp("us", tz="UTC")):
-                    try:
-                        values.cast(candidate)
-                    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                        continue
-                    inferred = candidate
-                    break
+        # By name: a JSON reader given explicit columns puts them first.
+        if pa.types.is_string(sample.schema.field(column_field.name).type):
+            values = sample.column(column_field.name)
+            if file.format == "csv":
+                values = _csv_nulls_to_null(values)
+            try:
+                found = temporal.infer(column_field.name, values.drop_null())
+            except temporal.TemporalError as exc:
+                raise _format_error(file, str(exc)) from exc
+            if found is not None:
+                inferred = found
+            elif temporal.is_temporal(column_field.type):
+                inferred = pa.string()  # pyarrow saw a date-time our stricter rules do not accept
         fields.append(column_field.with_type(inferred))
     return pa.schema(fields)
+
+
+def _first_block(file: SourceFile, as_text: Sequence[str] = ()) -> tuple[pa.Schema, pa.RecordBatch | None]:
+    """The inferred schema and first batch of a CSV/JSON file, with the `as_text` columns read as strings."""
+    with _open_stream(file, _SCHEMA_BLOCK_BYTES) as stream:
+        if file.format == "csv":
+            convert = pcsv.ConvertOptions(column_types={name: pa.string() for name in as_text})
+            reader = pcsv.open_csv(stream, read_options=pcsv.ReadOptions(block_size=_SCHEMA_BLOCK_BYTES),
+                                   parse_options=pcsv.ParseOptions(newlines_in_values=True), convert_options=convert)
+        else:
+            explicit = pa.schema([(name, pa.string()) for name in as_text]) if as_text else None
+            reader = pjson.open_json(stream, read_options=pjson.ReadOptions(block_size=_SCHEMA_BLOCK_BYTES),
+                                     parse_options=pjson.ParseOptions(explicit_schema=explicit))
+        try:
+            return reader.schema, reader.read_next_batch()
+        except StopIteration:
+            return reader.schema, None
+
+
+def _text_schema(file: SourceFile) -> pa.Schema:
+    """A CSV/JSON file's schema: pyarrow's inference, with dates and times typed by `temporal`."""
+    raw, sample = _first_block(file)
+    _check_names(file, raw.names)  # before any lookup by name
+    pinned = [f.name for f in raw if temporal.is_temporal(f.type)]
+    if pinned:  # re-read them as the text they are
+        _, sample = _first_block(file, pinned)
+    if sample is None:
+        return raw
+    return _with_temporal_types(file, raw, sample)
 
 
 def read_schema(file: SourceFile) -> pa.Schema:
@@ -501,15 +557,8 @@ def read_schema(file: SourceFile) -> pa.Schema:
         if file.format == "parquet":
             with file.filesystem.open_input_file(file.path) as handle:
                 raw = pq.ParquetFile(handle, coerce_int96_timestamp_unit="us").schema_arrow
-        elif file.format == "csv":
-            # A small read buffer: a schema read should fetch about one block, not a full stream buffer.
-            with _open_stream(file, _SCHEMA_BLOCK_BYTES) as stream:
-                raw = pcsv.open_csv(stream, read_options=pcsv.ReadOptions(block_size=_SCHEMA_BLOCK_BYTES),
-                                     parse_options=pcsv.ParseOptions(newlines_in_values=True)).schema
-        elif file.format == "jsonl":
-            with _open_stream(file, _SCHEMA_BLOCK_BYTES) as stream:
-                reader = pjson.open_json(stream, read_options=pjson.ReadOptions(block_size=_SCHEMA_BLOCK_BYTES))
-                raw = _with_json_timestamps(reader.schema, reader.read_next_batch())
+        elif file.format in ("csv", "jsonl"):
+            raw = _text_schema(file)
         else:
             raise _format_error(file, f"unknown format {file.format!r}")
     return _file_schema(file, raw)
@@ -583,13 +632,27 @@ class _Step:
     required: bool
 
 
-def _lossy_ok(source: pa.DataType, target: pa.DataType) -> bool:
-    """Casts that only drop sub-unit precision (ns -> us): allowed to truncate instead of raising."""
-    if pa.types.is_timestamp(source) and pa.types.is_timestamp(target):
-        return True
-    if pa.types.is_time(source) and pa.types.is_time(target):
-        return True
-    return pa.types.is_date64(source) and pa.types.is_date32(target)
+_INT64_MAX = 2**63 - 1
+_UNIT_NAMES = {"s": "second", "ms": "millisecond", "us": "microsecond", "ns": "nanosecond"}
+
+
+def _loss(name: str, array: pa.Array, target: pa.DataType) -> str | None:
+    """Why a safe cast of `array` to `target` failed, counting the values that would change, if we know."""
+    source = array.type
+    if (pa.types.is_timestamp(source) and pa.types.is_timestamp(target)
+            or pa.types.is_time(source) and pa.types.is_time(target)):
+        truncated = array.cast(target, safe=False).cast(source)
+        lost = pc.sum(pc.not_equal(truncated, array)).as_py() or 0
+        if lost:
+            return (f"column {name!r}: {lost} value(s) have digits below the {_UNIT_NAMES[target.unit]}, which "
+                    f"Iceberg cannot hold (e.g. {pc.min(array.filter(pc.not_equal(truncated, array)))}); "
+                    "round them before importing")
+    if pa.types.is_unsigned_integer(source) and pa.types.is_integer(target):
+        too_big = pc.sum(pc.greater(array, _INT64_MAX if target == pa.int64() else 2**31 - 1)).as_py() or 0
+        if too_big:
+            return (f"column {name!r}: {too_big} {source} value(s) are larger than the largest {target} Iceberg "
+                    f"can store (e.g. {pc.max(array).as_py()}); store them as decimal or string")
+    return None
 
 
 class _Conformer:
@@ -597,6 +660,8 @@ class _Conformer:
 
     def __init__(self, file: SourceFile, source: pa.Schema, target: pa.Schema | None, best_effort: bool):
         self.file = file
+        # Parquet types are checked column by column (CSV/JSON text types are always storable).
+        self._check_types = target is not None and file.format == "parquet"
         if target is None:
             self.schema = _file_schema(file, source)
         else:
@@ -615,9 +680,13 @@ class _Conformer:
             if index < 0 and not f.nullable:
                 raise _format_error(self.file, f"required column {f.name!r} is missing")
             source_type = source.field(index).type if index >= 0 else None
+            if source_type is not None and self._check_types:
+                try:  # a type Iceberg cannot hold (e.g. a zone name) is refused even when the table has the column
+                    normalize_type(source_type)
+                except TypeError as exc:
+                    raise _format_error(self.file, f"column {f.name!r}: {exc}") from exc
             cast_to = f.type if source_type is not None and source_type != f.type else None
-            safe = cast_to is None or not _lossy_ok(source_type, f.type)
-            self._steps.append(_Step(f.name, index if index >= 0 else None, cast_to, safe, not f.nullable))
+            self._steps.append(_Step(f.name, index if index >= 0 else None, cast_to, True, not f.nullable))
 
     def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         if self._source is None or not batch.schema.equals(self._source):
@@ -632,12 +701,20 @@ class _Conformer:
         if step.index is None:
             return pa.nulls(batch.num_rows, field_type)
         array = batch.column(step.index)
-        if step.cast_to is not None:
+        if step.cast_to is not None and pa.types.is_string(array.type) and temporal.is_temporal(step.cast_to):
+            if self.file.format == "csv":
+                array = _csv_nulls_to_null(array)
+            try:
+                array = temporal.parse(step.name, array, step.cast_to)
+            except temporal.TemporalError as exc:
+                raise _format_error(self.file, str(exc)) from exc
+        elif step.cast_to is not None:
             try:
                 array = array.cast(step.cast_to, safe=step.safe)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
-                raise _format_error(self.file, f"column {step.name!r}: cannot convert {array.type} to "
-                                               f"{step.cast_to}: {_describe(exc)}") from exc
+                loss = _loss(step.name, array, step.cast_to)
+                raise _format_error(self.file, loss or f"column {step.name!r}: cannot convert {array.type} to "
+                                                       f"{step.cast_to}: {_describe(exc)}") from exc
         if step.required and array.null_count:
             raise _format_error(self.file, f"required column {step.name!r} has {array.null_count} null value(s)")
         return array
@@ -803,24 +880,19 @@ class _CsvRangeParser:
         self.include: list[str] = []
         if best_effort:
             self.include = [n for n in names if target.get_field_index(n) >= 0]
-        # Every target column's type is pinned up front so no range can infer something else.
+        # Every target column's type is pinned up front so no range can infer something else. Dates, times
+        # and timestamps are read as text and parsed by `temporal` (exact, same rules as JSON Lines).
         present = set(names)
-        self.types: dict[str, pa.DataType] = {f.name: f.type for f in target if f.name in present}
+        self.types: dict[str, pa.DataType] = {
+            f.name: pa.string() if temporal.is_temporal(f.type) else f.type for f in target if f.name in present}
         self.multiline = False  # newlines_in_values slows the multithreaded parser: only when needed
 
     def parse(self, buffer: pa.Buffer, first: bool) -> pa.Table:
         while True:
             try:
                 return self._read(buffer, first)
-            except pa.ArrowInvalid as exc:
-                # Timestamps with sub-microsecond digits do not parse as timestamp[us]: parse that column
-                # as ns (for this and later ranges) and let the conformer truncate to us.
-                match = _CSV_TS_US_ERROR_RE.search(str(exc))
-                name = self.names[int(match.group(1))] if match and int(match.group(1)) < len(self.names) else None
-                current = self.types.get(name) if name else None
-                if current is not None and pa.types.is_timestamp(current) and current.unit != "ns":
-                    self.types[name] = pa.timestamp("ns", tz=current.tz)
-                elif not self.multiline:
+            except pa.ArrowInvalid:
+                if not self.multiline:
                     # Quoted values spanning lines break the fast parser's block splitting ("expected N
                     # columns, got M"): re-parse with multi-line values allowed, for this file from now on.
                     self.multiline = True

@@ -21,7 +21,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pyiceberg.catalog import MetastoreCatalog
-from pyiceberg.io.pyarrow import schema_to_pyarrow
+from pyiceberg.io.pyarrow import parquet_file_to_data_file, schema_to_pyarrow
 from pyiceberg.schema import Schema
 from pyiceberg.serializers import FromInputFile
 from pyiceberg.table import CommitTableResponse, Table
@@ -96,9 +96,32 @@ def create_table(namespace: str, name: str, schema: pa.Schema, location: Path) -
 
 
 def arrow_schema(metadata_location: str) -> pa.Schema:
-    """The table's current schema as plain Arrow (no Parquet field ids: we write and add files by name)."""
+    """The table's current schema in Arrow, every field (nested ones too) carrying its Iceberg field id as
+    `PARQUET:field_id` metadata, so the Parquet files written with it resolve columns by id as the Iceberg
+    spec requires (readers such as Daft refuse id-less files). Types are the small Arrow layouts the source
+    readers produce (string, list), so conforming a batch never copies offsets."""
     table = load_table_at(metadata_location)
-    return _without_field_ids(schema_to_pyarrow(table.schema(), include_field_ids=False))
+    with_ids = schema_to_pyarrow(table.schema(), include_field_ids=True)
+    return pa.schema([_small_field(f) for f in with_ids])
+
+
+def _small_field(f: pa.Field) -> pa.Field:
+    return pa.field(f.name, _small_type(f.type), f.nullable, metadata=f.metadata)
+
+
+def _small_type(t: pa.DataType) -> pa.DataType:
+    """`t` with 32-bit-offset layouts instead of PyIceberg's large ones; field metadata (ids) kept."""
+    if pa.types.is_large_string(t):
+        return pa.string()
+    if pa.types.is_large_binary(t):
+        return pa.binary()
+    if pa.types.is_large_list(t) or pa.types.is_list(t):
+        return pa.list_(_small_field(t.value_field))
+    if pa.types.is_map(t):
+        return pa.map_(_small_field(t.key_field), _small_field(t.item_field))
+    if pa.types.is_struct(t):
+        return pa.struct([_small_field(t.field(i)) for i in range(t.num_fields)])
+    return t
 
 
 def _without_field_ids(schema: pa.Schema) -> pa.Schema:
@@ -168,17 +191,21 @@ class DataFileWriter:
 
 
 def commit_files(metadata_location: str, identifier: tuple[str, str], data_files: list[str],
-                 source_files: list[str]) -> str:
-    """Add written data files to the table in one snapshot; return the new metadata location."""
+                 source_files: list[str], extra_properties: dict[str, str] | None = None) -> str:
+    """Add written data files to the table in one snapshot; return the new metadata location.
+
+    `extra_properties` go into the snapshot summary too (the import's check partials). The files carry
+    field ids (see `arrow_schema`), so they are appended as they are: `add_files` would also set a
+    `schema.name-mapping.default` property, which is only meant for files written without ids."""
     catalog = _PointerCatalog({".".join(identifier): metadata_location})
     table = catalog.load_table(identifier)
-    with table.transaction() as tx:
-        if data_files:
-            tx.add_files(
-                data_files,
-                snapshot_properties={SOURCE_FILES_PROPERTY: json.dumps(source_files)},
-                check_duplicate_files=False,  # our file names are fresh UUIDs
-            )
+    if data_files:
+        with table.transaction() as tx:
+            properties = {SOURCE_FILES_PROPERTY: json.dumps(source_files), **(extra_properties or {})}
+            with tx.update_snapshot(snapshot_properties=properties).fast_append() as append:
+                for path in data_files:
+                    # Statistics (counts, bounds) and the partition come from the footer just written.
+                    append.append_data_file(parquet_file_to_data_file(table.io, tx.table_metadata, path))
     return catalog.locations[".".join(identifier)]
 
 

@@ -1,0 +1,517 @@
+"""Check partial aggregates computed while an import has the record batches in memory.
+
+A local-only channel, invisible to `bauplan.Client`'s API (whose signatures `LocalClient` keeps):
+
+- the caller states what it wants before calling `import_data`, in a context::
+
+      with partials.requested({"ns.table": PartialRequest(measures)}):
+          client.import_data("table", uri, branch=..., namespace="ns")
+
+- the import computes the measures on each record batch it writes (on a worker thread, so the
+  kernels overlap the Parquet encoding), keeps a file's partials only when that file is written
+  whole, merges the kept files' partials, and stores them **in the Iceberg snapshot the import
+  commits** (snapshot summary property `wap.partials`). A failed import commits no snapshot, so it
+  leaves no partials; with `continue_on_error` the failed files' partials are dropped with them;
+- `lookup(client, table, namespace, ref, since_ref)` returns the partials of exactly the rows a ref's
+  table version added since `since_ref` (or since the table was created), by walking the table's
+  snapshot ancestry: every snapshot in between must be an import that carries partials whose row
+  count matches the snapshot's `added-records`, or the answer is None and the caller queries.
+
+Partials are values, not a cache keyed by table name: they belong to the snapshot that added the rows,
+so a branch re-imported onto a new base, a replaced table or a table changed by other means simply
+has no (or other) partials on the path, and validation falls back to SQL.
+
+What is exact, and how it matches DuckDB (the SQL path): null counts are Arrow null counts (NaN is
+not NULL); `out_of_range` counts NaN as above any `max` (DuckDB orders NaN last); min/max report
+NaN as DuckDB does; regexes run on RE2 in both; distinct keys use an exact hash set (integers,
+timestamps) or DuckDB's own COUNT(DISTINCT) over the collected keys (other types), which spills to
+disk past a memory budget. Anything that cannot be computed exactly is left out (None), never guessed.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import json
+import logging
+import math
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+logger = logging.getLogger(__name__)
+
+PROPERTY = "wap.partials"  # snapshot summary key
+FORMAT_VERSION = 1
+KINDS = ("nulls", "any_null", "not_in", "out_of_range", "minmax", "not_matching", "distinct")
+# Distinct keys held in memory before spilling to disk (an int64 hash table costs ~24 bytes a key).
+KEYSET_MEMORY_KEYS = 4_000_000
+_MAX_PENDING = 4  # batches queued for the worker: bounds memory when the checks are slower than writing
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One partial aggregate over the rows of an import.
+
+    kinds: ``nulls`` (col), ``any_null`` (cols: rows with a NULL in any), ``not_in`` (col, arg = list:
+    non-NULL values outside it), ``out_of_range`` (col, arg = [min, max], either may be None),
+    ``minmax`` (col), ``not_matching`` (col, arg = regex: non-NULL values with no match), ``distinct``
+    (col: [non-NULL count, distinct non-NULL values]).
+    """
+
+    kind: str
+    columns: tuple[str, ...]
+    arg: Any = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown partial measure {self.kind!r}")
+
+    @property
+    def key(self) -> str:
+        text = json.dumps([self.kind, list(self.columns), self.arg], sort_keys=True, default=str)
+        return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class PartialRequest:
+    measures: tuple[Measure, ...]
+
+
+_requests: contextvars.ContextVar[Mapping[str, PartialRequest] | None] = contextvars.ContextVar(
+    "wap_partial_requests", default=None)
+
+
+@contextmanager
+def requested(requests: Mapping[str, PartialRequest]) -> Iterator[None]:
+    """Ask the embedded lakehouse's imports in this context for partials, per "namespace.table"."""
+    token = _requests.set(dict(requests))
+    try:
+        yield
+    finally:
+        _requests.reset(token)
+
+
+def request_for(table_key: str) -> PartialRequest | None:
+    found = _requests.get()
+    return None if found is None else found.get(table_key)
+
+
+# ------------------------------------------------------------------------------------------ computing
+def supported(measure: Measure, schema: pa.Schema) -> bool:
+    """Whether `measure` can be computed exactly, with DuckDB's semantics, on columns of `schema`."""
+    if any(c not in schema.names for c in measure.columns):
+        return False
+    if measure.kind in ("nulls", "any_null"):
+        return True
+    typ = schema.field(measure.columns[0]).type
+    numeric = pa.types.is_integer(typ) or pa.types.is_floating(typ)
+    text = pa.types.is_string(typ) or pa.types.is_large_string(typ)
+    if measure.kind == "not_matching":
+        return text
+    if measure.kind == "distinct":
+        return True
+    if measure.kind == "minmax":
+        return numeric or text
+    values = measure.arg if measure.kind == "not_in" else [v for v in (measure.arg or []) if v is not None]
+    if not isinstance(values, (list, tuple)) or (measure.kind == "not_in" and not values):
+        return False
+    if text:
+        return all(isinstance(v, str) for v in values)
+    if pa.types.is_integer(typ) and measure.kind == "not_in":
+        return all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+    if numeric:
+        return all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values)
+    return False
+
+
+def _count_true(mask: pa.Array | pa.ChunkedArray) -> int:
+    return int(pc.sum(pc.cast(pc.fill_null(mask, False), pa.int64())).as_py() or 0)
+
+
+def _nan_count(column: pa.Array) -> int:
+    return _count_true(pc.is_nan(column)) if pa.types.is_floating(column.type) else 0
+
+
+class KeySet:
+    """Exact count of distinct non-NULL keys fed in batches.
+
+    Integers and timestamps go into a hash table as they arrive (pandas' int64 table; its insert loop
+    releases the GIL); past `memory_keys` distinct keys, or for other types, keys are collected in
+    memory or a temporary Parquet file and counted once with DuckDB's COUNT(DISTINCT), which spills its
+    own hash table to disk under a memory limit. Both are exact.
+    """
+
+    def __init__(self, typ: pa.DataType, memory_keys: int = KEYSET_MEMORY_KEYS) -> None:
+        self.nonnull = 0
+        self._memory_keys = memory_keys
+        self._table: Any = None
+        self._uniques: list[Any] = []  # the table's keys, kept to hand over when spilling
+        self._collected: list[pa.Array] = []
+        self._collected_rows = 0
+        self._spill_dir: str | None = None
+        self._spill: pq.ParquetWriter | None = None
+        self._int_like = pa.types.is_integer(typ) or pa.types.is_timestamp(typ) or pa.types.is_date(typ)
+        if self._int_like:
+            try:
+                from pandas._libs import hashtable
+
+                self._table = hashtable.Int64HashTable(1024)
+            except (ImportError, AttributeError):  # a pandas without it: the DuckDB path is exact too
+                self._table = None
+
+    def add(self, column: pa.Array) -> None:
+        keys = column.drop_null() if column.null_count else column
+        self.nonnull += len(keys)
+        if self._int_like:
+            keys = _as_int64(keys)
+        if self._table is not None:
+            self._uniques.append(self._table.unique(keys.to_numpy(zero_copy_only=False)))
+            if len(self._table) > self._memory_keys:
+                self._table = None  # hand what it holds to the collector; every later key follows
+                for chunk in self._uniques:
+                    self._collect(pa.array(chunk))
+                self._uniques = []
+            return
+        self._collect(keys)
+
+    def _collect(self, keys: pa.Array) -> None:
+        if self._spill is None and self._collected_rows + len(keys) > self._memory_keys:
+            self._spill_dir = tempfile.mkdtemp(prefix="wap-keys-")
+            self._spill = pq.ParquetWriter(f"{self._spill_dir}/keys.parquet", pa.schema([("k", keys.type)]))
+            for chunk in self._collected:
+                self._spill.write_table(pa.table({"k": chunk}))
+            self._collected = []
+        if self._spill is not None:
+            self._spill.write_table(pa.table({"k": keys}))
+        else:
+            self._collected.append(keys)
+            self._collected_rows += len(keys)
+
+    def distinct(self) -> int:
+        if self._table is not None:
+            return len(self._table)
+        import duckdb
+
+        con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
+                                                 "autoload_known_extensions": False})
+        try:
+            if self._spill is not None:
+                self._spill.close()
+                con.execute(f"SET temp_directory='{self._spill_dir}'")
+                con.execute("SET memory_limit='256MB'")
+                source = f"read_parquet('{self._spill_dir}/keys.parquet')"
+            else:
+                keys = pa.table({"k": pa.chunked_array(self._collected, type=self._collected[0].type)}) \
+                    if self._collected else pa.table({"k": pa.array([], pa.int64())})
+                con.register("collected_keys", keys)
+                source = "collected_keys"
+            return int(con.execute(f"SELECT COUNT(DISTINCT k) FROM {source}").fetchone()[0])
+        finally:
+            con.close()
+            self.close()
+
+    def close(self) -> None:
+        if self._spill is not None:
+            try:
+                self._spill.close()
+            except Exception:  # noqa: BLE001 - already closed by distinct()
+                pass
+            self._spill = None
+        if self._spill_dir is not None:
+            shutil.rmtree(self._spill_dir, ignore_errors=True)
+            self._spill_dir = None
+        self._collected, self._uniques, self._table = [], [], None
+
+
+def _as_int64(keys: pa.Array) -> pa.Array:
+    """Integer-like keys as int64 with the same equality (timestamps and dates by their raw value)."""
+    if pa.types.is_timestamp(keys.type):
+        return keys.view(pa.int64())
+    if pa.types.is_date32(keys.type):
+        return keys.view(pa.int32()).cast(pa.int64())
+    if pa.types.is_date64(keys.type):
+        return keys.view(pa.int64())
+    return keys if pa.types.is_int64(keys.type) else keys.cast(pa.int64())
+
+
+class FilePartials:
+    """Measures over the batches of one source file; merged into the import's only if the file succeeds.
+
+    Distinct keys go straight into the import-wide key set (a hash table cannot forget keys), so a file
+    that fails after some of its keys went in taints the distinct measures: they are then not stored.
+    """
+
+    def __init__(self, measures: list[Measure], keysets: dict[str, KeySet]) -> None:
+        self.measures = measures
+        self.rows = 0
+        self.values: dict[str, Any] = {}
+        self.fed_keys = False
+        self.pending: list[Future[None]] = []  # this file's batches queued on the worker
+        self._keysets = keysets
+
+    def update(self, batch: pa.RecordBatch) -> None:
+        for m in self.measures:
+            if m.kind == "distinct":
+                self.fed_keys = True
+                self._keysets[m.key].add(batch.column(m.columns[0]))
+                continue
+            value = _measure(m, batch)
+            self.values[m.key] = value if m.key not in self.values else _merge(m, self.values[m.key], value)
+        self.rows += batch.num_rows
+
+
+def _measure(m: Measure, batch: pa.RecordBatch) -> Any:
+    cols = [batch.column(c) for c in m.columns]
+    col = cols[0]
+    if m.kind == "nulls":
+        return col.null_count
+    if m.kind == "any_null":
+        mask = pc.is_null(cols[0])
+        for other in cols[1:]:
+            mask = pc.or_(mask, pc.is_null(other))
+        return _count_true(mask)
+    if m.kind == "not_in":
+        value_set = pa.array(m.arg, type=col.type) if not pa.types.is_floating(col.type) else pa.array(
+            [float(v) for v in m.arg], type=col.type)
+        # is_in gives False for a NULL input: count the non-NULL values that are in the list instead.
+        return len(col) - col.null_count - _count_true(pc.is_in(col, value_set=value_set, skip_nulls=True))
+    if m.kind == "out_of_range":
+        lo, hi = m.arg
+        mask = None
+        if lo is not None:
+            mask = pc.less(col, pa.scalar(lo))
+        if hi is not None:
+            above = pc.greater(col, pa.scalar(hi))
+            mask = above if mask is None else pc.or_(mask, above)
+        # DuckDB orders NaN above every number, so `x > max` holds for NaN; IEEE comparisons say False.
+        return _count_true(mask) + (_nan_count(col) if hi is not None else 0)
+    if m.kind == "minmax":
+        found = pc.min_max(col).as_py()
+        nans = _nan_count(col)
+        # min/max as DuckDB reports them: NaN is the largest value, so MAX is NaN when any row is NaN.
+        return [found["min"], found["max"], nans, len(col) - col.null_count]
+    if m.kind == "not_matching":
+        return _count_true(pc.invert(pc.match_substring_regex(col, m.arg)))
+    raise ValueError(m.kind)
+
+
+def _merge(m: Measure, a: Any, b: Any) -> Any:
+    if m.kind == "minmax":
+        lo = [v for v in (a[0], b[0]) if v is not None]
+        hi = [v for v in (a[1], b[1]) if v is not None]
+        return [min(lo) if lo else None, max(hi) if hi else None, a[2] + b[2], a[3] + b[3]]
+    return a + b
+
+
+def minmax_as_duckdb(value: list[Any]) -> tuple[Any, Any]:
+    """(MIN, MAX) as DuckDB computes them over the same values (NaN counts as the largest number)."""
+    lo, hi, nans, nonnull = value
+    if nans:
+        hi = float("nan")
+        if nans == nonnull:
+            lo = float("nan")
+    return lo, hi
+
+
+class ImportPartials:
+    """The partials of one import: per-file accumulators on a worker thread, merged when files succeed."""
+
+    def __init__(self, request: PartialRequest, schema: pa.Schema, job_id: str) -> None:
+        self.job_id = job_id
+        self.measures = [m for m in request.measures if supported(m, schema)]
+        self.keysets = {m.key: KeySet(schema.field(m.columns[0]).type) for m in self.measures
+                        if m.kind == "distinct"}
+        self.rows = 0
+        self.values: dict[str, Any] = {}
+        self.failed = False
+        self.tainted_keys = False
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wap-partials")
+
+    def start_file(self) -> FilePartials:
+        return FilePartials(self.measures, self.keysets)
+
+    def add(self, file: FilePartials, batch: pa.RecordBatch) -> None:
+        """Queue `batch` for the worker; wait when it lags too far behind (bounded memory).
+
+        Several files may be written at once (one thread each): each only touches its own queue, and
+        the single worker thread is the only one that touches the key sets.
+        """
+        if self.failed:
+            return
+        if len(file.pending) >= _MAX_PENDING:
+            oldest = file.pending.pop(0)
+            if oldest.exception() is not None:  # waits for it; a worker error drops the partials
+                logger.info("partials dropped: %s", oldest.exception())
+                self.failed = True
+                return
+        file.pending.append(self._pool.submit(file.update, batch))
+
+    def _drain(self, file: FilePartials) -> None:
+        for future in file.pending:
+            if future.exception() is not None:
+                logger.info("partials dropped: %s", future.exception())
+                self.failed = True
+        file.pending = []
+
+    def keep(self, file: FilePartials) -> None:
+        """The file was written whole: its partials count. Called in file order, on one thread."""
+        self._drain(file)
+        if self.failed:
+            return
+        for m in self.measures:
+            if m.kind != "distinct" and m.key in file.values:
+                v = file.values[m.key]
+                self.values[m.key] = v if m.key not in self.values else _merge(m, self.values[m.key], v)
+        self.rows += file.rows
+
+    def drop(self, file: FilePartials) -> None:
+        """The file failed: its rows are not committed, so neither are its partials."""
+        self._drain(file)
+        if file.fed_keys:
+            self.tainted_keys = True
+
+    def snapshot_properties(self, rows_committed: int) -> dict[str, str]:
+        """What goes into the import's snapshot summary; empty when anything went wrong."""
+        if self.failed or self.rows != rows_committed:
+            return {}
+        try:
+            values = dict(self.values)
+            if not self.tainted_keys:
+                for key, keyset in self.keysets.items():
+                    values[key] = [keyset.nonnull, keyset.distinct()]
+            for m in self.measures:  # a measure over no batch at all (files of 0 rows): the empty value
+                if m.kind == "minmax":
+                    values.setdefault(m.key, [None, None, 0, 0])
+                elif m.kind != "distinct":
+                    values.setdefault(m.key, 0)
+                elif not self.tainted_keys:
+                    values.setdefault(m.key, [0, 0])
+        except Exception as exc:  # noqa: BLE001
+            logger.info("partials dropped: %s", exc)
+            return {}
+        document = {"v": FORMAT_VERSION, "rows": self.rows, "job": self.job_id, "m": values}
+        return {PROPERTY: json.dumps(document, default=str)}
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        for keyset in self.keysets.values():
+            keyset.close()
+
+
+def start(table_key: str, schema: pa.Schema, job_id: str) -> ImportPartials | None:
+    """The import's partials if its caller asked for any (see `requested`), else None."""
+    request = request_for(table_key)
+    if request is None or not request.measures:
+        return None
+    return ImportPartials(request, schema, job_id)
+
+
+# ------------------------------------------------------------------------------------------ reading
+@dataclass
+class NewRowPartials:
+    """Merged partials of the rows a table version added: measure key -> value."""
+
+    rows: int
+    values: dict[str, Any] = field(default_factory=dict)
+    snapshots: int = 0
+    rows_before: int = 0  # rows of the `since_ref` version (its snapshot summary), 0 without one
+
+    def get(self, measure: Measure) -> Any:
+        return self.values.get(measure.key)
+
+
+def lookup(client: Any, table: str, namespace: str, ref: str, since_ref: str | None) -> NewRowPartials | None:
+    """Partials of the rows `table` gained on `ref` since `since_ref` (None: since it was created).
+
+    None when `client` is not the embedded lakehouse (Bauplan's cloud imports remotely) or when any
+    snapshot on the path lacks partials: the caller then answers with SQL.
+    """
+    from wap_notebook.lakehouse.client import LocalClient
+
+    if not isinstance(client, LocalClient):
+        return None
+    try:
+        from wap_notebook.lakehouse import tables
+
+        key = f"{namespace}.{table}"
+        location = client._resolve(ref).commit.state.tables.get(key)
+        if location is None:
+            return None
+        base_location = client._resolve(since_ref).commit.state.tables.get(key) if since_ref else None
+        return _walk(tables.load_table_at(location), tables.load_table_at(base_location) if base_location else None)
+    except Exception:  # noqa: BLE001 - any doubt means "no partials": the SQL path is always right
+        logger.debug("partials lookup failed for %s", table, exc_info=True)
+        return None
+
+
+def _walk(after: Any, before: Any | None) -> NewRowPartials | None:
+    stop: int | None = None
+    if before is not None:
+        if before.metadata.table_uuid != after.metadata.table_uuid:
+            return None  # a different table (replaced): "new rows since" is not an ancestry question
+        base_snapshot = before.current_snapshot()
+        stop = base_snapshot.snapshot_id if base_snapshot is not None else None
+    rows_before = 0
+    if before is not None and before.current_snapshot() is not None:
+        summary = before.current_snapshot().summary
+        rows_before = int(summary.additional_properties.get("total-records", 0)) if summary is not None else 0
+    by_id = {s.snapshot_id: s for s in after.metadata.snapshots}
+    snapshot = after.current_snapshot()
+    documents: list[dict[str, Any]] = []
+    while snapshot is not None and snapshot.snapshot_id != stop:
+        summary = snapshot.summary
+        props = summary.additional_properties if summary is not None else {}
+        added = int(props.get("added-records", 0))
+        if summary is None or str(summary.operation.value) != "append":
+            return None
+        raw = props.get(PROPERTY)
+        if raw is None:
+            return None
+        document = json.loads(raw)
+        if document.get("v") != FORMAT_VERSION or int(document["rows"]) != added:
+            return None
+        documents.append(document)
+        parent = snapshot.parent_snapshot_id
+        snapshot = by_id.get(parent) if parent is not None else None
+        if snapshot is None and parent is not None:
+            return None  # history expired: cannot prove the path
+    if stop is not None and snapshot is None:
+        return None  # the base snapshot is not an ancestor (rebased or rewritten): not this path
+    if not documents:
+        return None  # nothing imported with partials: ask SQL
+    found = _combine(documents)
+    found.rows_before = rows_before
+    return found
+
+
+def _combine(documents: list[dict[str, Any]]) -> NewRowPartials:
+    result = NewRowPartials(rows=sum(int(d["rows"]) for d in documents), snapshots=len(documents))
+    keys = set.intersection(*(set(d["m"]) for d in documents)) if documents else set()
+    for key in keys:
+        values = [d["m"][key] for d in documents]
+        first = values[0]
+        if isinstance(first, int):
+            result.values[key] = sum(values)
+        elif isinstance(first, list) and len(first) == 4:
+            merged = first
+            for v in values[1:]:
+                lo = [x for x in (merged[0], v[0]) if x is not None]
+                hi = [x for x in (merged[1], v[1]) if x is not None]
+                merged = [min(lo) if lo else None, max(hi) if hi else None, merged[2] + v[2], merged[3] + v[3]]
+            result.values[key] = merged
+        elif isinstance(first, list) and len(first) == 2:
+            # Distinct counts of two imports cannot be added (their keys may overlap): only one import may
+            # carry keys for the value to stand.
+            carrying = [v for v in values if v[0]]
+            if len(carrying) <= 1:
+                result.values[key] = carrying[0] if carrying else [0, 0]
+    return result
