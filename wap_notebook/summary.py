@@ -32,6 +32,9 @@ def text_summary(ingestion: Any) -> str:
     note = _safe(lambda: ingestion.checks_note, None)
     if note and phase in ("passed", "failed", "merged"):
         lines.append(f"NOTE: {note}")
+    if _safe(lambda: ingestion.spec.checks_source, None) == "remembered":
+        lines.append("NOTE: no checks given: the checks of the last ingestion merged into the table ran "
+                     "(checks=[] runs only the built-in ones)")
     behind = _safe(lambda: ingestion.behind, None) if phase in ("passed", "failed") else None
     if behind:
         lines.append(f"NOTE: {ingestion.from_ref} moved {behind} commit{'s' if behind != 1 else ''} since this "
