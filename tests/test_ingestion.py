@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from types import SimpleNamespace
 
 import pyarrow as pa
 import pytest
@@ -73,9 +74,9 @@ def test_create_then_merge(lakehouse, put_table):
 
 def html_of(obj):
     """What IPython shows as text/html once wap_notebook registered its display hooks."""
-    formatter = DisplayFormatter()
-    display.register(formatter)
-    return formatter.formatters["text/html"](obj)
+    shell = SimpleNamespace(display_formatter=DisplayFormatter())
+    display.register(shell)
+    return shell.display_formatter.formatters["text/html"](obj)
 
 
 def test_create_then_inspect_leaves_branch_and_main_untouched(lakehouse, put_table):

@@ -30,15 +30,6 @@ if TYPE_CHECKING:  # pragma: no cover - static names for type checkers and IDEs
     from wap_notebook.reference import quality_gated_update  # noqa: F401
 
 
-def _register_display() -> None:
-    from wap_notebook.display import register_with_running_shell
-
-    register_with_running_shell()
-
-
-_register_display()
-
-
 def __getattr__(name: str) -> Any:
     module_name = _EXPORTS.get(name)
     if module_name is None:
@@ -51,7 +42,7 @@ def load_ipython_extension(ipython: Any) -> None:
     from wap_notebook.display import register
     from wap_notebook.magic import load_ipython_extension as _load  # noqa: F401
 
-    register(ipython.display_formatter)
+    register(ipython)  # also when wap_notebook was imported before this shell existed
     _load(ipython)
 
 
@@ -59,3 +50,12 @@ def unload_ipython_extension(ipython: Any) -> None:
     from wap_notebook.magic import unload_ipython_extension as _unload  # noqa: F401
 
     _unload(ipython)
+
+
+def _display_ingestions_as_panels() -> None:
+    from wap_notebook.display import register_in_running_shell
+
+    register_in_running_shell()
+
+
+_display_ingestions_as_panels()

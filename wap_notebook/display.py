@@ -1,41 +1,40 @@
-"""How an `Ingestion` shows in IPython: the live panel, with a static HTML form for widget-less viewers.
+"""How IPython shows an `Ingestion`: as its live panel, with a static HTML fallback.
 
-The engine knows nothing of this: `wap_notebook/__init__.py` (and `%load_ext wap_notebook`) register
-these formatters *by type name*, so neither the engine nor the panel is imported until an ingestion is
-actually displayed.
+Registered from here, by class name and with lazy imports, so the engine imports nothing from the UI
+and `import wap_notebook` stays cheap: the panel (ipywidgets, pandas, charts) loads on first display.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
-_MODULE, _TYPE = "wap_notebook.ingestion", "Ingestion"
+ENGINE_CLASS = ("wap_notebook.ingestion", "Ingestion")
 
 
-def ingestion_html(ingestion: Any) -> str:
-    from wap_notebook.panel_views import ingestion_html as render
+def register(shell: Any) -> None:
+    """Teach an IPython shell to display `Ingestion` objects as the panel."""
+    formatters = shell.display_formatter
+    formatters.ipython_display_formatter.for_type_by_name(*ENGINE_CLASS, _show)
+    formatters.formatters["text/html"].for_type_by_name(*ENGINE_CLASS, _html)
 
-    return render(ingestion)
+
+def register_in_running_shell() -> None:
+    """`register` the IPython shell this process runs in, if any (a no-op in scripts)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None and hasattr(shell, "display_formatter"):
+        register(shell)
 
 
-def show_ingestion(ingestion: Any) -> bool:
+def _show(ingestion: Any) -> bool:
     from wap_notebook.panel import display_ingestion
 
     display_ingestion(ingestion)
     return True
 
 
-def register(display_formatter: Any) -> None:
-    """Register the HTML and display hooks for `Ingestion` on an IPython `DisplayFormatter`."""
-    display_formatter.formatters["text/html"].for_type_by_name(_MODULE, _TYPE, ingestion_html)
-    display_formatter.ipython_display_formatter.for_type_by_name(_MODULE, _TYPE, show_ingestion)
+def _html(ingestion: Any) -> str:
+    from wap_notebook.panel import ingestion_html
 
-
-def register_with_running_shell() -> None:
-    """Register on the current IPython shell, if there is one (never imports IPython itself)."""
-    import sys
-
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    if shell is not None:
-        register(shell.display_formatter)
+    return ingestion_html(ingestion)

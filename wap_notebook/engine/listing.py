@@ -19,6 +19,8 @@ class FoundBranch:
     """What an import branch tells about the ingestion that made it."""
 
     branch: str
+    namespace: str
+    from_ref: str
     fork: str  # the from_ref commit it was made from
     sources: dict[str, str]  # changed tables -> source URI from the import commits, or "(unknown)"
     base_exists: dict[str, bool]
@@ -45,4 +47,4 @@ def inspect_branch(client: LakehouseClient, branch: str, namespace: str, from_re
             if uri and sources[t] == UNKNOWN_SOURCE and f"{namespace}.{t}" in message:
                 sources[t] = uri
     base_exists = {t: bool(client.has_table(t, base_ref, namespace=namespace)) for t in tables}
-    return FoundBranch(branch, fork, sources, base_exists)
+    return FoundBranch(branch, namespace, from_ref, fork, sources, base_exists)
