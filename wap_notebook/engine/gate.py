@@ -93,9 +93,10 @@ def checks_note(spec: IngestionSpec) -> str | None:
 
 
 def warn_unchecked_merge(spec: IngestionSpec) -> None:
-    if spec.on_success == "merge" and checks_note(spec):
-        warnings.warn(f"on_success='merge' with {BUILT_IN_ONLY}: only an empty or incompatible batch can fail "
-                      "the gate. Give checks (or checks=[] to say this is intended).", UserWarning, stacklevel=3)
+    if spec.on_success == "merge" and spec.checks_source == "none":  # checks=[] is a deliberate opt-out
+        warnings.warn("on_success='merge' with no checks: only the built-in checks will run (row count, schema "
+                      "compatibility), so only an empty or incompatible batch can fail the gate. Give checks, or "
+                      "checks=[] to say this is intended.", UserWarning, stacklevel=3)
 
 
 def audit_properties(ctx: Context) -> dict[str, str]:
