@@ -20,6 +20,7 @@ from wap_notebook.engine.phases import Phase
 from wap_notebook.engine.spec import IngestionSpec
 from wap_notebook.engine.state import Context, IngestionState
 
+_MAX_RECORDED_FILES = 50  # commit properties are small strings: beyond this the file names are left out
 _RESULT_FIELDS = ("table", "check", "columns", "severity", "status", "observed", "expected", "failing_rows",
                   "message")
 
@@ -57,7 +58,8 @@ def state_dict(ctx: Context) -> dict[str, Any]:
             "rows_before": dict(state.rows_before),
             "rows_after": dict(state.rows_after),
             "rows_added": dict(state.rows_added),
-            "files": {t: list(v) for t, v in state.files.items()},
+            "files": ({t: list(v) for t, v in state.files.items()}
+                      if sum(len(v) for v in state.files.values()) <= _MAX_RECORDED_FILES else {}),
             "results": [{name: _jsonable(getattr(r, name)) for name in _RESULT_FIELDS} for r in state.results],
             "user": ctx.user,
             "created_at": ctx.events.history[0].at.isoformat() if ctx.events.history else None,
