@@ -17,6 +17,7 @@ from bauplan import exceptions as bx
 
 from wap_notebook import LocalClient
 from wap_notebook import checks as C
+from wap_notebook.errors import WapError
 from wap_notebook.ingestion import Ingestion, list_ingestions, prune_ingestions
 from wap_notebook.races import IngestionConflict
 from wap_notebook.summary import text_summary
@@ -185,7 +186,7 @@ def test_6_race_is_readable_and_rebase_publishes_once(seeded, put_table):
     with pytest.raises(IngestionConflict) as raised:
         ours.merge()
     error = raised.value
-    assert isinstance(error, bx.MergeConflictError)
+    assert isinstance(error, bx.MergeConflictError) and isinstance(error, WapError)
     text = str(error)
     assert "bauplan.penguins changed on main" in text and "main moved 1 commit" in text
     assert theirs.merge_commit[:12] in text and "rebase()" in text

@@ -13,6 +13,7 @@ from typing import Any
 
 from bauplan import exceptions as bx
 
+from wap_notebook.errors import WapError
 from wap_notebook.records import commit_hash
 
 MOVED_LIMIT = 1000  # commits read from from_ref to count how far it moved
@@ -44,8 +45,9 @@ def moved_text(from_ref: str, moved: int) -> str:
     return f"{from_ref} moved {moved}{more} {plural} since this import"
 
 
-class IngestionConflict(bx.MergeConflictError):
+class IngestionConflict(bx.MergeConflictError, WapError):
     """The batch cannot be published as it is: a table it writes changed on `from_ref` since the fork.
+    A project error (`WapError`) that still is the SDK's `MergeConflictError`.
 
     Built with `IngestionConflict.make(...)`: the SDK's exception classes construct from
     `(code, type, message)` only."""
