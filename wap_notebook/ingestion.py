@@ -43,6 +43,7 @@ from wap_notebook.engine.state import Context, IngestionState
 from wap_notebook.engine.steps import Steps
 from wap_notebook.errors import InvalidSpec, MergeRefused
 from wap_notebook.options import MODES, ON_FAILURE, ON_SUCCESS
+from wap_notebook.profiles import TableProfile
 from wap_notebook.progress import ImportProgress
 
 __all__ = ["Ingestion", "IngestionEvent", "IngestionSpec", "list_ingestions", "prune_ingestions", "MODES",
@@ -104,7 +105,7 @@ class Ingestion(Recovery):
         self._backend = describe_backend(client)
         self._steps = Steps(self._ctx)
         self._guard = Guard(self._ctx)
-        self.inspect = Inspection(self._ctx, self._steps.rows)
+        self.inspect = Inspection(self._ctx, self._steps)
 
     # ---------------------------------------------------------------------------------- what was asked
     @property
@@ -342,6 +343,10 @@ class Ingestion(Recovery):
     def diff(self) -> pd.DataFrame:
         """Per table: rows_before / rows_after / rows_added and added / removed / retyped columns."""
         return self.inspect.diff()
+
+    def profile(self, table: str | None = None) -> TableProfile:
+        """New rows vs the base ref for each column a check touches (what the panel's charts draw)."""
+        return self.inspect.profile(table)
 
     def schemas(self) -> dict[str, pd.DataFrame]:
         """Per table: column, type, required on the branch (or the merge commit)."""

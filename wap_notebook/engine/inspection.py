@@ -10,17 +10,20 @@ import pandas as pd
 from wap_notebook import checks as ck
 from wap_notebook.check_model import REPORT_COLUMNS, CheckResult
 from wap_notebook.engine.phases import Phase
-from wap_notebook.engine.rows import TableRows
 from wap_notebook.engine.state import Context
+from wap_notebook.engine.steps import Steps
 from wap_notebook.errors import InvalidSpec, NothingImported
+from wap_notebook.frames import to_frame
+from wap_notebook.profiles import TableProfile, profile_table
 
 _MAX_FAILING_ROWS = 10_000
 
 
 class Inspection:
-    def __init__(self, ctx: Context, rows: TableRows) -> None:
+    def __init__(self, ctx: Context, steps: Steps) -> None:
         self._ctx = ctx
-        self._rows = rows
+        self._steps = steps
+        self._rows = steps.rows
 
     def report(self) -> pd.DataFrame:
         """One row per check: status, observed, expected, failing rows, message."""
@@ -80,23 +83,23 @@ class Inspection:
         result = self.find_result(check)
         n = max(0, min(int(n), _MAX_FAILING_ROWS))
         if result.failing_table is not None:
-            return result.failing_table.slice(0, n).to_pandas()
+            return to_frame(result.failing_table.slice(0, n))
         self._require_data("fetch failing rows")
         obj = result.check_obj
         if isinstance(obj, ck.Sql):
             scope = self._rows.scope(result.table)
-            return self._ctx.client.query(f"SELECT * FROM ({obj.render(scope)}) AS q LIMIT {n}",
-                                          ref=self._ctx.data_ref).to_pandas()
+            return to_frame(self._ctx.client.query(f"SELECT * FROM ({obj.render(scope)}) AS q LIMIT {n}",
+                                                   ref=self._ctx.data_ref))
         if result.predicate and result.status != "passed":
             rows, _ = self._rows.new_rows(result.table, result.predicate, n)
-            return rows.to_pandas()
+            return to_frame(rows)
         return pd.DataFrame()
 
     def sample(self, n: int = 10, table: str | None = None) -> pd.DataFrame:
         """Up to `n` rows this ingestion added (first table by default)."""
         self._require_data("sample")
         rows, _ = self._rows.new_rows(self._table_arg(table), None, max(0, int(n)))
-        return rows.to_pandas()
+        return to_frame(rows)
 
     def diff(self) -> pd.DataFrame:
         """Per table: rows_before / rows_after / rows_added and added / removed / retyped columns."""
@@ -121,6 +124,14 @@ class Inspection:
                 "retyped_columns": [f"{c}: {b[c]} -> {a[c]}" for c in a if c in b and b[c] != a[c]],
             })
         return pd.DataFrame(out)
+
+    def profile(self, table: str | None = None) -> TableProfile:
+        """New rows vs the base ref for each column a check touches (what the panel's charts draw)."""
+        self._require_data("profile columns")
+        name = self._table_arg(table)
+        version = self._steps.table_version(name, self._ctx.data_ref)
+        return profile_table(self._rows.scope(name), self._steps.effective_checks(name),
+                             snapshot_id=version and version[1])
 
     def schemas(self) -> dict[str, pd.DataFrame]:
         """Per table: column, type, required on the branch (or the merge commit)."""

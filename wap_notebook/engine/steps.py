@@ -181,7 +181,8 @@ class Steps:
         persist.save(ctx)
 
     # ------------------------------------------------------------------------------ merge
-    def _table_version(self, table: str, ref: str) -> Any:
+    def table_version(self, table: str, ref: str) -> Any:
+        """(metadata location, snapshot id) of `table` on `ref`, or None: changes on every write."""
         client, namespace = self.ctx.client, self.ctx.spec.namespace
         if not client.has_table(table, ref, namespace=namespace):
             return None
@@ -197,7 +198,7 @@ class Steps:
         if head == base_hash or base_ref is None:
             return
         changed = [f"{spec.namespace}.{table}" for table in spec.tables
-                   if self._table_version(table, base_ref) != self._table_version(table, spec.from_ref)]
+                   if self.table_version(table, base_ref) != self.table_version(table, spec.from_ref)]
         if changed:
             raise gate.conflict(ctx, changed, head=head)
 
