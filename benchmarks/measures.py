@@ -475,7 +475,7 @@ def _bare_import(client: Any, uri: str, n: int, label: str) -> Callable[[int], f
 
 def row_8(ctx: Context) -> None:
     v = ctx.variant
-    for n in v.sizes:
+    for n in v.sizes if v.name != "smoke" else v.sizes[:1]:  # the smoke test only checks that it runs
         ctx.log(f"  row 8: end to end (branch + import + validate + merge) of {human(n)} rows vs the bare import")
         client = ctx.client(f"e2e-{human(n)}")
         uri = ctx.dataset.glob("parquet", n)
