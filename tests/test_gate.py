@@ -237,7 +237,7 @@ def test_8_between_observes_the_batch_not_the_table(seeded, put_table):
                     checks=[C.between("body_mass_g", 2000, 7000)]).run()
     row = ing.report.set_index("check").loc["between(body_mass_g)"]
     assert row["status"] == "passed"
-    assert "observed range [4666, 4675] over the new rows" in row["message"]
+    assert "observed range [4666, 4675] (over the new rows)" in row["message"]
 
 
 # ------------------------------------------------------------------ 9. leftovers can be resumed
@@ -274,3 +274,13 @@ def test_9_a_branch_left_by_a_killed_kernel_can_be_rerun_or_discarded(seeded, pu
     assert bare.phase == "error"
     bare.discard()
     assert other_branches(seeded) == []
+
+
+def test_9_a_branch_merged_but_not_deleted_resumes_as_nothing_to_do(seeded, put_table):
+    ing = Ingestion("penguins", put_table("p/m.parquet", penguins(2000, 10)), client=seeded, checks=CHECKS).run()
+    seeded.merge_branch(ing.branch, "main")  # as if the kernel died between the merge and the branch deletion
+    resumed = Ingestion.resume(ing.branch, client=seeded)
+    assert resumed.phase == "error" and "merged already" in resumed.error
+    assert "merge" not in resumed.allowed_actions()  # no second publish of the same batch
+    resumed.discard()
+    assert main_count(seeded) == 60 and other_branches(seeded) == []

@@ -275,7 +275,7 @@ class Between(AggregateCheck):
         note = values.whole_table_note
         added_range = new_rows_range(values, self.columns[0])  # append: the batch's range, not the table's
         if added_range is not None:
-            (lo, hi), note = added_range, " over the new rows"
+            (lo, hi), note = added_range, " (over the new rows)"
         message = f"{bad} rows out of range; observed range [{lo}, {hi}]{note}"
         return Outcome(bad == 0, bad, bad, message, self.predicate())
 

@@ -50,6 +50,10 @@ def plan(client: Any, branch: str, *, checks: ChecksArg | None, namespace: str, 
         if checks is not None:
             spec = replace(spec, checks=normalize_checks(checks, spec.tables), checks_source="given"
                            if any(normalize_checks(checks, spec.tables).values()) else "opted_out")
+        if state.imported and not found.sources:
+            return _unfinished(spec, state, branch, "spec and checks restored", error=(
+                f"nothing on {branch} differs from {from_ref} any more: it was merged already (the kernel may "
+                "have died before deleting the branch); discard() it"))
         if restored.verdict_restored:
             return Resumed(spec, state, f"Resumed {branch}: spec, checks and verdict ({state.phase}) restored")
         if state.imported and found.sources:
@@ -82,9 +86,10 @@ def plan(client: Any, branch: str, *, checks: ChecksArg | None, namespace: str, 
     return Resumed(spec, state, f"Resumed {branch} (tables: {', '.join(spec.tables)}){tail}")
 
 
-def _unfinished(spec: IngestionSpec, state: IngestionState, branch: str, what: str) -> Resumed:
+def _unfinished(spec: IngestionSpec, state: IngestionState, branch: str, what: str,
+                error: str | None = None) -> Resumed:
     state.imported, state.passed, state.results = False, None, []
     state.phase = Phase.ERROR
-    state.error = (f"the import on {branch} did not finish (the kernel may have died during it): rebase() "
-                   "re-runs it on a fresh branch, discard() deletes it")
+    state.error = error or (f"the import on {branch} did not finish (the kernel may have died during it): "
+                            "rebase() re-runs it on a fresh branch, discard() deletes it")
     return Resumed(spec, state, f"Resumed {branch} ({what}); {state.error}")
