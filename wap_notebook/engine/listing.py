@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from wap_notebook.engine.client import LakehouseClient
@@ -41,8 +42,10 @@ def inspect_branch(client: LakehouseClient, branch: str, namespace: str, from_re
     tables = changed_tables(client, branch, base_ref, namespace)  # none: the import never finished
     sources = dict.fromkeys(tables, UNKNOWN_SOURCE)
     for commit in client.get_commits(branch, limit=_COMMITS_SCANNED):
-        uri = (getattr(commit, "properties", None) or {}).get("wap.import.search_uri")
         message = getattr(commit, "message", "") or ""
+        # The embedded lakehouse names the source in its import commits' message (Bauplan's carry `bpln_job_id`).
+        uri = (getattr(commit, "properties", None) or {}).get("wap.import.search_uri") or next(
+            iter(re.findall(r"^Import \d+ files? from (.+) into \S+$", message)), None)
         for t in tables:
             if uri and sources[t] == UNKNOWN_SOURCE and f"{namespace}.{t}" in message:
                 sources[t] = uri

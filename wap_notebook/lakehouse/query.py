@@ -20,6 +20,8 @@ import pyarrow as pa
 from bauplan import exceptions as bx
 
 from wap_notebook.lakehouse.tables import TableFiles
+from wap_notebook.sql import quote_ident as _quote
+from wap_notebook.sql import string_literal as _string_literal
 
 # Table functions that compute values but touch no file or network.
 _SAFE_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
@@ -97,14 +99,6 @@ def referenced_tables(sql: str) -> tuple[set[tuple[str, str]], set[str]]:
     return tables, cte_names
 
 
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _string_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def run_query(
     sql: str,
     *,
@@ -121,9 +115,13 @@ def run_query(
         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
     )
     try:
-        _create_views(con, tables, cte_names, resolve, default_namespace)
+        data_files = _create_views(con, tables, cte_names, resolve, default_namespace)
         warehouse_dir = str(warehouse.resolve()).rstrip("/") + "/"
-        con.execute(f"SET allowed_directories=[{_string_literal(warehouse_dir)}]")
+        # External tables keep their data files where they were registered: allow exactly those folders.
+        external = sorted({str(Path(f).parent).rstrip("/") + "/" for f in data_files
+                           if not f.startswith(warehouse_dir)})
+        allowed = ", ".join(_string_literal(d) for d in [warehouse_dir, *external])
+        con.execute(f"SET allowed_directories=[{allowed}]")
         con.execute("SET enable_external_access=false")
         con.execute("SET lock_configuration=true")
         try:
@@ -155,8 +153,10 @@ def _create_views(
     cte_names: set[str],
     resolve: TableResolver,
     default_namespace: str,
-) -> None:
+) -> list[str]:
+    """One view per table the query reads; returns every data file the views read."""
     schemas: set[str] = set()
+    data_files: list[str] = []
     for schema, name in sorted(tables):
         if not schema and name in cte_names:
             continue
@@ -168,6 +168,7 @@ def _create_views(
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(namespace)}")
             schemas.add(namespace)
         target = f"{_quote(namespace)}.{_quote(name)}"
+        data_files.extend(files.data_files)
         if files.data_files:
             paths = ", ".join(_string_literal(path) for path in files.data_files)
             con.execute(f"CREATE VIEW {target} AS SELECT * FROM read_parquet([{paths}], union_by_name=true)")
@@ -178,3 +179,4 @@ def _create_views(
     if default_namespace not in schemas:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(default_namespace)}")
     con.execute(f"SET schema={_string_literal(default_namespace)}")
+    return data_files
