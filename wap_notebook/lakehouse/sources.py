@@ -648,7 +648,8 @@ def _loss(name: str, array: pa.Array, target: pa.DataType) -> str | None:
                     f"Iceberg cannot hold (e.g. {pc.min(array.filter(pc.not_equal(truncated, array)))}); "
                     "round them before importing")
     if pa.types.is_unsigned_integer(source) and pa.types.is_integer(target):
-        too_big = pc.sum(pc.greater(array, _INT64_MAX if target == pa.int64() else 2**31 - 1)).as_py() or 0
+        limit = pa.scalar(_INT64_MAX if target == pa.int64() else 2**31 - 1, source)
+        too_big = pc.sum(pc.greater(array, limit)).as_py() or 0
         if too_big:
             return (f"column {name!r}: {too_big} {source} value(s) are larger than the largest {target} Iceberg "
                     f"can store (e.g. {pc.max(array).as_py()}); store them as decimal or string")
