@@ -521,15 +521,17 @@ def _with_temporal_types(file: SourceFile, schema: pa.Schema, sample: pa.RecordB
     return pa.schema(fields)
 
 
-def _first_block(file: SourceFile, as_text: Sequence[str] = ()) -> tuple[pa.Schema, pa.RecordBatch | None]:
-    """The inferred schema and first batch of a CSV/JSON file, with the `as_text` columns read as strings."""
+def _first_block(file: SourceFile, types: dict[str, pa.DataType] | None = None,
+                 ) -> tuple[pa.Schema, pa.RecordBatch | None]:
+    """The inferred schema and first batch of a CSV/JSON file, with the given column types imposed."""
+    types = types or {}
     with _open_stream(file, _SCHEMA_BLOCK_BYTES) as stream:
         if file.format == "csv":
-            convert = pcsv.ConvertOptions(column_types={name: pa.string() for name in as_text})
+            convert = pcsv.ConvertOptions(column_types=types)
             reader = pcsv.open_csv(stream, read_options=pcsv.ReadOptions(block_size=_SCHEMA_BLOCK_BYTES),
                                    parse_options=pcsv.ParseOptions(newlines_in_values=True), convert_options=convert)
         else:
-            explicit = pa.schema([(name, pa.string()) for name in as_text]) if as_text else None
+            explicit = pa.schema(list(types.items())) if types else None
             reader = pjson.open_json(stream, read_options=pjson.ReadOptions(block_size=_SCHEMA_BLOCK_BYTES),
                                      parse_options=pjson.ParseOptions(explicit_schema=explicit))
         try:
@@ -542,12 +544,28 @@ def _text_schema(file: SourceFile) -> pa.Schema:
     """A CSV/JSON file's schema: pyarrow's inference, with dates and times typed by `temporal`."""
     raw, sample = _first_block(file)
     _check_names(file, raw.names)  # before any lookup by name
-    pinned = [f.name for f in raw if temporal.is_temporal(f.type)]
-    if pinned:  # re-read them as the text they are
+    # Re-read pyarrow's dates and times as the text they are. Inside nested values they stay text:
+    # pyarrow would make "2024-01-01" in a list a timestamp.
+    nested = {f.name: _text_leaves(f.type) for f in raw if pa.types.is_nested(f.type)}
+    nested = {name: t for name, t in nested.items() if t != raw.field(name).type}
+    pinned = {f.name: pa.string() for f in raw if temporal.is_temporal(f.type)} | nested
+    if pinned:
+        raw = pa.schema([f.with_type(nested.get(f.name, f.type)) for f in raw])
         _, sample = _first_block(file, pinned)
     if sample is None:
         return raw
     return _with_temporal_types(file, raw, sample)
+
+
+def _text_leaves(t: pa.DataType) -> pa.DataType:
+    """`t` with every date/time/timestamp inside it replaced by string."""
+    if temporal.is_temporal(t):
+        return pa.string()
+    if _is_list(t):
+        return pa.list_(t.value_field.with_type(_text_leaves(t.value_type)))
+    if pa.types.is_struct(t):
+        return pa.struct([t.field(i).with_type(_text_leaves(t.field(i).type)) for i in range(t.num_fields)])
+    return t
 
 
 def read_schema(file: SourceFile) -> pa.Schema:
