@@ -599,3 +599,13 @@ def test_column_names_refused_or_kept(tmp_path):
     names = ["with space", "ünï名", "a.b", "select", "UPPER"]
     [fine] = resolve(_local(tmp_path, "f.parquet", _parquet_bytes(pa.table({n: [1] for n in names}))))
     assert read_schema(fine).names == names
+
+
+@pytest.mark.parametrize("name", ["r.jsonl", "r.jsonl.gz"])
+def test_json_lines_read_in_ranges_cut_only_between_rows(tmp_path, monkeypatch, name):
+    monkeypatch.setattr(sources, "_CSV_CHUNK_BYTES", 50)  # most rows straddle a range boundary
+    rows = [{"id": i, "s": f'quote " brace }} newline \\n ünï {i}' * (i % 4), "l": list(range(i % 3))}
+            for i in range(200)]
+    text = "\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode()  # no final newline
+    [file] = resolve(_local(tmp_path, name, gzip.compress(text) if name.endswith(".gz") else text))
+    assert _read_all(file, read_schema(file)).to_pylist() == rows
