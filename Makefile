@@ -20,6 +20,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m ruff check $(LINTED)
+	$(PY) -m mypy
 	$(PY) -m pytest -q
 
 test-slow: $(STAMP)
@@ -27,6 +28,7 @@ test-slow: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check $(LINTED)
+	$(PY) -m mypy
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

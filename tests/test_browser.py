@@ -1,4 +1,10 @@
-"""A real JupyterLab in Debian's headless Chromium: run tutorial 01, click Merge in the panel, confirm.
+"""A real JupyterLab in Debian's headless Chromium: the panel's four end states, clicked like a user.
+
+One JupyterLab server and one notebook (written here) give four panels: checks passed, checks failed (7
+checks, a planted out-of-range amount), merged with an override and a reason, and discarded; the last
+two are reached by clicking the panel's own buttons. At 1400x1000 each panel is scrolled to the top of
+the notebook and screenshotted (build/panel_<state>.png; the README shows the copies in docs/): its
+buttons must be on screen without scrolling, its charts drawn. The lakehouse is checked afterwards.
 
 Everything stays on 127.0.0.1: JupyterLab with empty token and password, a temporary HOME and Jupyter
 dirs, no news or update checks, and the browser refuses every request to another host.
@@ -8,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -17,6 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from wap_notebook import LocalClient
@@ -24,11 +30,55 @@ from wap_notebook import LocalClient
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "build"
 CHROMIUM = Path("/usr/bin/chromium")
-TUTORIAL = "01_quality_gated_ingestion.ipynb"
+NOTEBOOK = "panel_states.ipynb"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 LOOPBACK = "http://127.0.0.1:"
+VIEWPORT = {"width": 1400, "height": 1000}
+REASON = "known bad rows, fixed downstream (TICKET-42)"
+
+CHECKS = """\
+- not_null: [order_id, customer_id]
+- unique: order_id
+- between: {column: amount, min: 0, max: 10000}
+- accepted_values: {column: status, values: [placed, shipped, delivered]}
+- sql: {name: ship_after_order, query: "SELECT * FROM {table} WHERE shipped_at < ordered_at"}
+  severity: warn
+"""
+
+SETUP = """\
+import os, tempfile
+import pyarrow as pa, pyarrow.parquet as pq
+os.environ["WAP_LAKEHOUSE_PATH"] = os.environ["WAP_TUTORIAL_LAKEHOUSE"]
+os.environ["WAP_BACKEND"] = "local"
+from wap_notebook.demo import local_s3
+from wap_notebook.demo.sample_data import orders_bad_batch
+s3 = local_s3()
+# the tutorial's bad batch, plus one planted out-of-range amount
+rows = orders_bad_batch().to_pylist()
+rows[3]["amount"] = 99999.0
+bad = f"{tempfile.mkdtemp(prefix='wap-bad-')}/part-000.parquet"
+pq.write_table(pa.Table.from_pylist(rows, schema=orders_bad_batch().schema), bad)
+"""
+
+
+def panel_states_notebook() -> nbformat.NotebookNode:
+    """Base batch merged; then four ingestions of 7 checks each (5 given + row_count + schema_compatible)."""
+    cells = [
+        SETUP,
+        "%load_ext wap_notebook",
+        f'%%wap_ingest orders {{s3.uris["orders"]}} --on-success merge --as base\n{CHECKS}',
+        f'%%wap_ingest orders {{s3.uris["orders_append"]}} --as passed\n{CHECKS}',
+        f"%%wap_ingest orders {{bad}} --as failed\n{CHECKS}",
+        f"%%wap_ingest orders {{bad}} --as override\n{CHECKS}",
+        f'%%wap_ingest orders {{s3.uris["orders_append"]}} --as discard\n{CHECKS}',
+    ]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    return nb
 
 
 def free_port() -> int:
@@ -45,7 +95,7 @@ def jupyterlab(tmp_path):
     home, work, lake = tmp_path / "home", tmp_path / "notebooks", tmp_path / "lakehouse"
     for folder in (home, work):
         folder.mkdir()
-    shutil.copy(ROOT / "notebooks" / TUTORIAL, work / TUTORIAL)  # the committed notebook stays clean
+    nbformat.write(panel_states_notebook(), work / NOTEBOOK)
     config_dir, settings_dir = home / ".jupyter", home / "lab-settings"
     (config_dir / "labconfig").mkdir(parents=True)
     (config_dir / "labconfig" / "page_config.json").write_text(json.dumps({"disabledExtensions": {
@@ -94,72 +144,127 @@ def jupyterlab(tmp_path):
     log.close()
 
 
-def test_run_tutorial_and_merge_from_the_panel(jupyterlab, request):
+def open_and_run_all(page, url: str) -> None:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import expect
+
+    page.goto(f"{url}/lab/tree/{NOTEBOOK}")
+    page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for()
+    select_kernel = page.locator(".jp-Dialog").get_by_role("button", name="Select", exact=True)
+    try:  # JupyterLab may still ask which kernel to start
+        select_kernel.click(timeout=3_000)
+    except PlaywrightTimeout:
+        pass
+    expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(1)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.get_by_text("Run All Cells", exact=True).click()
+    expect(page.locator(".wap-panel")).to_have_count(5, timeout=60_000)
+    # every cell has run (none queued or running), so clicks are not waiting behind a cell
+    expect(page.locator(".jp-InputArea-prompt", has_text="*")).to_have_count(0, timeout=90_000)
+
+
+def panel_of(page, name: str):
+    """The panel shown by the cell whose magic says `--as <name>`."""
+    cell = page.locator(".jp-CodeCell").filter(has_text=f"--as {name}").last
+    return cell.locator(".wap-panel").first
+
+
+def show_and_shoot(page, panel, state: str) -> dict[str, float]:
+    """Scroll the panel to the top of the notebook, check what a user sees, screenshot the window."""
+    from playwright.sync_api import expect
+
+    panel.evaluate("el => { el.scrollIntoView({block: 'start'}); el.closest('.jp-WindowedPanel-outer')"
+                   "?.scrollBy(0, -8); }")
+    page.wait_for_timeout(300)  # let the last widget updates paint
+    box = panel.bounding_box()
+    assert box is not None
+    for name in ("Merge", "Discard"):
+        button = panel.locator("button", has_text=name).first
+        expect(button).to_be_visible()
+        bbox = button.bounding_box()
+        assert bbox is not None and 0 <= bbox["y"] and bbox["y"] + bbox["height"] <= VIEWPORT["height"], (state, bbox)
+    charts = panel.locator(".wap-chart svg")
+    expect(charts.first).to_be_visible(timeout=30_000)
+    chart_box = charts.first.bounding_box()
+    assert chart_box is not None and chart_box["height"] > 60 and chart_box["width"] > 150
+    assert charts.first.locator("path, rect").count() > 3  # marks drawn, not an empty frame
+    page.screenshot(path=str(BUILD / f"panel_{state}.png"))
+    return {"height": box["height"], "charts": charts.count()}
+
+
+def test_panel_states_in_jupyterlab(jupyterlab, request):
     from playwright.sync_api import expect, sync_playwright
 
     url, lake_path = jupyterlab
-    screenshot = ROOT / "build" / "browser_merge.png"
-    screenshot.parent.mkdir(exist_ok=True)
+    BUILD.mkdir(exist_ok=True)
+    measured: dict[str, dict[str, float]] = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        page = None
         try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context = browser.new_context(viewport=VIEWPORT)
             context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(LOOPBACK)
                           else route.abort())
             page = context.new_page()
             page.set_default_timeout(60_000)
-            page.goto(f"{url}/lab/tree/{TUTORIAL}")
-            page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for()
-            select_kernel = page.locator(".jp-Dialog").get_by_role("button", name="Select", exact=True)
-            try:  # JupyterLab may still ask which kernel to start
-                select_kernel.click(timeout=3_000)
-            except PlaywrightTimeout:
-                pass
-            expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(1)
+            open_and_run_all(page, url)
 
-            request.node.wap_page = page  # for the failure screenshot below
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.get_by_text("Run All Cells", exact=True).click()
+            passed = panel_of(page, "passed")
+            expect(passed.locator(".wap-phase[data-phase='passed']")).to_have_count(1)
+            expect(passed.locator(".wap-checks tr[data-status]")).to_have_count(7)
+            measured["passed"] = show_and_shoot(page, passed, "passed")
 
-            panels = page.locator(".wap-panel")
-            expect(panels).to_have_count(4, timeout=30_000)
-            customers = panels.filter(has_text="customers ←").last
-            expect(customers.locator(".wap-phase[data-phase='passed']")).to_have_count(1, timeout=60_000)
-            # the first panel followed `orders.merge()` run from code
-            expect(panels.first.locator(".wap-status")).to_contain_text("Merged into main: commit")
+            failed = panel_of(page, "failed")
+            expect(failed.locator(".wap-phase[data-phase='failed']")).to_have_count(1)
+            expect(failed.locator(".wap-checks tr[data-status]")).to_have_count(7)
+            expect(failed.locator(".wap-chart")).to_have_count(5)  # failing rows + 4 checked columns
+            measured["failed"] = show_and_shoot(page, failed, "failed")
+            rows = failed.locator(".wap-checks tbody tr")
+            heights = {round(rows.nth(i).bounding_box()["height"]) for i in range(7)}
+            assert max(heights) <= 24, heights  # one line per check
 
-            # every cell has run (none queued or running), so the click is not waiting behind a cell
-            expect(page.locator(".jp-InputArea-prompt", has_text="*")).to_have_count(0, timeout=60_000)
-            merge = customers.locator("button", has_text="Merge")
+            override = panel_of(page, "override")
+            override.scroll_into_view_if_needed()
+            merge = override.locator("button", has_text="Merge anyway")
+            expect(merge).to_be_disabled()
+            override.get_by_text("Override failed checks").click()
+            override.get_by_placeholder("Reason (recorded in the merge commit)").fill(REASON)
             expect(merge).to_be_enabled()
-            customers.scroll_into_view_if_needed()
-            clicked = time.monotonic()
             merge.click()
-            confirm = customers.locator("button", has_text="Confirm")
-            expect(confirm).to_be_visible()
-            confirmed = time.monotonic()
-            confirm.click()
-            expect(customers.locator(".wap-status")).to_contain_text("Merged into main: commit", timeout=30_000)
-            shown = time.monotonic()
-            expect(customers.locator(".wap-phase[data-phase='merged']")).to_have_count(1)
-            status = customers.locator(".wap-status").inner_text()
-            page.wait_for_timeout(300)  # let the final button states paint before the screenshot
-            customers.scroll_into_view_if_needed()
-            page.screenshot(path=str(screenshot))
+            override.locator("button", has_text="Confirm").click()
+            expect(override.locator(".wap-phase[data-phase='merged']")).to_have_count(1, timeout=30_000)
+            expect(override.locator(".wap-summary")).to_contain_text("MERGED WITH OVERRIDE")
+            expect(override.locator(".wap-summary")).to_contain_text("TICKET-42")
+            measured["merged_override"] = show_and_shoot(page, override, "merged_override")
+
+            discard = panel_of(page, "discard")
+            discard.scroll_into_view_if_needed()
+            discard.locator("button", has_text="Discard").click()
+            discard.locator("button", has_text="Confirm").click()
+            expect(discard.locator(".wap-phase[data-phase='discarded']")).to_have_count(1, timeout=30_000)
+            measured["discarded"] = show_and_shoot(page, discard, "discarded")
+
+            # the kernel goes away: the open branch's panel says so and shows how to pick it up again
+            page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").first.click()
+            page.get_by_text("Restart Kernel…", exact=True).click()
+            page.locator(".jp-Dialog button.jp-mod-accept").click()
+            offline = failed.locator(".wap-offline")
+            expect(offline).to_be_visible(timeout=30_000)
+            expect(offline).to_contain_text("Ingestion.resume('")
+            failed.evaluate("el => el.scrollIntoView({block: 'start'})")
+            page.screenshot(path=str(BUILD / "panel_disconnected.png"))
         except Exception:
-            page = getattr(request.node, "wap_page", None)
             if page is not None:
-                page.screenshot(path=str(screenshot.with_name("browser_failure.png")))
+                page.screenshot(path=str(BUILD / "browser_failure.png"))
             raise
         finally:
             browser.close()
 
-    print(f"\nclick Merge -> merge commit shown: {shown - clicked:.3f} s "
-          f"(Confirm -> shown: {shown - confirmed:.3f} s); screenshot: {screenshot}; status: {status.strip()}")
+    (BUILD / "panel_heights.json").write_text(json.dumps(measured, indent=2))
+    print(f"\npanel heights at 1400x1000: {json.dumps(measured)}")
     lake = LocalClient(lake_path)
-    assert lake.has_table("customers", "main", namespace="bauplan")
-    assert lake.query("SELECT COUNT(*) AS n FROM bauplan.customers", ref="main").column("n")[0].as_py() == 50
     commit = next(iter(lake.get_commits("main", limit=1)))
-    assert commit.hash in status
-    assert screenshot.stat().st_size > 10_000
+    properties = dict(commit.properties)
+    assert properties.get("wap.forced") == "true" and properties.get("wap.force_reason") == REASON
+    # passed and failed stay open for inspection; the override was merged and the last one discarded
+    assert len([b.name for b in lake.get_branches() if ".import_orders_" in b.name]) == 2

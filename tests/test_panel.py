@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import gc
+import re
 import threading
 
+import pandas as pd
+import pyarrow as pa
 import pytest
 
 from wap_notebook import Ingestion, checks
+from wap_notebook import panel_views as views
 from wap_notebook.demo.sample_data import orders_bad_batch, orders_batch
 from wap_notebook.panel import IngestionPanel, display_ingestion, ingestion_html, panel_for
+from wap_notebook.panel_progress import ProgressMeter
+from wap_notebook.panel_tables import frame_html, schema_compare_html
+from wap_notebook.profiles import TableProfile
+from wap_notebook.progress import ImportProgress
 
 STRICT = [
     checks.not_null("order_id", "customer_id"),
@@ -41,29 +50,45 @@ def shown(widget) -> bool:
     return widget.layout.display != "none"
 
 
+def cells(html: str, css_class: str) -> list[str]:
+    """Text of the table cells carrying `css_class`."""
+    return re.findall(rf'<td class="[^"]*\b{css_class}\b[^"]*">([^<]*)</td>', html)
+
+
 def test_buttons_follow_the_phases_and_merge_needs_confirmation(lakehouse, orders_uri):
     ing = Ingestion("orders", orders_uri, checks=STRICT, client=lakehouse)
     panel = IngestionPanel(ing)
     assert panel.phase == "new"
     assert enabled(panel) == {"run", "discard"}
     assert shown(panel.run_button) and not shown(panel.confirm_box) and not shown(panel.override_box)
+    assert "NOT STARTED" in panel.summary.value
 
     panel.run_button.click()
     assert panel.wait(60)
     assert ing.phase == panel.phase == "passed"
     assert enabled(panel) == {"merge", "discard", "revalidate"}
     assert not shown(panel.run_button)
-    # progress: both files, all rows
-    assert shown(panel.progress_box)
-    assert (panel.progress.value, panel.progress.max) == (2, 2)
-    assert "90 rows" in panel.progress_label.value
-    # report, phase strip, data tabs
-    assert panel.report.value.count("passed") >= len(STRICT)
-    assert 'data-step="validate"' in panel.strip.value and "wap-step-done" in panel.strip.value
-    assert "order_id" in panel.sample_view.value and "customer_id" in panel.schema_view.value
-    assert "rows_added" in panel.diff_view.value
-    assert not shown(panel.failures_box)
-    assert ing.branch in panel.header.value and "tester" in panel.header.value
+    # the last progress reading: both files, all rows, bytes; the bar is hidden once the import is over
+    assert panel.progress.value == 1.0 and not shown(panel.progress_box)
+    assert "2/2 files" in panel.progress_label.value and "90 rows" in panel.progress_label.value
+    assert re.search(r"[\d.]+ KB of [\d.]+ KB", panel.progress_label.value)
+    # the summary line: verdict, rows added, short branch with the full name on hover
+    assert 'data-phase="passed"' in panel.summary.value and ">PASSED<" in panel.summary.value
+    assert "+90 rows" in panel.summary.value
+    assert f'title="{ing.branch}"' in panel.summary.value
+    assert f">{ing.branch}<" not in panel.summary.value  # shortened where it shows
+    # one table line per check (row_count is added by the engine)
+    assert panel.report.value.count("<tr data-status=") == len(ing.report) == len(STRICT) + 1
+    assert panel.report.value.count('data-status="passed"') == len(ing.report)
+    assert 'data-step="validate"' in panel.summary.value and "wap-step-done" in panel.summary.value
+    # data tabs
+    assert "order_id" in panel.sample_view.value
+    assert "new table" in panel.schema_view.value and "<code>long</code>" in panel.schema_view.value
+    assert "+90" in panel.diff_view.value and "2 files" in panel.diff_view.value
+    assert "<svg" in panel.charts_view.value  # failing rows per check + one chart per checked column
+    assert panel.charts_view.value.count('class="wap-chart"') == 4  # nothing failed: no failing-rows chart
+    assert "No check has failing rows" in panel.charts_view.value
+    assert "no failing checks" in panel.failure_rows.value
 
     # Merge asks first; Cancel leaves everything as it was
     panel.merge_button.click()
@@ -80,29 +105,44 @@ def test_buttons_follow_the_phases_and_merge_needs_confirmation(lakehouse, order
     assert panel.wait(60)
     assert ing.phase == panel.phase == "merged"
     assert ing.merge_commit and ing.merge_commit in panel.status.value
+    assert f'<code title="{ing.merge_commit}">{ing.merge_commit[:8]}</code>' in panel.summary.value
+    assert ">MERGED<" in panel.summary.value and panel.forced is False
     assert "Traceback" not in panel.status.value
     assert enabled(panel) == set()
     assert lakehouse.has_table("orders", "main", namespace="bauplan")
-    assert "wap-step-done" in panel.strip.value and "merged into main" in panel.strip.value
+    assert "merged into main" in panel.summary.value
 
 
-def test_failed_checks_show_failing_rows_and_need_an_override_with_reason(lakehouse, bad_uri):
+def test_failed_checks_show_charts_failing_cells_and_need_an_override_with_reason(lakehouse, orders_uri, bad_uri):
+    Ingestion("orders", orders_uri, checks=STRICT, client=lakehouse, on_success="merge").run()
     ing = Ingestion("orders", bad_uri, checks=STRICT, client=lakehouse)
     panel = IngestionPanel(ing)
     panel.run(background=False)
     assert ing.phase == "failed"
-    assert "wap-step-failed" in panel.strip.value
-    assert "failed" in panel.report.value and "#ffebe9" in panel.report.value  # styled failed rows
+    assert ">FAILED<" in panel.summary.value and "of 6 checks failed" in panel.summary.value
+    assert "wap-step-failed" in panel.summary.value
+    assert 'data-status="failed"' in panel.report.value
+    assert cells(panel.report.value, "wap-bad")  # failing-row counts stand out
+
+    # charts: failing rows per check, and amount / status against main with the bad values in red
+    charts = panel.charts_view.value
+    assert "Failing rows per check" in charts and "amount" in charts and "status" in charts
+    assert "90 on main" in charts and "#e45756" in charts
+
     labels = [label for label, _ in panel.failure_select.options]
     assert any(label.startswith("orders · between(amount) · failed") for label in labels)
     panel.failure_select.value = ("orders", "between(amount)")
-    assert "-12.5" in panel.failure_rows.value and "-0.99" in panel.failure_rows.value
+    assert set(cells(panel.failure_rows.value, "wap-bad")) == {"-12.50", "-0.99"}  # same decimals down a column
     panel.failure_select.value = ("orders", "accepted_values(status)")
-    assert "lost" in panel.failure_rows.value and "returned" in panel.failure_rows.value
+    assert set(cells(panel.failure_rows.value, "wap-bad")) == {"lost", "returned"}
+    panel.failure_select.value = ("orders", "not_null(order_id, customer_id)")
+    rows = panel.failure_rows.value
+    assert "1033" not in rows and ".0<" not in rows  # integers stay integers next to a null
+    assert rows.count('<span class="wap-null">null</span>') == 2
 
     # merge is only possible through the explicit override, with a reason
     assert shown(panel.override_box)
-    assert panel.merge_button.description == "Merge anyway"
+    assert panel.merge_button.description == "Merge anyway" and panel.merge_button.button_style == "warning"
     assert "merge" not in enabled(panel)
     panel.override.value = True
     assert "merge" not in enabled(panel)  # still needs a reason
@@ -115,6 +155,10 @@ def test_failed_checks_show_failing_rows_and_need_an_override_with_reason(lakeho
     panel.confirm_button.click()
     assert panel.wait(60)
     assert ing.phase == "merged", panel.status.value
+    assert panel.forced is True
+    assert "MERGED WITH OVERRIDE" in panel.summary.value and "wap-caution" in panel.summary.value
+    assert "TICKET-42" in panel.summary.value
+    assert "wap-status-warn" in panel.status.value and "overridden" in panel.status.value
     commit = next(iter(lakehouse.get_commits("main", limit=1)))
     assert "TICKET-42" in " ".join(map(str, dict(commit.properties).values()))
 
@@ -130,6 +174,8 @@ def test_discard_flow(lakehouse, orders_uri):
     assert panel.wait(60)
     assert ing.phase == "discarded"
     assert f"branch {branch} deleted" in panel.status.value
+    assert ">DISCARDED<" in panel.summary.value and "discarded: branch deleted" in panel.summary.value
+    assert "(discarded (" not in panel.summary.value
     assert not lakehouse.has_branch(branch)
     assert enabled(panel) == set()
 
@@ -154,7 +200,7 @@ def test_a_failed_import_is_an_error_in_the_panel(lakehouse, s3_server, bucket):
     panel.run()
     assert ing.phase in ("failed", "error")
     assert "wap-status-error" in panel.status.value
-    assert "wap-step-failed" in panel.strip.value or "wap-step-error" in panel.strip.value
+    assert "wap-step-failed" in panel.summary.value or "wap-step-error" in panel.summary.value
     assert "Traceback" not in panel.status.value
 
 
@@ -189,26 +235,153 @@ def test_panel_follows_changes_made_from_code(lakehouse, orders_uri):
     ing = Ingestion("orders", orders_uri, client=lakehouse)
     panel = panel_for(ing)
     assert panel_for(ing) is panel  # one live panel per ingestion
-    ing.run()  # not through the panel
+    ing.run()  # not through the panel: the panel reacts to the events
     assert panel.wait(60)
-    assert panel.phase == "passed" and "passed" in panel.report.value
+    assert panel.phase == "passed" and 'data-status="passed"' in panel.report.value
     assert "order_id" in panel.sample_view.value
     commit = ing.merge()
     assert panel.phase == "merged" and commit in panel.status.value
+    assert panel.wait(60)
+    assert "Published" in panel.log_view.value
+
+
+def test_panels_are_kept_per_ingestion_object_not_per_id(lakehouse, orders_uri):
+    ing = Ingestion("orders", orders_uri, client=lakehouse)
+    panel = panel_for(ing)
+    panel.close()
+    assert panel_for(ing) is not panel  # a closed panel is replaced
+    panel_for(ing).close()
+    from wap_notebook import panel as panel_module
+
+    assert ing not in panel_module._panels
+    other = Ingestion("orders", orders_uri, client=lakehouse)
+    panel_for(other)
+    del other
+    gc.collect()
+    assert len([k for k in panel_module._panels.keys() if k is not ing]) <= len(panel_module._panels)
 
 
 def test_static_fallback_reads_without_widgets(lakehouse, bad_uri):
     ing = Ingestion("orders", bad_uri, checks=STRICT, client=lakehouse)
     ing.run()
     html = ingestion_html(ing)
-    assert "between(amount)" in html and "failed" in html and ing.branch in html
-    assert ing._repr_html_() == html
-    bundle = panel_for(ing)._repr_mimebundle_()
+    assert "between(amount)" in html and ">FAILED<" in html and ing.branch in html
+    assert f"Ingestion.resume(&#x27;{ing.branch}&#x27;)" in html  # what to run in a new kernel
+    panel = panel_for(ing)
+    assert panel.wait(60)
+    bundle = panel._repr_mimebundle_()
     data = bundle[0] if isinstance(bundle, tuple) else bundle
     assert "application/vnd.jupyter.widget-view+json" in data
     assert "between(amount)" in data["text/html"]
+    assert "<svg" in data["text/html"]  # the charts travel with the export
+
+
+def test_disconnected_panel_points_to_resume(lakehouse, orders_uri):
+    ing = Ingestion("orders", orders_uri, client=lakehouse)
+    panel = IngestionPanel(ing)
+    panel.run()
+    assert "Ingestion.resume(&#x27;" + ing.branch in panel.offline.value
+    assert 'class="wap-offline"' in panel.offline.value
+    # hidden until ipywidgets marks the view disconnected (the kernel is gone)
+    assert ".wap-offline{display:none" in views.CSS
+    assert ".jupyter-widgets-disconnected .wap-offline{display:block}" in views.CSS
+    panel.discard_button.click()
+    panel.confirm_button.click()
+    assert panel.wait(60)
+    assert "Ingestion.resume" not in panel.offline.value and "Nothing is left to resume" in panel.offline.value
+
+
+def test_display_is_registered_from_the_ui_side(lakehouse, orders_uri):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from wap_notebook import display
+
+    shell = InteractiveShell.instance()
+    display.register(shell)
+    ing = Ingestion("orders", orders_uri, client=lakehouse)
+    assert (type(ing).__module__, type(ing).__name__) == display.ENGINE_CLASS
+    html = shell.display_formatter.formatters["text/html"](ing)
+    assert "NOT STARTED" in html
+    assert shell.display_formatter.ipython_display_formatter.lookup(ing) is display._show
 
 
 def test_display_ingestion_outside_ipython_does_not_fail(lakehouse, orders_uri):
     ing = Ingestion("orders", orders_uri, client=lakehouse)
     display_ingestion(ing)  # no shell: IPython's display() prints the text/plain form
+
+
+def test_rows_are_formatted_as_stored():
+    frame = pd.DataFrame({
+        "id": pd.array([1008, None], dtype="Int64"),
+        "amount": [12.5, 3.0],
+        "at": pd.to_datetime(["2024-01-02 08:13:00", "2024-01-03 00:00:01"]),
+        "day": pd.to_datetime(["2024-01-02", "2024-01-03"]),
+        "ok": pd.array([True, None], dtype="boolean"),
+        "name": ["a", None],
+    })
+    html = frame_html(frame, failing={"amount": [False, True]})
+    assert ">1008<" in html and "1008.0" not in html
+    assert ">12.5<" in html and ">3.0<" in html  # one number of decimals down a column
+    assert ">2024-01-02 08:13:00<" in html and ">2024-01-03<" in html
+    assert html.count('<span class="wap-null">null</span>') == 3
+    assert cells(html, "wap-bad") == ["3.0"]
+    assert '<th class="wap-num">id</th>' in html and '<th class="">name</th>' in html
+
+
+def test_schema_tab_compares_with_main():
+    profile = TableProfile(
+        "orders", (), {},
+        schema=(("id", "long", True), ("amount", "decimal(10, 2)", False), ("note", "string", False)),
+        base_schema=(("id", "long", True), ("amount", "double", False), ("legacy", "string", False)),
+    )
+    html = schema_compare_html(profile)
+    assert re.search(r'class="wap-changed"><td><code>amount</code></td><td><code>double</code>.*'
+                     r"<code>decimal\(10, 2\)</code>", html)
+    assert '<tr class="wap-removed"><td><code>legacy</code>' in html
+    assert '<tr class="wap-added"><td><code>note</code>' in html
+    assert "3 column changes" in html
+
+
+def test_progress_in_rows_and_bytes_with_rate_and_time_left():
+    now = [0.0]
+    meter = ProgressMeter(clock=lambda: now[0])
+    mb = 1_000_000
+    meter.update(ImportProgress("orders", 0, 4, 0, 0, bytes_total=40 * mb))
+    now[0] = 2.0
+    reading = meter.update(ImportProgress("orders", 1, 4, 500_000, 10 * mb, "f1", 40 * mb))
+    assert reading.fraction == pytest.approx(0.25)
+    assert reading.rows_per_s == pytest.approx(250_000) and reading.bytes_per_s == pytest.approx(5 * mb)
+    assert reading.seconds_left == pytest.approx(6.0)
+    assert "500,000 rows" in reading.text and "10.0 MB of 40.0 MB" in reading.text
+    assert "250.0k rows/s" in reading.text and "about 6 s left" in reading.text
+    # inside the second file the bytes are estimated from the rows written
+    now[0] = 3.0
+    reading = meter.update(ImportProgress("orders", 1, 4, 750_000, 10 * mb, "f2", 40 * mb))
+    assert reading.fraction == pytest.approx(15 / 40)
+    assert "file 2/4" in reading.text
+
+
+def test_log_is_capped_with_show_more():
+    lines = [f"00:00:{i:02d} step {i}" for i in range(10)]
+    html = views.log_html(lines)
+    assert "show 6 earlier lines" in html
+    tail = html.split("</details>")[1]
+    assert "step 9" in tail and "step 5" not in tail
+
+
+def test_verdicts_are_distinct():
+    assert views.verdict("merged", forced=True) != views.verdict("merged")
+    assert views.verdict("merged", forced=True).css == "wap-caution"
+    assert {views.verdict(p).label for p in ("passed", "failed", "merged", "discarded")} == {
+        "PASSED", "FAILED", "MERGED", "DISCARDED"}
+
+
+def test_failing_cells_come_from_the_checks_own_predicates():
+    from wap_notebook.profiles import cell_predicates, failing_cells
+
+    predicates = cell_predicates(STRICT)
+    rows = pa.table({"order_id": pa.array([1, None], pa.int64()), "customer_id": [3, 4], "amount": [5.0, -1.0],
+                     "status": ["placed", "lost"]})
+    flags = failing_cells(rows, predicates)
+    assert flags == {"order_id": [False, True], "customer_id": [False, False], "amount": [False, True],
+                     "status": [False, True]}

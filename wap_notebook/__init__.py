@@ -38,8 +38,10 @@ def __getattr__(name: str) -> Any:
 
 
 def load_ipython_extension(ipython: Any) -> None:
+    from wap_notebook.display import register
     from wap_notebook.magic import load_ipython_extension as _load  # noqa: F401
 
+    register(ipython)  # also when wap_notebook was imported before this shell existed
     _load(ipython)
 
 
@@ -47,3 +49,12 @@ def unload_ipython_extension(ipython: Any) -> None:
     from wap_notebook.magic import unload_ipython_extension as _unload  # noqa: F401
 
     _unload(ipython)
+
+
+def _display_ingestions_as_panels() -> None:
+    from wap_notebook.display import register_in_running_shell
+
+    register_in_running_shell()
+
+
+_display_ingestions_as_panels()

@@ -13,10 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-ON_SUCCESS = ("inspect", "merge")
-ON_FAILURE = ("inspect", "keep", "delete")
-MODES = ("auto", "create", "append", "replace")
-BACKENDS = ("auto", "local", "bauplan")
+from wap_notebook.backend import BACKENDS
+from wap_notebook.options import MODES, ON_FAILURE, ON_SUCCESS
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,13 @@ optional ``name``)::
     sql(name, query)                    rows returned by `query` are failures; `{table}` is the quoted table
     custom(name, fn)                    fn(pyarrow.Table of the new rows) -> bool | (bool, observed)
 
-How they run (`run_table_checks`): every check that is an aggregate over rows (row_count, not_null,
-single-column unique, accepted_values, between, matches) contributes one or more expressions to a
-single ``SELECT COUNT(*), SUM(CASE ...), COUNT(DISTINCT ...), MIN/MAX ... FROM "ns"."table"`` query:
-**one scan of the table for all aggregate checks of that table**. The checks that need a GROUP BY
-(multi-column `unique`, `no_duplicates_with`) or a user's query (`sql`) run one query each;
+How they run (`wap_notebook.engine.planner`): every `AggregateCheck` (row_count, not_null,
+single-column unique, accepted_values, between, matches) contributes terms to a single
+``SELECT COUNT(*), SUM(CASE ...), COUNT(DISTINCT ...), MIN/MAX ... FROM "ns"."table"`` query:
+**one scan of the table for all aggregate checks of that table**. The `QueryCheck`s that need a GROUP
+BY (multi-column `unique`, `no_duplicates_with`) or a user's query (`sql`) run one query each;
 `schema_compatible` reads the catalog only; `custom` receives the new rows (bounded) in Python.
+Each factory is registered by name (`register_check`) for the YAML parser and persisted specs.
 
 "New rows" in append mode: see `wap_notebook.ingestion` for the full rationale. In short, every
 aggregate a check uses is a *count of failing rows* (additive) or a count from which the number of
@@ -31,14 +32,28 @@ MAX) are not additive and are reported over the whole branch table, which the me
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any
 
 import pyarrow as pa
 
+from wap_notebook.arrow_sql import local_sql, scalar
+from wap_notebook.check_model import (
+    REPORT_COLUMNS,
+    Aggregate,
+    AggregateCheck,
+    Check,
+    CheckResult,
+    Outcome,
+    QueryCheck,
+    TableScope,
+    Values,
+    as_int,
+)
+from wap_notebook.check_registry import register_check
+from wap_notebook.engine.planner import plan_aggregate_query, run_table_checks  # public here before the move
+from wap_notebook.errors import InvalidSpec
 from wap_notebook.sql import (
     columns_list,
     literal_list,
@@ -50,113 +65,15 @@ from wap_notebook.sql import (
     validate_regex,
 )
 
-SEVERITIES = ("error", "warn")
-STATUSES = ("passed", "failed", "warned", "error")
-REPORT_COLUMNS = ["table", "check", "columns", "severity", "status", "observed", "expected", "failing_rows",
-                  "message"]
-
 # Bounds on what the engine pulls into Python.
 CUSTOM_MAX_ROWS = 100_000
 FAILING_KEYS_SAMPLE = 50
 
 __all__ = [
-    "Check", "CheckResult", "TableScope", "row_count", "not_null", "unique", "accepted_values", "between",
-    "matches", "schema_compatible", "no_duplicates_with", "sql", "custom", "run_table_checks",
-    "plan_aggregate_query", "REPORT_COLUMNS",
+    "Check", "AggregateCheck", "QueryCheck", "CheckResult", "TableScope", "row_count", "not_null", "unique",
+    "accepted_values", "between", "matches", "schema_compatible", "no_duplicates_with", "sql", "custom",
+    "register_check", "REPORT_COLUMNS", "plan_aggregate_query", "run_table_checks",
 ]
-
-
-# --------------------------------------------------------------------------------------------------
-# Scope: what the engine tells the checks about one table of one ingestion
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class TableScope:
-    """Everything a check may use about one table. Built by the ingestion engine.
-
-    `query(sql, ref)` runs SQL on the lakehouse; `new_rows(where, limit)` returns up to `limit` rows this
-    ingestion added that satisfy the SQL predicate `where` (None = all), plus whether the result is
-    exactly restricted to new rows; `fields(ref)` returns ``[(name, type, required), ...]`` or None when
-    the table does not exist on that ref.
-    """
-
-    table: str
-    namespace: str
-    fqn: str  # quoted "ns"."table"
-    mode: str  # "create" | "append" | "replace"
-    branch: str
-    base_ref: str | None  # from_ref@hash the branch was made from
-    base_exists: bool
-    query: Callable[[str, str], pa.Table]
-    new_rows: Callable[[str | None, int], tuple[pa.Table, bool]]
-    fields: Callable[[str], list[tuple[str, str, bool]] | None]
-
-    @property
-    def incremental(self) -> bool:
-        """True when new rows are the branch table minus the base table (append to an existing table)."""
-        return self.mode == "append" and self.base_exists and self.base_ref is not None
-
-
-@dataclass
-class Values:
-    """Aggregate values of one check after (branch) and before (base snapshot, append only)."""
-
-    after: dict[str, Any]
-    before: dict[str, Any] | None
-    scope: TableScope
-    rows_before: int
-    rows_after: int
-
-    def new(self, key: str) -> int:
-        """Count attributable to the new rows: after - before in append mode, after otherwise."""
-        after = _int(self.after.get(key))
-        if self.before is None:
-            return after
-        return after - _int(self.before.get(key))
-
-    @property
-    def rows_added(self) -> int:
-        return self.rows_after - self.rows_before if self.scope.incremental else self.rows_after
-
-    @property
-    def whole_table_note(self) -> str:
-        return " (over the whole branch table)" if self.scope.incremental else ""
-
-
-def _int(value: Any) -> int:
-    return 0 if value is None else int(value)
-
-
-@dataclass
-class Outcome:
-    ok: bool
-    observed: Any
-    failing_rows: int | None
-    message: str
-    predicate: str | None = None  # SQL predicate selecting failing rows, for failures()
-    failing_table: pa.Table | None = None  # precomputed failing rows (custom checks)
-
-
-@dataclass
-class CheckResult:
-    """One row of the report, plus what `Ingestion.failures()` needs to fetch the failing rows."""
-
-    table: str
-    check: str
-    columns: str
-    severity: str
-    status: str
-    observed: Any
-    expected: str
-    failing_rows: int | None
-    message: str
-    check_obj: Check | None = field(default=None, repr=False, compare=False)
-    predicate: str | None = field(default=None, repr=False, compare=False)
-    failing_table: pa.Table | None = field(default=None, repr=False, compare=False)
-
-    def as_row(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in REPORT_COLUMNS}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -164,60 +81,24 @@ class CheckResult:
 # --------------------------------------------------------------------------------------------------
 
 
-class Check:
-    """Base class. `kind` names the check type; `scope_kind` says how the planner runs it."""
-
-    kind: ClassVar[str] = "check"
-    scope_kind: ClassVar[str] = "aggregate"  # aggregate | query | schema | python
-
-    def __init__(self, columns: Sequence[str] = (), *, name: str | None = None, severity: str = "error") -> None:
-        if severity not in SEVERITIES:
-            raise ValueError(f"severity must be one of {', '.join(SEVERITIES)}; got {severity!r}")
-        for column in columns:
-            if not isinstance(column, str) or not column:
-                raise ValueError(f"{self.kind}: column names must be non-empty strings; got {column!r}")
-        if name is not None and (not isinstance(name, str) or not name.strip()):
-            raise ValueError(f"{self.kind}: name must be a non-empty string; got {name!r}")
-        self.columns: tuple[str, ...] = tuple(columns)
-        self.severity = severity
-        self._name = name
-
-    @property
-    def name(self) -> str:
-        if self._name:
-            return self._name
-        return f"{self.kind}({', '.join(self.columns)})" if self.columns else self.kind
-
-    def expected(self) -> str:
-        return ""
-
-    # aggregate checks
-    def aggregates(self) -> list[tuple[str, str]]:
-        """(key, SQL aggregate expression) pairs added to the table's single scan."""
-        return []
-
-    def evaluate(self, values: Values) -> Outcome:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    # other checks
-    def run(self, scope: TableScope, rows_before: int, rows_after: int) -> Outcome:  # pragma: no cover
-        raise NotImplementedError
-
-    def __repr__(self) -> str:
-        return f"<check {self.name} severity={self.severity}>"
-
-
-class RowCount(Check):
+class RowCount(AggregateCheck):
     kind = "row_count"
+    notes_whole_table_fallback = False  # it reports the row counts themselves
 
     def __init__(self, min: int = 1, max: int | None = None, **kw: Any) -> None:  # noqa: A002
         super().__init__((), **kw)
         if not isinstance(min, int) or min < 0 or (max is not None and (not isinstance(max, int) or max < min)):
-            raise ValueError(f"row_count: need 0 <= min <= max; got min={min!r}, max={max!r}")
+            raise InvalidSpec(f"row_count: need 0 <= min <= max; got min={min!r}, max={max!r}")
         self.min, self.max = min, max
 
     def expected(self) -> str:
         return f">= {self.min}" if self.max is None else f"between {self.min} and {self.max}"
+
+    def params(self) -> dict[str, Any]:
+        return {"min": self.min, "max": self.max}
+
+    def aggregates(self) -> list[Aggregate]:
+        return []  # the scan's own COUNT(*) answers it
 
     def evaluate(self, values: Values) -> Outcome:
         added = values.rows_added
@@ -231,14 +112,14 @@ class RowCount(Check):
         return Outcome(ok, added, None, detail)
 
 
-class NotNull(Check):
+class NotNull(AggregateCheck):
     kind = "not_null"
 
     def __init__(self, *columns: str, nan_as_null: bool = False, **kw: Any) -> None:
         if not columns:
-            raise ValueError("not_null needs at least one column")
+            raise InvalidSpec("not_null needs at least one column")
         if not isinstance(nan_as_null, bool):
-            raise ValueError(f"nan_as_null must be True or False, got {nan_as_null!r}")
+            raise InvalidSpec(f"nan_as_null must be True or False, got {nan_as_null!r}")
         super().__init__(columns, **kw)
         self.nan_as_null = nan_as_null
 
@@ -253,11 +134,13 @@ class NotNull(Check):
     def predicate(self) -> str:
         return " OR ".join(self._missing(c) for c in self.columns)
 
-    def aggregates(self) -> list[tuple[str, str]]:
-        out = [(f"n{i}", f"SUM(CASE WHEN {self._missing(c)} THEN 1 ELSE 0 END)")
-               for i, c in enumerate(self.columns)]
+    def params(self) -> dict[str, Any]:
+        return {"columns": list(self.columns), "nan_as_null": self.nan_as_null}
+
+    def aggregates(self) -> list[Aggregate]:
+        out = [Aggregate(f"n{i}", "count_if", self._missing(c)) for i, c in enumerate(self.columns)]
         if len(self.columns) > 1:
-            out.append(("any", f"SUM(CASE WHEN {self.predicate()} THEN 1 ELSE 0 END)"))
+            out.append(Aggregate("any", "count_if", self.predicate()))
         return out
 
     def evaluate(self, values: Values) -> Outcome:
@@ -267,7 +150,7 @@ class NotNull(Check):
         return Outcome(failing == 0, failing, failing, f"{failing} rows with nulls ({parts})", self.predicate())
 
 
-class Unique(Check):
+class _UniqueRule(Check):
     """Unique combined key among the table's rows. In append mode the reported number is the duplicate
     rows the new batch introduced (duplicates inside the batch or with rows already in the table)."""
 
@@ -275,13 +158,14 @@ class Unique(Check):
 
     def __init__(self, *columns: str, **kw: Any) -> None:
         if not columns:
-            raise ValueError("unique needs at least one column")
+            raise InvalidSpec("unique needs at least one column")
         super().__init__(columns, **kw)
-        if len(columns) > 1:
-            self.scope_kind = "query"  # a GROUP BY per check: cannot share the aggregate scan portably
 
     def expected(self) -> str:
         return "0 duplicate keys"
+
+    def params(self) -> dict[str, Any]:
+        return {"columns": list(self.columns)}
 
     def _not_null(self) -> str:
         return " AND ".join(f"{quote_ident(c)} IS NOT NULL" for c in self.columns)
@@ -291,35 +175,45 @@ class Unique(Check):
         key = cols if len(self.columns) == 1 else f"({cols})"
         return f"{key} IN (SELECT {cols} FROM {fqn} WHERE {self._not_null()} GROUP BY {cols} HAVING COUNT(*) > 1)"
 
-    def aggregates(self) -> list[tuple[str, str]]:
-        col = quote_ident(self.columns[0])
-        return [("nonnull", f"COUNT({col})"), ("distinct", f"COUNT(DISTINCT {col})")]
-
     def _outcome(self, dups: int, fqn: str) -> Outcome:
         return Outcome(dups == 0, dups, dups, f"{dups} duplicate rows on key ({', '.join(self.columns)})",
                        self.failing_predicate(fqn))
 
-    def evaluate(self, values: Values) -> Outcome:
-        dups = (values.new("nonnull") - values.new("distinct"))
-        return self._outcome(dups, values.scope.fqn)
 
-    def run(self, scope: TableScope, rows_before: int, rows_after: int) -> Outcome:
+class Unique(_UniqueRule, AggregateCheck):
+    """`unique` on one column: non-null count minus distinct count, within the shared scan."""
+
+    def __init__(self, column: str, **kw: Any) -> None:
+        super().__init__(column, **kw)
+
+    def aggregates(self) -> list[Aggregate]:
+        col = quote_ident(self.columns[0])
+        return [Aggregate("nonnull", "count", col), Aggregate("distinct", "count_distinct", col)]
+
+    def evaluate(self, values: Values) -> Outcome:
+        return self._outcome(values.new("nonnull") - values.new("distinct"), values.scope.fqn)
+
+
+class UniqueKey(_UniqueRule, QueryCheck):
+    """`unique` on several columns: a GROUP BY of its own (a composite COUNT DISTINCT is not portable)."""
+
+    def run(self, scope: TableScope) -> Outcome:
         cols = columns_list(self.columns)
         query = (f"SELECT COALESCE(SUM(n), 0) - COUNT(*) AS dups FROM "
                  f"(SELECT COUNT(*) AS n FROM {scope.fqn} WHERE {self._not_null()} GROUP BY {cols}) AS g")
-        dups = _int(_scalar(scope.query(query, scope.branch)))
-        if scope.incremental:
-            dups -= _int(_scalar(scope.query(query, scope.base_ref))) if scope.base_ref else 0
+        dups = as_int(scalar(scope.query(query, scope.branch)))
+        if scope.incremental and scope.base_ref:
+            dups -= as_int(scalar(scope.query(query, scope.base_ref)))
         return self._outcome(dups, scope.fqn)
 
 
-class AcceptedValues(Check):
+class AcceptedValues(AggregateCheck):
     kind = "accepted_values"
 
     def __init__(self, column: str, values: Sequence[Any], **kw: Any) -> None:
         super().__init__((column,), **kw)
         if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, set, frozenset)):
-            raise ValueError(f"accepted_values: values must be a list; got {values!r}")
+            raise InvalidSpec(f"accepted_values: values must be a list; got {values!r}")
         self.values = list(values)
         self._in_list = literal_list(self.values)  # validates the values now
 
@@ -327,12 +221,15 @@ class AcceptedValues(Check):
         shown = ", ".join(repr(v) for v in self.values[:10]) + (", ..." if len(self.values) > 10 else "")
         return f"in [{shown}]"
 
+    def params(self) -> dict[str, Any]:
+        return {"column": self.columns[0], "values": list(self.values)}
+
     def predicate(self) -> str:
         col = quote_ident(self.columns[0])
         return f"{col} IS NOT NULL AND {col} NOT IN {self._in_list}"
 
-    def aggregates(self) -> list[tuple[str, str]]:
-        return [("bad", f"SUM(CASE WHEN {self.predicate()} THEN 1 ELSE 0 END)")]
+    def aggregates(self) -> list[Aggregate]:
+        return [Aggregate("bad", "count_if", self.predicate())]
 
     def evaluate(self, values: Values) -> Outcome:
         bad = values.new("bad")
@@ -347,13 +244,13 @@ class AcceptedValues(Check):
         return Outcome(bad == 0, bad, bad, message, self.predicate())
 
 
-class Between(Check):
+class Between(AggregateCheck):
     kind = "between"
 
     def __init__(self, column: str, min: Any = None, max: Any = None, **kw: Any) -> None:  # noqa: A002
         super().__init__((column,), **kw)
         if min is None and max is None:
-            raise ValueError("between needs min, max or both")
+            raise InvalidSpec("between needs min, max or both")
         self.min, self.max = min, max
         self._conds = []
         col = quote_ident(column)
@@ -375,10 +272,13 @@ class Between(Check):
     def predicate(self) -> str:
         return " OR ".join(self._conds)
 
-    def aggregates(self) -> list[tuple[str, str]]:
+    def params(self) -> dict[str, Any]:
+        return {"column": self.columns[0], "min": self.min, "max": self.max}
+
+    def aggregates(self) -> list[Aggregate]:
         col = quote_ident(self.columns[0])
-        return [("bad", f"SUM(CASE WHEN {self.predicate()} THEN 1 ELSE 0 END)"),
-                ("lo", f"MIN({col})"), ("hi", f"MAX({col})")]
+        return [Aggregate("bad", "count_if", self.predicate()), Aggregate("lo", "min", col),
+                Aggregate("hi", "max", col)]
 
     def evaluate(self, values: Values) -> Outcome:
         bad = values.new("bad")
@@ -387,7 +287,7 @@ class Between(Check):
         return Outcome(bad == 0, bad, bad, message, self.predicate())
 
 
-class Matches(Check):
+class Matches(AggregateCheck):
     kind = "matches"
 
     def __init__(self, column: str, regex: str, **kw: Any) -> None:
@@ -397,21 +297,23 @@ class Matches(Check):
     def expected(self) -> str:
         return f"matches {self.regex!r}"
 
+    def params(self) -> dict[str, Any]:
+        return {"column": self.columns[0], "regex": self.regex}
+
     def predicate(self) -> str:
         col = quote_ident(self.columns[0])
         return f"{col} IS NOT NULL AND NOT {regex_match(col, self.regex)}"
 
-    def aggregates(self) -> list[tuple[str, str]]:
-        return [("bad", f"SUM(CASE WHEN {self.predicate()} THEN 1 ELSE 0 END)")]
+    def aggregates(self) -> list[Aggregate]:
+        return [Aggregate("bad", "count_if", self.predicate())]
 
     def evaluate(self, values: Values) -> Outcome:
         bad = values.new("bad")
         return Outcome(bad == 0, bad, bad, f"{bad} rows not matching {self.regex!r}", self.predicate())
 
 
-class SchemaCompatible(Check):
+class SchemaCompatible(QueryCheck):
     kind = "schema_compatible"
-    scope_kind = "schema"
 
     def __init__(self, **kw: Any) -> None:
         super().__init__((), **kw)
@@ -419,7 +321,10 @@ class SchemaCompatible(Check):
     def expected(self) -> str:
         return "no dropped or retyped columns"
 
-    def run(self, scope: TableScope, rows_before: int, rows_after: int) -> Outcome:
+    def params(self) -> dict[str, Any]:
+        return {}
+
+    def run(self, scope: TableScope) -> Outcome:
         if not scope.base_exists or scope.base_ref is None:
             return Outcome(True, "new table", None, "The table is new: nothing to be compatible with")
         before = scope.fields(scope.base_ref) or []
@@ -454,13 +359,13 @@ class SchemaCompatible(Check):
         query = f'SELECT COUNT(*) AS "__rows", {exprs} FROM {scope.fqn}'
         after = scope.query(query, scope.branch).to_pylist()[0]
         before = scope.query(query, scope.base_ref).to_pylist()[0]
-        if _int(after["__rows"]) - _int(before["__rows"]) <= 0:
+        if as_int(after["__rows"]) - as_int(before["__rows"]) <= 0:
             return []
         return [c for i, c in enumerate(columns)
-                if _int(before[f"v{i}"]) > 0 and _int(after[f"v{i}"]) - _int(before[f"v{i}"]) == 0]
+                if as_int(before[f"v{i}"]) > 0 and as_int(after[f"v{i}"]) - as_int(before[f"v{i}"]) == 0]
 
 
-class NoDuplicatesWith(Check):
+class NoDuplicatesWith(QueryCheck):
     """New rows whose key already exists on `ref`.
 
     Runs as GROUP BY queries whose key lists are compared in-process (DuckDB): key counts on the branch,
@@ -469,13 +374,12 @@ class NoDuplicatesWith(Check):
     """
 
     kind = "no_duplicates_with"
-    scope_kind = "query"
 
     def __init__(self, ref: str = "main", key: Sequence[str] = (), **kw: Any) -> None:
         if isinstance(key, str):
             key = [key]
         if not key:
-            raise ValueError("no_duplicates_with needs key=[column, ...]")
+            raise InvalidSpec("no_duplicates_with needs key=[column, ...]")
         super().__init__(tuple(key), **kw)
         self.ref = validate_ref(ref, "ref")
 
@@ -486,7 +390,10 @@ class NoDuplicatesWith(Check):
     def expected(self) -> str:
         return f"no key already on {self.ref}"
 
-    def run(self, scope: TableScope, rows_before: int, rows_after: int) -> Outcome:
+    def params(self) -> dict[str, Any]:
+        return {"ref": self.ref, "key": list(self.columns)}
+
+    def run(self, scope: TableScope) -> Outcome:
         cols = columns_list(self.columns)
         not_null = " AND ".join(f"{quote_ident(c)} IS NOT NULL" for c in self.columns)
         counts = f"SELECT {cols}, COUNT(*) AS __n FROM {scope.fqn} WHERE {not_null} GROUP BY {cols}"
@@ -516,46 +423,51 @@ class NoDuplicatesWith(Check):
                        f"{total} new rows have a key already on {self.ref}", predicate)
 
 
-class Sql(Check):
+class Sql(QueryCheck):
     """Rows returned by the user's query are failures. It runs over the branch (whole table)."""
 
     kind = "sql"
-    scope_kind = "query"
 
     def __init__(self, name: str, query: str, **kw: Any) -> None:
         if not isinstance(name, str) or not name.strip():
-            raise ValueError("sql check needs a name")
+            raise InvalidSpec("sql check needs a name")
         super().__init__((), name=name, **kw)
         self.query = strip_statement(query)
 
     def expected(self) -> str:
         return "0 rows"
 
+    def params(self) -> dict[str, Any]:
+        return {"name": self.name, "query": self.query}
+
     def render(self, scope: TableScope) -> str:
         return self.query.replace("{table}", scope.fqn)
 
-    def run(self, scope: TableScope, rows_before: int, rows_after: int) -> Outcome:
+    def run(self, scope: TableScope) -> Outcome:
         inner = self.render(scope)
-        count = _int(_scalar(scope.query(f"SELECT COUNT(*) AS n FROM ({inner}) AS q", scope.branch)))
+        count = as_int(scalar(scope.query(f"SELECT COUNT(*) AS n FROM ({inner}) AS q", scope.branch)))
         return Outcome(count == 0, count, count, f"query returned {count} rows (on the whole branch table)")
 
 
-class Custom(Check):
+class Custom(QueryCheck):
     kind = "custom"
-    scope_kind = "python"
 
     def __init__(self, name: str, fn: Callable[[pa.Table], Any], **kw: Any) -> None:
         if not callable(fn):
-            raise ValueError("custom check needs a callable fn(pyarrow.Table) -> bool | (bool, observed)")
+            raise InvalidSpec("custom check needs a callable fn(pyarrow.Table) -> bool | (bool, observed)")
         if not isinstance(name, str) or not name.strip():
-            raise ValueError("custom check needs a name")
+            raise InvalidSpec("custom check needs a name")
         super().__init__((), name=name, **kw)
         self.fn = fn
 
     def expected(self) -> str:
         return "fn returns True"
 
-    def run(self, scope: TableScope, rows_before: int, rows_after: int) -> Outcome:
+    def params(self) -> dict[str, Any]:
+        """`fn` by name: a persisted spec or a YAML cell resolves it in the notebook's namespace."""
+        return {"name": self.name, "fn": getattr(self.fn, "__name__", repr(self.fn))}
+
+    def run(self, scope: TableScope) -> Outcome:
         rows, exact = scope.new_rows(None, CUSTOM_MAX_ROWS)
         result = self.fn(rows)
         observed: Any = None
@@ -583,27 +495,34 @@ class Custom(Check):
 # --------------------------------------------------------------------------------------------------
 
 
+@register_check("row_count")
 def row_count(min: int = 1, max: int | None = None, *, severity: str = "error",  # noqa: A002
               name: str | None = None) -> Check:
     """Rows this ingestion added are within [min, max]."""
     return RowCount(min, max, severity=severity, name=name)
 
 
+@register_check("not_null")
 def not_null(*columns: str, nan_as_null: bool = False, severity: str = "error", name: str | None = None) -> Check:
     """No NULL in any of `columns`. NaN is a float value, not NULL, so it passes unless `nan_as_null=True`
     (then NaN counts as missing too; the columns must be numeric)."""
     return NotNull(*columns, nan_as_null=nan_as_null, severity=severity, name=name)
 
 
+@register_check("unique")
 def unique(*columns: str, severity: str = "error", name: str | None = None) -> Check:
-    return Unique(*columns, severity=severity, name=name)
+    if len(columns) == 1:
+        return Unique(columns[0], severity=severity, name=name)
+    return UniqueKey(*columns, severity=severity, name=name)
 
 
+@register_check("accepted_values")
 def accepted_values(column: str, values: Sequence[Any], *, severity: str = "error",
                     name: str | None = None) -> Check:
     return AcceptedValues(column, values, severity=severity, name=name)
 
 
+@register_check("between")
 def between(column: str, min: Any = None, max: Any = None, *, severity: str = "error",  # noqa: A002
             name: str | None = None) -> Check:
     """Non-NULL values of `column` within [min, max] (either bound may be omitted). With numeric bounds a NaN
@@ -611,208 +530,27 @@ def between(column: str, min: Any = None, max: Any = None, *, severity: str = "e
     return Between(column, min, max, severity=severity, name=name)
 
 
+@register_check("matches")
 def matches(column: str, regex: str, *, severity: str = "error", name: str | None = None) -> Check:
     return Matches(column, regex, severity=severity, name=name)
 
 
+@register_check("schema_compatible")
 def schema_compatible(*, severity: str = "error", name: str | None = None) -> Check:
     return SchemaCompatible(severity=severity, name=name)
 
 
+@register_check("no_duplicates_with")
 def no_duplicates_with(ref: str = "main", key: Sequence[str] = (), *, severity: str = "error",
                        name: str | None = None) -> Check:
     return NoDuplicatesWith(ref, key, severity=severity, name=name)
 
 
+@register_check("sql")
 def sql(name: str, query: str, *, severity: str = "error") -> Check:
     return Sql(name, query, severity=severity)
 
 
+@register_check("custom")
 def custom(name: str, fn: Callable[[pa.Table], Any], *, severity: str = "error") -> Check:
     return Custom(name, fn, severity=severity)
-
-
-# --------------------------------------------------------------------------------------------------
-# Planner / executor
-# --------------------------------------------------------------------------------------------------
-
-
-def local_sql(tables: Mapping[str, pa.Table], query: str) -> pa.Table:
-    """Run `query` in an in-process DuckDB over arrow tables registered under the given names."""
-    import duckdb
-
-    con = duckdb.connect()
-    try:
-        for name, table in tables.items():
-            con.register(name, table)
-        relation = con.sql(query)
-        to_table = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
-        return to_table()
-    finally:
-        con.close()
-
-
-def _scalar(table: pa.Table) -> Any:
-    if table.num_rows == 0 or table.num_columns == 0:
-        return None
-    return table.column(0)[0].as_py()
-
-
-def plan_aggregate_query(fqn: str, checks: Sequence[Check]) -> tuple[str, dict[int, dict[str, str]]]:
-    """One ``SELECT COUNT(*) AS "__rows", <every aggregate of every check> FROM fqn`` query.
-
-    Returns the SQL and, per check index, the map from the check's own keys to the result aliases.
-    """
-    exprs = ['COUNT(*) AS "__rows"']
-    aliases: dict[int, dict[str, str]] = {}
-    for index, check in enumerate(checks):
-        mapping = {}
-        for key, expr in check.aggregates():
-            alias = f"c{index}_{key}"
-            mapping[key] = alias
-            exprs.append(f"{expr} AS {quote_ident(alias)}")
-        aliases[index] = mapping
-    return f"SELECT {', '.join(exprs)} FROM {fqn}", aliases
-
-
-def _is_aggregate(check: Check) -> bool:
-    return check.scope_kind == "aggregate"
-
-
-def _result(scope: TableScope, check: Check, status: str, outcome: Outcome | None, message: str = "") -> CheckResult:
-    return CheckResult(
-        table=scope.table,
-        check=check.name,
-        columns=", ".join(check.columns),
-        severity=check.severity,
-        status=status,
-        observed=None if outcome is None else _jsonable(outcome.observed),
-        expected=check.expected(),
-        failing_rows=None if outcome is None else outcome.failing_rows,
-        message=message or ("" if outcome is None else outcome.message),
-        check_obj=check,
-        predicate=None if outcome is None else outcome.predicate,
-        failing_table=None if outcome is None else outcome.failing_table,
-    )
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    try:
-        return json.loads(json.dumps(value, default=str))
-    except (TypeError, ValueError):
-        return str(value)
-
-
-def _status(check: Check, ok: bool) -> str:
-    if ok:
-        return "passed"
-    return "failed" if check.severity == "error" else "warned"
-
-
-@dataclass
-class TableStats:
-    rows_before: int
-    rows_after: int
-    rows_added: int
-    incremental_exact: bool  # append-mode differences could be computed
-
-
-def run_table_checks(scope: TableScope, checks: Sequence[Check]) -> tuple[list[CheckResult], TableStats]:
-    """Run every check of one table: one aggregate scan (two in append mode: branch and base), then the
-    non-aggregate checks. A check that cannot run (missing column, query error) gets status "error"."""
-    fields_after = scope.fields(scope.branch) or []
-    names = {name for name, _, _ in fields_after}
-    results: dict[int, CheckResult] = {}
-
-    runnable: list[tuple[int, Check]] = []
-    for index, check in enumerate(checks):
-        missing = [c for c in check.columns if c not in names]
-        if missing:
-            results[index] = _result(scope, check, "error", None,
-                                     f"column(s) not in table {scope.table}: {', '.join(missing)}")
-        else:
-            runnable.append((index, check))
-
-    aggregate = [(i, c) for i, c in runnable if _is_aggregate(c)]
-    query, aliases = plan_aggregate_query(scope.fqn, [c for _, c in aggregate])
-    try:
-        after_row = scope.query(query, scope.branch).to_pylist()[0]
-    except Exception:  # noqa: BLE001 - isolate the faulty check(s) below
-        # One faulty check (say a bound that cannot be compared with its column) must not hide the others'
-        # results: find it with one query per check, report it as "error", and rescan with the healthy ones.
-        healthy = []
-        for index, check in aggregate:
-            try:
-                scope.query(plan_aggregate_query(scope.fqn, [check])[0], scope.branch)
-                healthy.append((index, check))
-            except Exception as exc:  # noqa: BLE001
-                results[index] = _result(scope, check, "error", None, f"check failed to run: {exc}")
-        aggregate = healthy
-        query, aliases = plan_aggregate_query(scope.fqn, [c for _, c in aggregate])
-        after_row = scope.query(query, scope.branch).to_pylist()[0]
-    before_row: dict[str, Any] | None = None
-    rows_before = 0
-    exact = True
-    if scope.base_exists and scope.base_ref is not None:
-        if scope.incremental:
-            try:
-                before_row = scope.query(query, scope.base_ref).to_pylist()[0]
-                rows_before = _int(before_row["__rows"])
-            except Exception:  # noqa: BLE001 - e.g. a column the base does not have yet
-                exact = False
-                rows_before = _int(_scalar(scope.query(f"SELECT COUNT(*) FROM {scope.fqn}", scope.base_ref)))
-        else:
-            rows_before = _int(_scalar(scope.query(f"SELECT COUNT(*) FROM {scope.fqn}", scope.base_ref)))
-    rows_after = _int(after_row["__rows"])
-
-    for position, (index, check) in enumerate(aggregate):
-        mapping = aliases[position]
-        after = {key: after_row[alias] for key, alias in mapping.items()}
-        before = None
-        if before_row is not None:
-            before = {key: before_row[alias] for key, alias in mapping.items()}
-        values = Values(after, before, scope, rows_before, rows_after)
-        try:
-            outcome = check.evaluate(values)
-            if scope.incremental and not exact and not isinstance(check, RowCount):
-                outcome.message += " (base snapshot could not be scanned: counted over the whole branch table)"
-            results[index] = _result(scope, check, _status(check, outcome.ok), outcome)
-        except Exception as exc:  # noqa: BLE001
-            results[index] = _result(scope, check, "error", None, f"check failed to run: {exc}")
-
-    for index, check in runnable:
-        if _is_aggregate(check):
-            continue
-        try:
-            outcome = check.run(scope, rows_before, rows_after)
-            results[index] = _result(scope, check, _status(check, outcome.ok), outcome)
-        except Exception as exc:  # noqa: BLE001
-            results[index] = _result(scope, check, "error", None, f"check failed to run: {exc}")
-
-    added = rows_after - rows_before if scope.incremental else rows_after
-    ordered = [results[i] for i in range(len(checks))]
-    return ordered, TableStats(rows_before, rows_after, added, exact)
-
-
-def normalize_checks(checks: Sequence[Check] | Mapping[str, Sequence[Check]], tables: Sequence[str]
-                     ) -> dict[str, list[Check]]:
-    """Checks per table: a sequence applies to every table; a mapping is keyed by table name."""
-    if isinstance(checks, Mapping):
-        unknown = [t for t in checks if t not in tables]
-        if unknown:
-            raise ValueError(f"checks given for unknown table(s) {unknown}; tables are {list(tables)}")
-        per_table = {t: list(checks.get(t, ())) for t in tables}
-    else:
-        if isinstance(checks, Check):
-            checks = [checks]
-        per_table = {t: list(checks) for t in tables}
-    for table, items in per_table.items():
-        for item in items:
-            if not isinstance(item, Check):
-                raise ValueError(
-                    f"checks for {table!r} must be wap_notebook.checks objects (e.g. checks.not_null('id')); "
-                    f"got {item!r}"
-                )
-    return per_table

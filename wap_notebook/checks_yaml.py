@@ -17,29 +17,21 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-CHECK_NAMES = (
-    "row_count",
-    "not_null",
-    "unique",
-    "accepted_values",
-    "between",
-    "matches",
-    "schema_compatible",
-    "no_duplicates_with",
-    "sql",
-    "custom",
-)
-SEVERITIES = ("error", "warn")
+if TYPE_CHECKING:
+    from wap_notebook.check_model import Check
+
+from wap_notebook.check_registry import check_factory, check_names
+from wap_notebook.options import SEVERITIES
 
 # Other spellings users write in YAML for the factories' keyword names.
 _KEYWORD_ALIASES = {"col": "column", "pattern": "regex"}
 
 
-def parse_checks(text: str | None, user_ns: Mapping[str, Any] | None = None) -> list[Any]:
+def parse_checks(text: str | None, user_ns: Mapping[str, Any] | None = None) -> list[Check]:
     """Parse a YAML list of checks; `user_ns` resolves the `fn` of `custom` checks given by name."""
     if text is None or not text.strip():
         return []
@@ -62,17 +54,20 @@ def parse_checks(text: str | None, user_ns: Mapping[str, Any] | None = None) -> 
             "checks: the cell body must be a YAML list with one item per check, e.g. '- unique: order_id'; "
             f"got a {type(document).__name__}"
         )
-    return [_parse_item(index, item, user_ns or {}) for index, item in enumerate(document, start=1)]
+    return [parse_check_item(item, user_ns, index=index) for index, item in enumerate(document, start=1)]
 
 
 def _describe(item: Any) -> str:
-    text = yaml.safe_dump(item, default_flow_style=True, width=10_000, sort_keys=False).strip()
+    text = str(yaml.safe_dump(item, default_flow_style=True, width=10_000, sort_keys=False)).strip()
     if text.endswith("..."):
         text = text[:-3].strip()
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def _parse_item(index: int, item: Any, user_ns: Mapping[str, Any]) -> Any:
+def parse_check_item(item: Any, user_ns: Mapping[str, Any] | None = None, *, index: int = 1) -> Check:
+    """One item of the list (as YAML loads it, or as `Check.to_config()` writes it) -> a check."""
+    user_ns = user_ns or {}
+
     def fail(message: str) -> ValueError:
         return ValueError(f"checks: item {index} ({_describe(item)}): {message}")
 
@@ -91,8 +86,9 @@ def _parse_item(index: int, item: Any, user_ns: Mapping[str, Any]) -> Any:
         ((name, args),) = rest.items()
     else:
         raise fail("expected '- check_name: arguments'")
-    if not isinstance(name, str) or name not in CHECK_NAMES:
-        raise fail(f"unknown check {name!r}; known checks: {', '.join(CHECK_NAMES)}")
+    factory = check_factory(name) if isinstance(name, str) else None
+    if factory is None:
+        raise fail(f"unknown check {name!r}; known checks: {', '.join(check_names())}")
     if severity is not None and severity not in SEVERITIES:
         raise fail(f"severity must be one of {', '.join(SEVERITIES)}; got {severity!r}")
 
@@ -111,7 +107,6 @@ def _parse_item(index: int, item: Any, user_ns: Mapping[str, Any]) -> Any:
             raise fail("severity given twice with different values")
         keywords["severity"] = severity
 
-    factory = _factory(name)
     try:
         positional, keywords = _apply_aliases(factory, positional, keywords)
     except ValueError as exc:
@@ -125,18 +120,14 @@ def _parse_item(index: int, item: Any, user_ns: Mapping[str, Any]) -> Any:
     except ValueError:  # builtins without a signature: let the call decide
         pass
     try:
-        return factory(*positional, **keywords)
+        check = factory(*positional, **keywords)
     except (TypeError, ValueError) as exc:
         raise fail(str(exc)) from None
+    from wap_notebook.check_model import Check  # noqa: F811 - at run time only here: keeps %load_ext light
 
-
-def _factory(name: str) -> Callable[..., Any]:
-    from wap_notebook import checks
-
-    factory = getattr(checks, name, None)
-    if factory is None:  # pragma: no cover - the list above mirrors the module
-        raise ValueError(f"checks: wap_notebook.checks has no {name!r}")
-    return factory
+    if not isinstance(check, Check):
+        raise fail(f"the factory registered as {name!r} returned {check!r}, not a check")
+    return check
 
 
 def _signature_text(factory: Callable[..., Any]) -> str:

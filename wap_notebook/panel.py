@@ -1,51 +1,56 @@
-"""The ipywidgets panel of an `Ingestion`: watch the import, read the report, then Merge or Discard.
+"""The ipywidgets panel of an `Ingestion`: a summary line and the buttons on top, checks, then details.
 
-Threads. The panel never blocks the kernel for a button: Merge, Discard, Re-validate and Run each run
-on a worker thread (one at a time; `busy` is True meanwhile and every button is disabled), and their
-outcome or error lands in the status line. The ingestion's events (`subscribe`) may arrive on any
-thread; the handler only sets widget traits (progress bar, phase strip, buttons, status, report),
-which ipywidgets sends to the front end from whichever thread sets them. The slower views (sample,
-schema, diff: queries on the branch) are loaded after an operation has finished, never from inside an
-event callback, so the panel never re-enters the engine while it is working. No `with output:` blocks
-are used anywhere, because ipykernel 7 does not route output from other threads into them.
+Layout (top to bottom): the summary (verdict, rows added, branch, base, commit, warnings), the buttons
+(with the override and the confirmation inline), one status line, the import progress while importing,
+one line per check, and tabs (charts, failing rows, sample, schema, diff, log) whose height is capped.
 
-`wait()` joins the worker, for scripts and tests. The `%wap_ingest` magic runs the ingestion itself
-synchronously (the cell ends when the data is imported and validated, with the panel updating live
-meanwhile) unless `--background` is given; see `wap_notebook.magic`.
+State lives in traits (`phase`, `busy`, `forced`, `pending`) and one observer re-renders the controls
+from them. The ingestion's events (`subscribe`) may arrive on any thread; the handler only sets traits
+and widget values, which ipywidgets sends to the front end from whichever thread sets them. The slower
+views (sample, schema, diff, charts: queries on the branch) load on a loader thread after a terminal
+event, never inside the callback; a load that raced a later phase is dropped and redone (no polling).
+Merge / Discard / Re-validate / Run run on a worker thread, one at a time, buttons disabled meanwhile.
+No `with output:` blocks are used, because ipykernel 7 does not route output from other threads into them.
+
+`wait()` joins the worker and the loader, for scripts and tests.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
 import traitlets
 
+from wap_notebook import charts
+from wap_notebook import panel_tables as tables
 from wap_notebook import panel_views as views
+from wap_notebook.panel_progress import ProgressMeter
 
-__all__ = ["IngestionPanel", "display_ingestion", "ingestion_html"]
-
-ingestion_html = views.ingestion_html
+__all__ = ["IngestionPanel", "display_ingestion", "ingestion_html", "panel_for"]
 
 _DATA_PHASES = ("imported", "passed", "failed", "merged")
+_TERMINAL = ("imported", "passed", "failed", "merged", "discarded", "error")
 _BUSY_TEXT = {
     "merge": "Merging…",
     "discard": "Discarding (deleting the branch)…",
     "validate": "Re-running the checks…",
     "run": "Importing and validating…",
 }
+TAB_TITLES = ("Charts", "Failing rows", "Sample", "Schema", "Diff", "Log")
+LOG_KEEP = 200
 
 
 class IngestionPanel(widgets.VBox):
     """A live view of one ingestion with its Merge / Discard / Re-validate buttons."""
 
-    _unsubscribe: Callable[[], None] | None = None
-
-    busy = traitlets.Bool(False, help="an action is running on the worker thread")
+    busy = traitlets.Bool(False, help="an action of this panel is running on its worker thread")
     phase = traitlets.Unicode("new", help="the ingestion's phase, as last seen")
+    forced = traitlets.Bool(False, help="merged with failed checks overridden")
     pending = traitlets.Unicode("", help="the action waiting for Confirm / Cancel: '', 'merge' or 'discard'")
 
     def __init__(self, ingestion: Any, *, threaded: bool = True, sample_rows: int = 10, **kwargs: Any):
@@ -55,31 +60,18 @@ class IngestionPanel(widgets.VBox):
         self._lock = threading.RLock()
         self._worker: threading.Thread | None = None
         self._loader: threading.Thread | None = None
-        self._log: list[str] = []
+        self._load_wanted = 0  # bumped by every event that makes the data views stale
+        self._loaded_for: str | None = None
         self._failures_cache: dict[tuple[str, str], str] = {}
-        self._data_loaded_for: str | None = None
+        self._predicates: dict[str, dict[str, str]] = {}  # table -> column -> SQL of failing cells
+        self._charts_html: str | None = None
+        self._log = views.history_lines(ingestion)[-LOG_KEEP:]
         self._displays: list[Any] = []  # DisplayHandles of the outputs showing this panel
+        self._meter = ProgressMeter()
+        self._force_reason: str | None = None  # the reason this panel merged with, until the engine tells
 
-        self.title = widgets.HTML("<b>wap-notebook ingestion</b>")
-        self.header = widgets.HTML()
-        self.strip = widgets.HTML()
-        self.progress = widgets.IntProgress(value=0, min=0, max=1, description="Files", bar_style="info")
-        self.progress_label = widgets.Label()
-        self.progress_box = widgets.HBox([self.progress, self.progress_label])
-        self.progress_box.layout.display = "none"
-        self.report = widgets.HTML()
-        self.failure_select = widgets.Dropdown(description="Failing rows", options=[], layout={"width": "max-content"})
-        self.failure_select.style.description_width = "initial"
-        self.failure_rows = widgets.HTML()
-        self.failures_box = widgets.VBox([self.failure_select, self.failure_rows])
-        self.failures_box.layout.display = "none"
-        self.sample_view = widgets.HTML("<i>not loaded yet</i>")
-        self.schema_view = widgets.HTML("<i>not loaded yet</i>")
-        self.diff_view = widgets.HTML("<i>not loaded yet</i>")
-        self.tabs = widgets.Tab(children=[self.sample_view, self.schema_view, self.diff_view])
-        for index, name in enumerate(("Sample", "Schema", "Diff")):
-            self.tabs.set_title(index, name)
-
+        self.summary = widgets.HTML()
+        self.offline = widgets.HTML()
         self.run_button = widgets.Button(description="Run", icon="play", tooltip="Import and validate")
         self.merge_button = widgets.Button(description="Merge", icon="code-fork", button_style="success",
                                            tooltip="Publish the branch into its base ref")
@@ -87,28 +79,46 @@ class IngestionPanel(widgets.VBox):
                                              tooltip="Delete the import branch")
         self.revalidate_button = widgets.Button(description="Re-validate", icon="refresh",
                                                 tooltip="Run the checks again on the branch")
-        self.override = widgets.Checkbox(value=False, description="Override failed checks", indent=False)
-        self.reason = widgets.Text(placeholder="Reason for merging anyway (recorded in the commit)",
-                                   layout={"width": "28em"})
-        self.override_box = widgets.HBox([self.override, self.reason])
-        self.override_box.layout.display = "none"
+        self.override = widgets.Checkbox(value=False, description="Override failed checks", indent=False,
+                                         layout={"width": "auto"})
+        self.reason = widgets.Text(placeholder="Reason (recorded in the merge commit)", layout={"width": "22em"})
+        self.override_box = widgets.HBox([self.override, self.reason], layout={"align_items": "center"})
         self.confirm_text = widgets.HTML()
         self.confirm_button = widgets.Button(description="Confirm", button_style="warning")
         self.cancel_button = widgets.Button(description="Cancel")
-        self.confirm_box = widgets.HBox([self.confirm_text, self.confirm_button, self.cancel_button])
-        self.confirm_box.layout.display = "none"
-        self.buttons = widgets.HBox([self.run_button, self.merge_button, self.discard_button, self.revalidate_button])
+        self.confirm_box = widgets.HBox([self.confirm_text, self.confirm_button, self.cancel_button],
+                                        layout={"align_items": "center"})
+        for button in (self.run_button, self.merge_button, self.discard_button, self.revalidate_button,
+                       self.confirm_button, self.cancel_button):
+            button.layout.width = "auto"
+        self.buttons = widgets.HBox(
+            [self.run_button, self.merge_button, self.discard_button, self.revalidate_button, self.override_box,
+             self.confirm_box],
+            layout={"flex_flow": "row wrap", "align_items": "center"})
         self.status = widgets.HTML()
+        self.progress = widgets.FloatProgress(value=0, min=0, max=1, bar_style="info", layout={"width": "16em"})
+        self.progress_label = widgets.HTML()
+        self.progress_box = widgets.HBox([self.progress, self.progress_label], layout={"align_items": "center"})
+        self.report = widgets.HTML()
+
+        self.charts_view = widgets.HTML("<i>not loaded yet</i>")
+        self.failure_select = widgets.Dropdown(options=[], layout={"width": "max-content"})
+        self.failure_rows = widgets.HTML()
+        self.failures_box = widgets.VBox([self.failure_select, self.failure_rows])
+        self.sample_view = widgets.HTML("<i>not loaded yet</i>")
+        self.schema_view = widgets.HTML("<i>not loaded yet</i>")
+        self.diff_view = widgets.HTML("<i>not loaded yet</i>")
         self.log_view = widgets.HTML()
+        self.tabs = widgets.Tab(children=[self.charts_view, self.failures_box, self.sample_view, self.schema_view,
+                                          self.diff_view, self.log_view], titles=TAB_TITLES)
 
         super().__init__(
-            children=[
-                self.title, self.header, self.strip, self.progress_box, self.report, self.failures_box,
-                self.tabs, self.buttons, self.override_box, self.confirm_box, self.status, self.log_view,
-            ],
+            children=[self.summary, self.offline, self.buttons, self.status, self.progress_box, self.report,
+                      self.tabs],
             **kwargs,
         )
         self.add_class("wap-panel")
+        self.progress_box.layout.display = "none"
 
         # Handlers re-check `disabled`: a stale front end (or a test) may still send a click.
         self.run_button.on_click(lambda b: b.disabled or self._start("run", self._do_run))
@@ -120,92 +130,124 @@ class IngestionPanel(widgets.VBox):
         self.override.observe(lambda _c: self._update_controls(), names="value")
         self.reason.observe(lambda _c: self._update_controls(), names="value")
         self.failure_select.observe(self._on_failure_selected, names="value")
-        self.observe(lambda _c: self._update_controls(), names=["busy", "pending"])
-        self.observe(self._on_phase, names="phase")
+        self.observe(self._on_state, names=["busy", "pending", "phase", "forced"])
 
         self._unsubscribe: Callable[[], None] | None = ingestion.subscribe(self._on_event)
+        self.log_view.value = views.log_html(self._log)
         self.refresh(load_data=True)
 
     # ---------------------------------------------------------------- rendering
 
+    @property
+    def charts_html(self) -> str | None:
+        """The rendered charts (inline SVG), once loaded; also put into the static export."""
+        return self._charts_html
+
+    def facts(self) -> views.Facts:
+        return views.read_facts(self.ingestion, forced=self.forced or None, force_reason=self._force_reason,
+                                behind=_behind(self.ingestion))
+
     def refresh(self, *, load_data: bool = False) -> None:
-        """Re-render from the ingestion's state; `load_data` also reloads sample / schema / diff."""
+        """Re-render from the ingestion's state; `load_data` also reloads the data views."""
         with self._lock:
-            self.header.value = views.header_html(self.ingestion)
-            phase = views._safe(lambda: self.ingestion.phase, "new")
-            if self.phase != phase:
-                self.phase = phase  # triggers _on_phase
-            else:
-                self._render_phase()
-            self._render_report()
-            result = views.result_text(self.ingestion)
+            facts = self.facts()
+            self.forced = facts.forced
+            self.phase = facts.phase
+            self._render(facts)
+            result = views.result_text(self.ingestion, facts)
             if result and not self.busy and not self.status.value:
                 self._set_status(*result)
         if load_data:
             self.load_data()
         self._update_controls()
 
-    def _render_phase(self) -> None:
-        self.strip.value = views.phase_strip_html(
-            self.phase, views.seen_phases(self.ingestion), views._safe(lambda: self.ingestion.from_ref, "main")
-        )
-
-    def _render_report(self) -> None:
-        report = views._safe(lambda: self.ingestion.report, None)
-        self.report.value = views.report_html(report)
-        choices = views.failed_checks(report)
-        options = [(label, (table, check)) for label, table, check in choices]
+    def _render(self, facts: views.Facts | None = None) -> None:
+        facts = facts or self.facts()
+        self.summary.value = views.CSS + views.summary_html(facts)
+        self.offline.value = views.offline_html(facts)
+        self.report.value = views.checks_html(facts.report)
+        options = [(label, (table, check)) for label, table, check in views.failed_checks(facts.report)]
         if [o[1] for o in options] != [o[1] for o in self.failure_select.options]:
             self._failures_cache.clear()
             self.failure_select.options = options
             self.failure_select.value = options[0][1] if options else None
-        self.failures_box.layout.display = "" if options else "none"
+        if not options:
+            self.failure_rows.value = '<i class="wap-dim">no failing checks</i>'
 
     def load_data(self) -> None:
-        """Sample, schema and diff of the branch (queries; called after an operation, not during)."""
+        """Charts, sample, schema and diff of the branch (queries; called after an operation, not during)."""
         phase = views._safe(lambda: self.ingestion.phase, "new")
-        if phase == "merged" and self._data_loaded_for is not None:
+        if phase == "merged" and self._loaded_for is not None:
             return  # what the branch added is still what was shown; keep it
         if phase not in _DATA_PHASES:
-            if self._data_loaded_for is None:
+            if self._loaded_for is None:
                 note = "<i>available once the data is imported</i>" if phase in ("new", "importing") else (
                     "<i>the import branch no longer exists</i>" if phase in ("merged", "discarded") else "<i>–</i>")
-                for view in (self.sample_view, self.schema_view, self.diff_view):
+                for view in (self.charts_view, self.sample_view, self.schema_view, self.diff_view):
                     view.value = note
             return
-        tables = views._safe(lambda: list(self.ingestion.tables), [])
-        parts = []
-        for table in tables:
+        names = views._safe(lambda: list(self.ingestion.tables), [])
+        profiles = {}
+        for table in names:
+            profile, error = _attempt(lambda t=table: self.ingestion.profile(t))
+            if error is None:
+                profiles[table] = profile
+                self._predicates[table] = dict(profile.cell_predicates)
+        specs = [charts.failing_rows_spec(views._safe(lambda: self.ingestion.report, None))]
+        specs += [charts.column_spec(c, views._safe(lambda: self.ingestion.from_ref, "main"))
+                  for p in profiles.values() for c in p.columns]
+        note = '<div class="wap-dim">No check has failing rows.</div>' if specs[0] is None and len(specs) > 1 else ""
+        self._charts_html = note + charts.charts_html(specs, empty="no checks to chart yet")
+        self.charts_view.value = self._charts_html
+
+        samples, snapshot_ids = [], {}
+        for table in names:
             frame, error = _attempt(lambda t=table: self.ingestion.sample(n=self.sample_rows, table=t))
-            body = views.frame_html(frame, empty="no new rows") if error is None else _unavailable(error)
-            parts.append(f"<h4 style='margin:6px 0'>{views.esc(table)}</h4>{body}" if len(tables) > 1 else body)
-        self.sample_view.value = "".join(parts) or "<i>no tables</i>"
-        schemas, error = _attempt(self.ingestion.schemas)
-        self.schema_view.value = views.schemas_html(schemas) if error is None else _unavailable(error)
+            if error is None:
+                flags = _flags(frame, self._predicates.get(table, {}))
+                body = tables.frame_html(frame, empty="no new rows", failing=flags)
+            else:
+                body = _unavailable(error)
+            samples.append(f"<h4 style='margin:4px 0'>{tables.esc(table)}</h4>{body}" if len(names) > 1 else body)
+            if table in profiles:
+                snapshot_ids[table] = profiles[table].snapshot_id
+        self.sample_view.value = "".join(samples) or "<i>no tables</i>"
+        base_label = views._safe(lambda: self.ingestion.from_ref, "main")
+        self.schema_view.value = "".join(tables.schema_compare_html(p, base_label) for p in profiles.values()) or (
+            "<i>schema unavailable</i>")
         diff, error = _attempt(self.ingestion.diff)
-        self.diff_view.value = views.frame_html(diff) if error is None else _unavailable(error)
-        self._data_loaded_for = phase
+        files = views._safe(lambda: dict(self.ingestion.files_imported), {}) or {}
+        self.diff_view.value = (
+            tables.diff_html(diff, files, views.redacted_sources(self.ingestion), snapshot_ids, base_label)
+            + "<div class='wap-dim' style='margin-top:6px'>First rows added (see Sample)</div>"
+            + (tables.frame_html(_attempt(lambda: self.ingestion.sample(n=3))[0], max_rows=3, empty="no rows"))
+            + views.sources_html(self.ingestion)
+        ) if error is None else _unavailable(error)
+        self._loaded_for = phase
         self._on_failure_selected(None)
 
     def _on_failure_selected(self, _change: Any) -> None:
         key = self.failure_select.value
         if not key:
-            self.failure_rows.value = ""
             return
         if key not in self._failures_cache:
             table, check = key
             frame, error = _attempt(lambda: self._failures(table, check))
-            self._failures_cache[key] = (
-                views.frame_html(frame, empty="no failing rows to show") if error is None else _unavailable(error)
-            )
+            if error is None:
+                columns = _check_columns(views._safe(lambda: self.ingestion.report, None), table, check)
+                flags = _flags(frame, {c: p for c, p in self._predicates.get(table, {}).items() if c in columns})
+                html = tables.frame_html(frame, empty="no failing rows to show", failing=flags,
+                                         highlight_columns=columns)
+            else:
+                html = _unavailable(error)
+            self._failures_cache[key] = html
         self.failure_rows.value = self._failures_cache[key]
 
     def _failures(self, table: str, check: str) -> Any:
-        tables = views._safe(lambda: list(self.ingestion.tables), [])
-        return self.ingestion.failures(f"{table}.{check}" if len(tables) > 1 else check)
+        names = views._safe(lambda: list(self.ingestion.tables), [])
+        return self.ingestion.failures(f"{table}.{check}" if len(names) > 1 else check)
 
-    def _on_phase(self, _change: Any) -> None:
-        self._render_phase()
+    def _on_state(self, _change: Any) -> None:
         self._update_controls()
 
     def _update_controls(self) -> None:
@@ -217,9 +259,10 @@ class IngestionPanel(widgets.VBox):
         self.run_button.disabled = not idle or "import" not in allowed
         self.merge_button.disabled = not idle or not ("merge" in allowed or forced_ready)
         self.merge_button.description = "Merge anyway" if can_force else "Merge"
+        self.merge_button.button_style = "warning" if can_force else "success"
         self.discard_button.disabled = not idle or "discard" not in allowed
         self.revalidate_button.disabled = not idle or "validate" not in allowed
-        self.override_box.layout.display = "" if can_force else "none"
+        self.override_box.layout.display = "" if can_force and not self.pending else "none"
         self.override.disabled = self.reason.disabled = not idle
         self.confirm_box.layout.display = "" if self.pending else "none"
         self.confirm_button.disabled = self.cancel_button.disabled = self.busy
@@ -230,46 +273,42 @@ class IngestionPanel(widgets.VBox):
     # ---------------------------------------------------------------- events from the ingestion
 
     def _on_event(self, event: Any) -> None:
-        """Runs on whatever thread the ingestion works on: set traits only, never call back into it."""
+        """Runs on whatever thread the ingestion works on: set traits and values only, never query."""
         try:
             kind = getattr(event, "kind", "")
             if kind == "progress" and event.progress is not None:
                 self._show_progress(event.progress)
             elif kind == "phase":
                 self.phase = event.phase
-                if event.phase in ("passed", "failed", "merged", "discarded", "error"):
-                    self._render_report()
-                    result = views.result_text(self.ingestion)
+                facts = self.facts()
+                self.forced = facts.forced
+                self._render(facts)
+                if event.phase == "importing":
+                    self._meter.reset()
+                if event.phase in _TERMINAL:
+                    self.progress_box.layout.display = "none"
+                    result = views.result_text(self.ingestion, facts)
                     if result:
                         self._set_status(*result)
                     if not self.busy:
                         self.update_displays()
-                if event.phase in _DATA_PHASES and not self.busy:
-                    self._schedule_data_load()  # driven from code, not from this panel
+                        self._schedule_data_load()  # driven from code, not from this panel
                 elif not self.busy:
                     self._set_status("busy", f"{views.phase_label(event.phase)}…")
             elif kind == "error":
                 self._set_status("error", event.message)
             if getattr(event, "message", "") and kind in ("log", "phase", "error"):
-                self._log = [*self._log[-4:], f"{event.at:%H:%M:%S} {event.message}"]
-                self.log_view.value = (
-                    '<div style="color:#57606a;font-size:11px;white-space:pre-wrap">'
-                    + views.esc("\n".join(self._log)) + "</div>"
-                )
+                self._log = [*self._log[-(LOG_KEEP - 1):], f"{event.at:%H:%M:%S} {event.message}"]
+                self.log_view.value = views.log_html(self._log)
         except Exception:  # noqa: BLE001 - a broken view must never break the ingestion
             pass
 
     def _show_progress(self, progress: Any) -> None:
+        reading = self._meter.update(progress)
         self.progress_box.layout.display = ""
-        total = max(int(progress.files_total or 0), 1)
-        self.progress.max = total
-        self.progress.value = min(int(progress.files_done or 0), total)
-        self.progress.bar_style = "success" if progress.files_done >= progress.files_total else "info"
-        current = f" · {progress.current_file}" if progress.current_file else ""
-        self.progress_label.value = (
-            f"{progress.table}: {progress.files_done}/{progress.files_total} files, "
-            f"{progress.rows_done:,} rows{current}"
-        )
+        self.progress.value = reading.fraction
+        self.progress.bar_style = "success" if reading.fraction >= 1 else "info"
+        self.progress_label.value = f'<span style="font-size:12px">{tables.esc(reading.text)}</span>'
 
     # ---------------------------------------------------------------- actions
 
@@ -277,21 +316,27 @@ class IngestionPanel(widgets.VBox):
         """Merge / Discard: ask for confirmation first."""
         if self.busy or action not in ("merge", "discard"):
             return
-        branch = views.esc(views._safe(lambda: self.ingestion.branch, "?"))
-        into = views.esc(views._safe(lambda: self.ingestion.from_ref, "main"))
+        branch = tables.esc(views._safe(lambda: self.ingestion.branch, "?"))
+        into = tables.esc(views._safe(lambda: self.ingestion.from_ref, "main"))
         if action == "merge":
             question = f"Merge <code>{branch}</code> into <code>{into}</code>?"
-            if self.merge_button.description != "Merge":
-                question += f" <b>Failed checks will be overridden</b> (reason: {views.esc(self.reason.value)})."
+            if self._forcing():
+                question += (f' <b class="wap-warn">Failed checks will be overridden</b> (reason: '
+                             f"{tables.esc(self.reason.value.strip())}).")
         else:
             question = f"Delete branch <code>{branch}</code> and its imported data?"
         self.confirm_text.value = question
         self.pending = action
 
+    def _forcing(self) -> bool:
+        """A merge now would override failed checks (what the engine allows, not a button's label)."""
+        allowed = views._safe(self.ingestion.allowed_actions, set()) or set()
+        return "force_merge" in allowed and "merge" not in allowed
+
     def confirm(self) -> None:
         action, self.pending = self.pending, ""
         if action == "merge":
-            forced = self.merge_button.description != "Merge"
+            forced = self._forcing()
             reason = self.reason.value.strip() or None
             self._start("merge", lambda: self._do_merge(forced, reason))
         elif action == "discard":
@@ -303,7 +348,7 @@ class IngestionPanel(widgets.VBox):
             self._set_status("info", "Cancelled.")
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Wait for the running action; True when the panel is idle."""
+        """Wait for the running action and data load; True when the panel is idle."""
         for thread in (self._worker, self._loader):
             if thread is not None:
                 thread.join(timeout)
@@ -315,20 +360,24 @@ class IngestionPanel(widgets.VBox):
         self._start("run", self._do_run, threaded=background)
 
     def _schedule_data_load(self) -> None:
-        """After an operation driven from code, load the data views once the ingestion is idle."""
+        """After an operation driven from code: (re)load the data views on the loader thread."""
         with self._lock:
+            self._load_wanted += 1
             if self._loader is not None and self._loader.is_alive():
-                return
-
-            def load_when_idle() -> None:
-                deadline = time.monotonic() + 600
-                while views._safe(lambda: self.ingestion.busy, None) and time.monotonic() < deadline:
-                    time.sleep(0.05)
-                if not self.busy:
-                    self.load_data()
-
-            self._loader = threading.Thread(target=load_when_idle, name="wap-panel-load", daemon=True)
+                return  # the running loader sees the bump and loads again
+            self._loader = threading.Thread(target=self._load_loop, name="wap-panel-load", daemon=True)
             self._loader.start()
+
+    def _load_loop(self) -> None:
+        while True:
+            with self._lock:
+                wanted = self._load_wanted
+            if not self.busy:
+                self.load_data()
+            with self._lock:
+                if self._load_wanted == wanted:  # no event arrived meanwhile: what is shown is current
+                    return
+                self._loaded_for = None if self.phase != "merged" else self._loaded_for
 
     def _start(self, action: str, work: Callable[[], tuple[str, str] | None], *,
                threaded: bool | None = None) -> bool:
@@ -356,18 +405,22 @@ class IngestionPanel(widgets.VBox):
             self.refresh(load_data=action in ("run", "validate"))
         finally:
             if outcome is None:
-                outcome = views.result_text(self.ingestion) or ("ok", "Done.")
+                outcome = views.result_text(self.ingestion, self.facts()) or ("ok", "Done.")
             kind, message = outcome
-            if kind == "ok":
+            if kind in ("ok", "warn"):
                 message += f" ({time.monotonic() - started:.2f} s)"
             self._set_status(kind, message)
             self.busy = False
             self.update_displays()
 
     def _do_merge(self, forced: bool, reason: str | None) -> tuple[str, str]:
-        commit = self.ingestion.merge(force=forced, reason=reason) if forced else self.ingestion.merge()
-        into = views._safe(lambda: self.ingestion.from_ref, "main")
-        return "ok", f"Merged into {into}: commit {commit}"
+        if forced:
+            self.ingestion.merge(force=True, reason=reason)
+            self._force_reason, self.forced = reason, True
+        else:
+            self.ingestion.merge()
+        result = views.result_text(self.ingestion, self.facts())
+        return result or ("ok", "Merged.")
 
     def _do_discard(self) -> tuple[str, str]:
         branch = views._safe(lambda: self.ingestion.branch, "")
@@ -406,53 +459,94 @@ class IngestionPanel(widgets.VBox):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        if _panels.get(id(self.__dict__.get("ingestion"))) is self:
-            del _panels[id(self.ingestion)]
+        ingestion = self.__dict__.get("ingestion")
+        if ingestion is not None and _lookup(ingestion) is self:
+            _panels.pop(ingestion, None)
         super().close()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         bundle = super()._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, tuple):
-            data, metadata = bundle
-        else:
-            data, metadata = bundle, {}
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
         if data is None:
             return bundle
-        data = {**data, "text/html": views.ingestion_html(self.ingestion), "text/plain": repr(self)}
+        fallback = views.ingestion_html(self.ingestion, charts=self._charts_html, facts=self.facts())
+        data = {**data, "text/html": fallback, "text/plain": repr(self)}
         return (data, metadata) if isinstance(bundle, tuple) else data
 
     def __repr__(self) -> str:
-        tables = ", ".join(views._safe(lambda: list(self.ingestion.tables), []))
+        names = ", ".join(views._safe(lambda: list(self.ingestion.tables), []))
         branch = views._safe(lambda: self.ingestion.branch, None)
-        return f"IngestionPanel({tables}: {self.phase}, branch {branch})"
+        return f"IngestionPanel({names}: {self.phase}, branch {branch})"
 
 
-# ------------------------------------------------------------------------ module helpers
+# ------------------------------------------------------------------------ one panel per ingestion
 
-_panels: dict[int, IngestionPanel] = {}
-_skip_display: dict[int, int] = {}
+# Keyed by the ingestion object itself (not its id(), which Python reuses): an entry goes away with its
+# ingestion. The value is a weak reference so the registry alone never keeps a closed panel alive.
+_panels: weakref.WeakKeyDictionary[Any, weakref.ref[IngestionPanel]] = weakref.WeakKeyDictionary()
+_skip_display: weakref.WeakKeyDictionary[Any, int | None] = weakref.WeakKeyDictionary()
+
+
+def _lookup(ingestion: Any) -> IngestionPanel | None:
+    ref = _panels.get(ingestion)
+    return None if ref is None else ref()
 
 
 def panel_for(ingestion: Any) -> IngestionPanel:
     """The panel of `ingestion`, made once: every display shows the same live widget."""
-    panel = _panels.get(id(ingestion))
-    if panel is None or panel.ingestion is not ingestion:
+    panel = _lookup(ingestion)
+    if panel is None or panel.comm is None:
         panel = IngestionPanel(ingestion)
-        _panels[id(ingestion)] = panel
+        _panels[ingestion] = weakref.ref(panel)
     return panel
 
 
 def skip_next_display(ingestion: Any) -> None:
     """The magic already displayed `ingestion`: do not show it again as the cell's result."""
-    _skip_display[id(ingestion)] = _execution_count()
+    _skip_display[ingestion] = _execution_count()
 
 
 def display_ingestion(ingestion: Any) -> None:
-    """`Ingestion._ipython_display_`: the live panel (with a static HTML fallback in its bundle)."""
-    count = _skip_display.pop(id(ingestion), None)
+    """How IPython displays an `Ingestion`: the live panel (with a static HTML fallback in its bundle)."""
+    count = _skip_display.pop(ingestion, None)
     if count is not None and count == _execution_count():
         return
     panel_for(ingestion).show()
+
+
+def ingestion_html(ingestion: Any) -> str:
+    """The static HTML of an ingestion (with its panel's charts when a panel has loaded them)."""
+    panel = _lookup(ingestion)
+    return views.ingestion_html(ingestion, charts=panel.charts_html if panel is not None else None)
+
+
+# ------------------------------------------------------------------------ helpers
+
+
+def _behind(ingestion: Any) -> int | None:
+    """Commits the base ref moved since the fork, when the engine can tell (else None)."""
+    value = views._safe(lambda: ingestion.behind, None)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _check_columns(report: Any, table: str, check: str) -> list[str]:
+    if report is None or len(report) == 0:
+        return []
+    rows = report[(report["table"] == table) & (report["check"] == check)]
+    if not len(rows):
+        return []
+    value = rows.iloc[0].get("columns")
+    if isinstance(value, (list, tuple)):
+        return [str(c) for c in value]
+    return [c.strip() for c in str(value or "").split(",") if c.strip()]
+
+
+def _flags(frame: Any, predicates: dict[str, str]) -> dict[str, list[bool]]:
+    from wap_notebook.profiles import failing_cells
+
+    if frame is None or not predicates or not len(frame):
+        return {}
+    return views._safe(lambda: failing_cells(frame, predicates), {}) or {}
 
 
 def _execution_count() -> int | None:
@@ -473,4 +567,4 @@ def _attempt(getter: Callable[[], Any]) -> tuple[Any, Exception | None]:
 
 
 def _unavailable(error: Exception) -> str:
-    return f"<i>unavailable: {views.esc(type(error).__name__)}: {views.esc(error)}</i>"
+    return f"<i>unavailable: {tables.esc(type(error).__name__)}: {tables.esc(error)}</i>"

@@ -24,6 +24,7 @@ class ImportProgress:
     rows_done: int
     bytes_done: int = 0
     current_file: str | None = None
+    bytes_total: int = 0  # size of all the files of this import, when known (for rate and time left)
 
 
 ProgressCallback = Callable[[ImportProgress], None]

@@ -12,16 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from wap_notebook.checks import Check
-from wap_notebook.ingestion import ON_FAILURE, ON_SUCCESS, Ingestion, _choice
+from wap_notebook.check_model import Check
+from wap_notebook.errors import IngestionFailed
+from wap_notebook.ingestion import Ingestion
+from wap_notebook.options import ON_FAILURE, ON_SUCCESS, choice
 
-
-class IngestionFailed(RuntimeError):
-    """The ingestion failed (import or checks); `.ingestion` holds the details (report, branch)."""
-
-    def __init__(self, message: str, ingestion: Ingestion) -> None:
-        super().__init__(message)
-        self.ingestion = ingestion
+__all__ = ["IngestionFailed", "quality_gated_update"]
 
 
 def quality_gated_update(
@@ -34,8 +30,8 @@ def quality_gated_update(
     checks: Sequence[Check] = (),
 ) -> tuple[str, bool]:
     """Import `s3_path` into `namespace.table_name` on a fresh branch, check it, then merge or keep it."""
-    _choice(on_success, ON_SUCCESS, "on_success")
-    _choice(on_failure, ON_FAILURE, "on_failure")
+    choice(on_success, ON_SUCCESS, "on_success")
+    choice(on_failure, ON_FAILURE, "on_failure")
     ingestion = Ingestion(table_name, s3_path, namespace=namespace, checks=checks, client=client,
                           on_success="inspect", on_failure="inspect")
     branch = ingestion.branch

@@ -34,6 +34,7 @@ from bauplan import exceptions as bx
 
 from wap_notebook import LocalClient
 from wap_notebook import checks as C
+from wap_notebook.errors import ActionNotAllowed, InvalidSpec
 from wap_notebook.ingestion import Ingestion
 from wap_notebook.lakehouse import errors
 
@@ -245,21 +246,21 @@ CASES = [
         "SELECT * FROM orders, LATERAL (SELECT * FROM read_text('/etc/hostname')) AS f"), bx.BauplanQueryError,
         "read_text"),
     # ---- lifecycle mistakes
-    Case("on_success_typo", lambda c: Ingestion("orders", c.good, on_success="merg", client=c.client), ValueError,
+    Case("on_success_typo", lambda c: Ingestion("orders", c.good, on_success="merg", client=c.client), InvalidSpec,
          "'merg'"),
-    Case("on_failure_typo", lambda c: Ingestion("orders", c.good, on_failure="drop", client=c.client), ValueError,
+    Case("on_failure_typo", lambda c: Ingestion("orders", c.good, on_failure="drop", client=c.client), InvalidSpec,
          "'drop'"),
     Case("merge_main_into_itself", lambda c: c.client.merge_branch(c.client.get_branch("main"), "main"),
          bx.SameRefError, "main"),
     Case("ingestion_on_main_itself", lambda c: Ingestion("orders", c.good, branch="main", client=c.client),
-         ValueError, "'main'"),
+         InvalidSpec, "'main'"),
     Case("delete_main", lambda c: c.client.delete_branch(c.client.get_branch("main")),
          bx.DeleteBranchForbiddenError, "main"),
     Case("import_straight_into_main", lambda c: c.client.import_data("orders", c.good, branch="main"),
          bx.ForbiddenError, "main"),
     Case("write_to_a_tag", _write_to_tag, bx.NotAWriteBranchRefError, "tag"),
     Case("discard_twice", _discard_twice, None),
-    Case("merge_after_discard", _merge_after_discard, RuntimeError, "'discarded'"),
+    Case("merge_after_discard", _merge_after_discard, ActionNotAllowed, "'discarded'"),
     Case("merge_a_deleted_branch", _merge_deleted_branch, bx.RefNotFoundError, f"{USER}.h"),
 ]
 

@@ -48,7 +48,7 @@ def _texts_of_widget(widget, seen=None) -> list[str]:
 def _surfaces(ing: Ingestion) -> list[str]:
     from wap_notebook.panel import IngestionPanel, ingestion_html
 
-    out = [repr(ing), str(ing.error), ing.report.to_string(), ing._repr_html_(), ingestion_html(ing),
+    out = [repr(ing), str(ing.error), ing.report.to_string(), ingestion_html(ing),
            repr(ing.sources), repr(ing.files_imported)]
     out += [f"{e.kind} {e.phase} {e.message} {e.progress!r}" for e in ing.history]
     try:

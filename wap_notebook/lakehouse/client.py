@@ -454,11 +454,12 @@ class LocalClient:
         # Check partials, when the caller asked for them (see partials.requested): computed on a worker
         # thread from the batches being written, stored in this import's snapshot.
         checks = partials.start(key, target_schema, job_id)
-        report(ImportProgress(key, 0, len(files), 0, 0))
+        bytes_total = sum(f.size for f in files)
+        report(ImportProgress(key, 0, len(files), 0, 0, bytes_total=bytes_total))
 
         def progress(rows_in_flight: int, current: str) -> None:
             report(ImportProgress(key, len(imported) + len(failed), len(files), rows + rows_in_flight, bytes_done,
-                                  current))
+                                  current, bytes_total))
 
         try:
             # Closed before the cleanup below, so files still in flight are waited for and listed in `written`.
@@ -477,7 +478,7 @@ class LocalClient:
                     rows += result.rows
                     bytes_done += source.size
                     imported.append(source.uri)
-                    report(ImportProgress(key, index + 1, len(files), rows, bytes_done, source.uri))
+                    report(ImportProgress(key, index + 1, len(files), rows, bytes_done, source.uri, bytes_total))
             if not imported:
                 raise errors.SourceError(f"No file could be imported into {key}: {failed}", uri=search_uri)
             identifier = tuple(key.split("."))

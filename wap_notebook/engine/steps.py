@@ -1,0 +1,267 @@
+"""The steps of an ingestion: import, validate, merge, discard, refresh.
+
+Each step changes the lakehouse through the client and records what happened in the state (phase,
+counts, verdict), under the context's lock. Guards (is the step allowed now? is another running?) and
+the bookkeeping of failures are the facade's (`wap_notebook.ingestion`); the steps assume they may run.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bauplan import exceptions as bx
+
+from wap_notebook import checks as ck
+from wap_notebook.check_model import Check, CheckResult
+from wap_notebook.engine.phases import Phase
+from wap_notebook.engine.planner import TableStats, run_table_checks
+from wap_notebook.engine.refs import new_branch_name
+from wap_notebook.engine.rows import TableRows
+from wap_notebook.engine.state import Context
+from wap_notebook.errors import InvalidSpec
+from wap_notebook.progress import ImportProgress, reporting_to
+
+_SUCCESS_STATUSES = {"SUCCESS", "SUCCEEDED", "COMPLETE", "COMPLETED"}
+_BRANCH_ATTEMPTS = 6
+_MAX_LISTED_FILES = 50  # beyond this the audit record keeps counts per table, not names
+
+
+class Steps:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.rows = TableRows(ctx)
+
+    # ------------------------------------------------------------------------------ import
+    def import_all(self) -> None:
+        """Create the branch (once) and import every source. A failed import ends in phase "failed"."""
+        ctx, spec = self.ctx, self.ctx.spec
+        ctx.set_phase(Phase.IMPORTING, f"Importing {', '.join(spec.tables)}")
+        if not ctx.state.branch_created:
+            self._prepare_branch()
+        for table in spec.tables:
+            if not self._import_table(table):
+                return
+        for table in spec.tables:
+            self.rows.count_rows(table)
+        with ctx.lock:
+            ctx.state.imported = True
+            ctx.state.error = None
+        added = ", ".join(f"{t}: {n}" for t, n in ctx.state.rows_added.items())
+        ctx.set_phase(Phase.IMPORTED, f"Imported on {ctx.state.branch} (rows added: {added})")
+
+    def _prepare_branch(self) -> None:
+        ctx, spec, client = self.ctx, self.ctx.spec, self.ctx.client
+        head: str = client.get_branch(spec.from_ref).hash
+        base_ref = f"{spec.from_ref}@{head}"
+        exists = {t: bool(client.has_table(t, base_ref, namespace=spec.namespace)) for t in spec.tables}
+        modes = {t: self._resolve_mode(t, exists[t]) for t in spec.tables}
+        self._create_branch(base_ref)
+        with ctx.lock:
+            ctx.state.base_hash, ctx.state.modes, ctx.state.base_exists = head, modes, exists
+        branch = ctx.state.branch
+        if not client.has_namespace(spec.namespace, branch):
+            client.create_namespace(spec.namespace, branch, if_not_exists=True)
+            ctx.emit("log", f"Created namespace {spec.namespace} on {branch}")
+
+    def _resolve_mode(self, table: str, exists: bool) -> str:
+        spec = self.ctx.spec
+        if spec.mode == "auto":
+            return "append" if exists else "create"
+        if spec.mode == "create" and exists:
+            raise InvalidSpec(f"Table {spec.namespace}.{table} already exists on {spec.from_ref}: "
+                              "use mode='append' or mode='replace'")
+        if spec.mode in ("append", "replace") and not exists:
+            raise InvalidSpec(f"Table {spec.namespace}.{table} does not exist on {spec.from_ref}: "
+                              "use mode='create' or mode='auto'")
+        return spec.mode
+
+    def _create_branch(self, base_ref: str) -> None:
+        ctx, state = self.ctx, self.ctx.state
+        for attempt in range(_BRANCH_ATTEMPTS):
+            try:
+                ctx.client.create_branch(state.branch, base_ref)
+                break
+            except bx.BranchExistsError:
+                if state.branch_given or attempt == _BRANCH_ATTEMPTS - 1:
+                    raise bx.BranchExistsError(
+                        409, "BRANCH_EXISTS",
+                        f"Branch {state.branch!r} already exists; an ingestion only writes on a branch it "
+                        "creates. Pick another branch name (or leave branch=None).") from None
+                state.branch = new_branch_name(ctx.user, ctx.spec.tables)
+        with ctx.lock:
+            state.branch_created = True
+        ctx.emit("log", f"Created branch {state.branch} from {base_ref}")
+
+    def _import_table(self, table: str) -> bool:
+        ctx, spec = self.ctx, self.ctx.spec
+        uri, mode, branch = spec.sources[table], ctx.state.modes[table], ctx.state.branch
+        seen: list[str] = []  # the files imported, as progress reports them (the SDK's state has no list)
+
+        def on_progress(progress: ImportProgress) -> None:
+            if progress.current_file and progress.current_file not in seen:
+                seen.append(progress.current_file)
+            ctx.emit("progress", f"{progress.table}: {progress.files_done}/{progress.files_total} files, "
+                     f"{progress.rows_done} rows", progress)
+
+        try:
+            if mode == "create":
+                ctx.client.create_table(table, uri, branch=branch, namespace=spec.namespace)
+            elif mode == "replace":
+                ctx.client.create_table(table, uri, branch=branch, namespace=spec.namespace, replace=True)
+            with reporting_to(on_progress):
+                job = ctx.client.import_data(table, uri, branch=branch, namespace=spec.namespace,
+                                             import_duplicate_files=spec.import_duplicate_files)
+        except (bx.BauplanJobError, bx.TableCreatePlanError) as exc:
+            self._import_failed(table, uri, str(exc) or type(exc).__name__)
+            return False
+        error, status = getattr(job, "error", None), getattr(job, "job_status", None)
+        if error or str(status).upper() not in _SUCCESS_STATUSES:
+            self._import_failed(table, uri, str(error) if error else f"job status {status!r}")
+            return False
+        with ctx.lock:
+            ctx.state.files[table] = seen
+        ctx.emit("log", f"Imported {uri} into {spec.namespace}.{table} ({mode})")
+        return True
+
+    def _import_failed(self, table: str, uri: str, reason: str) -> None:
+        ctx = self.ctx
+        if "import_duplicate_files" in reason:  # the advice must be followable from every entry point
+            reason += (" (Ingestion(..., import_duplicate_files=True); --import-duplicate-files in %wap_ingest "
+                       "and the CLI)")
+        with ctx.lock:
+            ctx.state.error = f"Import of {uri} into {ctx.spec.namespace}.{table} failed: {reason}"
+            ctx.state.passed = False
+        ctx.emit("error", ctx.state.error)
+        ctx.set_phase(Phase.FAILED, ctx.state.error)
+
+    # ------------------------------------------------------------------------------ validate
+    def effective_checks(self, table: str) -> list[Check]:
+        """The user's checks plus the defaults: a row count always, schema compatibility when appending."""
+        items = list(self.ctx.spec.checks.get(table, ()))
+        if not any(isinstance(c, ck.RowCount) for c in items):
+            items.insert(0, ck.row_count())
+        if self.ctx.state.modes.get(table) == "append" and not any(isinstance(c, ck.SchemaCompatible)
+                                                                     for c in items):
+            items.insert(1, ck.schema_compatible())
+        return items
+
+    def validate(self) -> None:
+        ctx = self.ctx
+        ctx.set_phase(Phase.VALIDATING, "Running checks")
+        results: list[CheckResult] = []
+        stats: dict[str, TableStats] = {}
+        for table in ctx.spec.tables:
+            table_results, stats[table] = run_table_checks(self.rows.scope(table), self.effective_checks(table))
+            results.extend(table_results)
+        passed = all(r.status == "passed" for r in results if r.severity == "error")
+        with ctx.lock:
+            state = ctx.state
+            state.results, state.passed = results, passed
+            for table, s in stats.items():
+                state.rows_before[table], state.rows_after[table], state.rows_added[table] = (
+                    s.rows_before, s.rows_after, s.rows_added)
+            bad = [f"{r.table}.{r.check} ({r.status}: {r.observed if r.status != 'error' else r.message})"
+                   for r in results if r.severity == "error" and r.status != "passed"]
+            state.error = None if passed else f"{len(bad)} check(s) failed: {', '.join(bad)}"
+        warned = sum(r.status == "warned" for r in results)
+        if passed:
+            ctx.set_phase(Phase.PASSED,
+                          f"All {len(results)} checks passed" + (f" ({warned} warnings)" if warned else ""))
+        else:
+            ctx.set_phase(Phase.FAILED, ctx.state.error or "Checks failed")
+
+    # ------------------------------------------------------------------------------ merge
+    def table_version(self, table: str, ref: str) -> Any:
+        """(metadata location, snapshot id) of `table` on `ref`, or None: changes on every write."""
+        client, namespace = self.ctx.client, self.ctx.spec.namespace
+        if not client.has_table(table, ref, namespace=namespace):
+            return None
+        described = client.get_table(table, ref, namespace=namespace)
+        return (getattr(described, "metadata_location", None), getattr(described, "current_snapshot_id", None))
+
+    def check_conflicts(self) -> None:
+        """Raise `MergeConflictError` if a table of this ingestion changed on from_ref since the fork, so
+        the conflict surfaces before Bauplan's own merge, with the branch kept for a retry."""
+        ctx, spec = self.ctx, self.ctx.spec
+        base_ref, base_hash = ctx.base_ref, ctx.state.base_hash
+        head = ctx.client.get_branch(spec.from_ref).hash
+        if head == base_hash or base_ref is None:
+            return
+        for table in spec.tables:
+            if self.table_version(table, base_ref) != self.table_version(table, spec.from_ref):
+                raise bx.MergeConflictError(
+                    409, "MERGE_CONFLICT",
+                    f"Cannot publish {spec.namespace}.{table}: it changed on {spec.from_ref!r} since this "
+                    f"ingestion branched ({spec.from_ref} was at {base_hash}, is now at {head}). "
+                    f"Nothing was merged; branch {ctx.state.branch!r} is kept: discard it and re-run the "
+                    f"ingestion on the new {spec.from_ref}, or inspect both versions first.")
+
+    def audit_record(self, *, force: bool = False, reason: str | None = None) -> dict[str, str]:
+        """The commit properties written on the merge commit (all values are strings)."""
+        ctx, spec, state = self.ctx, self.ctx.spec, self.ctx.state
+        results, files = state.results, state.files
+        total_files = sum(len(v) for v in files.values())
+        files_value: Any = files if total_files <= _MAX_LISTED_FILES else {t: len(v) for t, v in files.items()}
+        return {
+            "wap.user": ctx.user,
+            "wap.branch": state.branch,
+            "wap.base": ctx.base_ref or "",
+            "wap.tables": json.dumps([f"{spec.namespace}.{t}" for t in spec.tables]),
+            "wap.sources": json.dumps(dict(spec.sources), sort_keys=True),
+            "wap.files_imported": json.dumps(files_value, sort_keys=True),
+            "wap.rows_added": json.dumps(state.rows_added, sort_keys=True),
+            "wap.checks_passed": str(sum(r.status == "passed" for r in results)),
+            "wap.checks_failed": str(sum(r.status in ("failed", "error") for r in results)),
+            "wap.checks_warned": str(sum(r.status == "warned" for r in results)),
+            "wap.forced": "true" if force else "false",
+            "wap.force_reason": (reason or "") if force else "",
+        }
+
+    def merge(self, *, force: bool, reason: str | None) -> str:
+        ctx, spec, state = self.ctx, self.ctx.spec, self.ctx.state
+        self.check_conflicts()
+        tables = ", ".join(f"{spec.namespace}.{t}" for t in spec.tables)
+        body_lines = [f"{r.table}.{r.check}: {r.status}" for r in state.results]
+        if force:
+            body_lines.insert(0, f"FORCED by {ctx.user}: {reason}")
+        result = ctx.client.merge_branch(
+            state.branch, spec.from_ref,
+            commit_message=f"Publish {tables} from {state.branch}",
+            commit_body="\n".join(body_lines) or None,
+            commit_properties=self.audit_record(force=force, reason=reason),
+        )
+        commit = getattr(result, "hash", None)
+        if not isinstance(commit, str):
+            commit = str(ctx.client.get_branch(spec.from_ref).hash)
+        with ctx.lock:
+            state.merge_commit = commit
+            state.forced, state.force_reason = force, (reason if force else None)
+            state.error = None
+        ctx.set_phase(Phase.MERGED, f"Published {tables} to {spec.from_ref} at {commit}"
+                      + (" (forced)" if force else ""))
+        try:
+            ctx.client.delete_branch(state.branch, if_exists=True)
+            ctx.emit("log", f"Deleted merged branch {state.branch}")
+        except Exception as exc:  # noqa: BLE001 - the merge succeeded; a leftover branch is only clutter
+            ctx.emit("error", f"Merged, but could not delete branch {state.branch}: {exc}")
+        return commit
+
+    # ------------------------------------------------------------------------------ discard, refresh
+    def discard(self) -> None:
+        ctx = self.ctx
+        if ctx.state.branch_created:
+            ctx.client.delete_branch(ctx.state.branch, if_exists=True)
+            ctx.emit("log", f"Deleted branch {ctx.state.branch}")
+        ctx.set_phase(Phase.DISCARDED, f"Discarded {ctx.state.branch}")
+
+    def refresh(self) -> None:
+        """Notice a branch deleted elsewhere, and refresh row counts."""
+        ctx = self.ctx
+        if ctx.state.branch_created and not ctx.client.has_branch(ctx.state.branch):
+            ctx.set_phase(Phase.DISCARDED, f"Branch {ctx.state.branch} no longer exists")
+            return
+        if ctx.state.imported:
+            for table in ctx.spec.tables:
+                self.rows.count_rows(table)
+        ctx.emit("log", "Refreshed")

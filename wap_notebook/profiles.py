@@ -1,0 +1,271 @@
+"""Distributions of the rows an ingestion added against the base ref, for the columns its checks touch.
+
+Data only (no drawing): `profile_table(scope, checks)` returns one `ColumnProfile` per checked column,
+with bars (histogram bins for numbers and dates, top values for the rest) counting the new rows, the
+new rows that fail a check on that column, and the rows of the table on the base ref (`main` at the
+fork point). The panel's charts draw them; `failing_cells` marks the failing cells of any frame.
+
+Cost. The new side is one bounded read of the new rows (`scope.new_rows`, at most `SAMPLE_ROWS`; the
+profile says when it is a sample). The base side is aggregate SQL on the lakehouse (MIN/MAX/COUNT, then
+one GROUP BY per column), so a large `main` is never pulled into Python. Failing rows are found by
+running each check's own SQL predicate over the new rows in an in-process DuckDB.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from wap_notebook import checks as ck
+from wap_notebook.sql import quote_ident
+
+SAMPLE_ROWS = 20_000
+BINS = 20
+TOP_VALUES = 8
+MAX_COLUMNS = 8
+_NO_CELL_PREDICATE = {"unique", "no_duplicates_with", "row_count", "schema_compatible", "sql", "custom"}
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One histogram bin (`start`/`end` set) or one value (`label` only)."""
+
+    label: str
+    new: int
+    new_failing: int
+    base: int
+    start: float | None = None
+    end: float | None = None
+
+
+@dataclass(frozen=True)
+class ColumnProfile:
+    table: str
+    column: str
+    kind: str  # "numeric" | "temporal" | "categorical"
+    checks: tuple[str, ...]
+    bars: tuple[Bar, ...]
+    new_rows: int
+    new_nulls: int
+    new_nulls_failing: bool  # a check on this column fails null values (not_null)
+    base_rows: int  # 0 when the table is new
+    base_nulls: int
+    sampled: bool  # the new side is a sample of the new rows, not all of them
+    bounds: tuple[float | None, float | None] | None = None  # a between check's range, numeric columns only
+    failing: int = 0  # new rows failing a check on this column (in what was read)
+
+
+Field = tuple[str, str, bool]  # name, type, required
+
+
+@dataclass(frozen=True)
+class TableProfile:
+    table: str
+    columns: tuple[ColumnProfile, ...]
+    cell_predicates: dict[str, str] = field(default_factory=dict)  # column -> SQL predicate of failing cells
+    schema: tuple[Field, ...] = ()  # on the branch (or the merge commit)
+    base_schema: tuple[Field, ...] | None = None  # on the base ref; None when the table is new
+    snapshot_id: Any = None  # the table's current snapshot where the new rows are
+
+
+def checked_columns(checks: Sequence[Any]) -> dict[str, list[Any]]:
+    """Column -> the checks that name it, in check order (at most MAX_COLUMNS columns)."""
+    out: dict[str, list[Any]] = {}
+    for check in checks:
+        for column in getattr(check, "columns", ()) or ():
+            if column in out or len(out) < MAX_COLUMNS:
+                out.setdefault(column, []).append(check)
+    return out
+
+
+def cell_predicate(check: Any, column: str) -> str | None:
+    """SQL predicate true where `column`'s cell makes `check` fail, evaluable over the rows alone."""
+    kind = getattr(check, "kind", "")
+    if kind in _NO_CELL_PREDICATE:
+        return None
+    if kind == "not_null":
+        return f"{quote_ident(column)} IS NULL"
+    predicate = getattr(check, "predicate", None)
+    if callable(predicate) and len(getattr(check, "columns", ())) == 1:
+        return str(predicate())
+    return None
+
+
+def cell_predicates(checks: Sequence[Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for column, column_checks in checked_columns(checks).items():
+        parts = [p for p in (cell_predicate(c, column) for c in column_checks) if p]
+        if parts:
+            out[column] = " OR ".join(f"({p})" for p in parts)
+    return out
+
+
+def failing_cells(frame: pd.DataFrame | pa.Table, predicates: dict[str, str]) -> dict[str, list[bool]]:
+    """Column -> one flag per row: True where the cell fails a check on that column."""
+    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+    usable = {c: p for c, p in predicates.items() if c in table.column_names}
+    if not usable or table.num_rows == 0:
+        return {}
+    select = ", ".join(f"COALESCE({p}, FALSE) AS {quote_ident(c)}" for c, p in usable.items())
+    try:
+        flags = ck.local_sql({"rows_": table}, f"SELECT {select} FROM rows_")
+    except Exception:  # noqa: BLE001 - a predicate the local engine cannot run: mark nothing
+        return {}
+    return {c: [bool(v) for v in flags.column(c).to_pylist()] for c in usable}
+
+
+def profile_table(scope: ck.TableScope, checks: Sequence[Any], *, sample_rows: int = SAMPLE_ROWS,
+                  snapshot_id: Any = None) -> TableProfile:
+    columns = checked_columns(checks)
+    predicates = cell_predicates(checks)
+    schema = tuple(scope.fields(scope.branch) or ())
+    base = scope.fields(scope.base_ref) if scope.base_exists and scope.base_ref else None
+    base_schema = tuple(base) if base is not None else None
+    extra = {"schema": schema, "base_schema": base_schema, "snapshot_id": snapshot_id}
+    if not columns:
+        return TableProfile(scope.table, (), predicates, **extra)
+    rows, exact = scope.new_rows(None, sample_rows + 1)
+    sampled = rows.num_rows > sample_rows or not exact
+    rows = rows.slice(0, sample_rows)
+    flags = failing_cells(rows, predicates)
+    base_fields = {name for name, _, _ in base_schema or ()}
+    profiles = []
+    for column, column_checks in columns.items():
+        if column not in rows.column_names:
+            continue
+        on_base = column in base_fields
+        profiles.append(_profile_column(scope, column, column_checks, rows.column(column), flags.get(column),
+                                        sampled, on_base))
+    return TableProfile(scope.table, tuple(profiles), predicates, **extra)
+
+
+def _kind(dtype: pa.DataType) -> str:
+    if pa.types.is_integer(dtype) or pa.types.is_floating(dtype) or pa.types.is_decimal(dtype):
+        return "numeric"
+    if pa.types.is_timestamp(dtype) or pa.types.is_date(dtype):
+        return "temporal"
+    return "categorical"
+
+
+def _numbers(values: pa.ChunkedArray, kind: str) -> pd.Series:
+    """Numbers to bin: the values themselves, or epoch milliseconds for dates and timestamps."""
+    series = values.to_pandas()
+    if kind == "temporal":
+        stamps = pd.to_datetime(series, utc=True)
+        return pd.Series((stamps - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(milliseconds=1), index=series.index)
+    return pd.to_numeric(series, errors="coerce").astype("float64")
+
+
+def _profile_column(scope: ck.TableScope, column: str, checks: list[Any], values: pa.ChunkedArray,
+                    flags: list[bool] | None, sampled: bool, on_base: bool) -> ColumnProfile:
+    kind = _kind(values.type)
+    failing = pd.Series(flags if flags is not None else [False] * len(values), dtype=bool)
+    null = pd.Series(values.is_null().to_pylist(), dtype=bool)
+    names = tuple(str(getattr(c, "name", getattr(c, "kind", "check"))) for c in checks)
+    nulls_fail = any(getattr(c, "kind", "") == "not_null" for c in checks)
+    base_rows = base_nulls = 0
+    col, fqn = quote_ident(column), scope.fqn
+    if on_base:
+        counts = _on_base(scope, f"SELECT COUNT(*) AS n, COUNT({col}) AS v FROM {fqn}")
+        base_rows = int(counts.column(0)[0].as_py() or 0)
+        base_nulls = base_rows - int(counts.column(1)[0].as_py() or 0)
+    if kind == "categorical":
+        bars = _top_values(scope, col, values, failing, null, base_rows - base_nulls)
+        bounds = None
+    else:
+        bars = _histogram(scope, col, kind, values, failing, null, on_base and base_rows > base_nulls)
+        bounds = _bounds(checks) if kind == "numeric" else None
+    return ColumnProfile(
+        table=scope.table, column=column, kind=kind, checks=names, bars=tuple(bars), new_rows=len(values),
+        new_nulls=int(null.sum()), new_nulls_failing=nulls_fail, base_rows=base_rows, base_nulls=base_nulls,
+        sampled=sampled, bounds=bounds, failing=int(failing.sum()),
+    )
+
+
+def _bounds(checks: list[Any]) -> tuple[float | None, float | None] | None:
+    for check in checks:
+        if getattr(check, "kind", "") == "between":
+            lo, hi = getattr(check, "min", None), getattr(check, "max", None)
+            if all(v is None or isinstance(v, (int, float)) for v in (lo, hi)):
+                return lo, hi
+    return None
+
+
+def _histogram(scope: ck.TableScope, col: str, kind: str, values: pa.ChunkedArray, failing: pd.Series,
+               null: pd.Series, on_base: bool) -> list[Bar]:
+    numbers = _numbers(values, kind)
+    present = numbers[~null.to_numpy()]
+    expr = f"EXTRACT(EPOCH FROM {col}) * 1000" if kind == "temporal" else f"CAST({col} AS DOUBLE)"
+    lows, highs = ([float(present.min())], [float(present.max())]) if len(present) else ([], [])
+    if on_base:
+        extent = _on_base(scope, f"SELECT MIN({expr}) AS lo, MAX({expr}) AS hi FROM {scope.fqn}")
+        lo, hi = extent.column(0)[0].as_py(), extent.column(1)[0].as_py()
+        if lo is not None and hi is not None:
+            lows.append(float(lo))
+            highs.append(float(hi))
+    if not lows or not all(math.isfinite(v) for v in (*lows, *highs)):
+        return []
+    lo, hi = min(lows), max(highs)
+    bins = BINS if hi > lo else 1
+    width = (hi - lo) / bins if hi > lo else 1.0
+
+    def index(x: pd.Series) -> pd.Series:
+        return ((x - lo) / width).floordiv(1).clip(0, bins - 1).astype("int64")
+
+    new_idx = index(present)
+    new_counts = new_idx.value_counts()
+    failing_counts = new_idx[failing[~null.to_numpy()].to_numpy()].value_counts()
+    base_counts: dict[int, int] = {}
+    if on_base:
+        binned = _on_base(
+            scope,
+            f"SELECT LEAST(GREATEST(CAST(FLOOR(({expr} - {lo!r}) / {width!r}) AS BIGINT), 0), {bins - 1}) AS b, "
+            f"COUNT(*) AS n FROM {scope.fqn} WHERE {col} IS NOT NULL GROUP BY 1")
+        base_counts = {int(b): int(n) for b, n in _pairs(binned)}
+    return [
+        Bar(label=f"{lo + i * width:g}", new=int(new_counts.get(i, 0)), new_failing=int(failing_counts.get(i, 0)),
+            base=base_counts.get(i, 0), start=lo + i * width, end=lo + (i + 1) * width)
+        for i in range(bins)
+    ]
+
+
+def _top_values(scope: ck.TableScope, col: str, values: pa.ChunkedArray, failing: pd.Series, null: pd.Series,
+                base_present: int) -> list[Bar]:
+    text = pd.Series(values.cast(pa.string()).to_pylist(), dtype=object)
+    present = ~null.to_numpy()
+    new_counts = text[present].value_counts()
+    failing_counts = text[present & failing.to_numpy()].value_counts()
+    base_counts: dict[str, int] = {}
+    if base_present:
+        top = _on_base(scope, f"SELECT CAST({col} AS VARCHAR) AS v, COUNT(*) AS n FROM {scope.fqn} "
+                              f"WHERE {col} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {TOP_VALUES * 3}")
+        base_counts = {str(v): int(n) for v, n in _pairs(top)}
+    # failing values first (the point of the chart), then the most frequent on either side
+    order = sorted(set(new_counts.index) | set(base_counts),
+                   key=lambda v: (-int(failing_counts.get(v, 0)), -(int(new_counts.get(v, 0)) + base_counts.get(v, 0)),
+                                  str(v)))
+    shown = order[:TOP_VALUES]
+    bars = [Bar(label=str(v), new=int(new_counts.get(v, 0)), new_failing=int(failing_counts.get(v, 0)),
+                base=base_counts.get(v, 0)) for v in shown]
+    rest_new = int(new_counts.drop(labels=[v for v in shown if v in new_counts.index]).sum())
+    rest_failing = int(failing_counts.drop(labels=[v for v in shown if v in failing_counts.index]).sum())
+    rest_base = base_present - sum(base_counts.get(v, 0) for v in shown)
+    if rest_new or rest_base:
+        bars.append(Bar(label="(other)", new=rest_new, new_failing=rest_failing, base=rest_base))
+    return bars
+
+
+def _on_base(scope: ck.TableScope, sql: str) -> pa.Table:
+    """Run `sql` on the base ref (only called when the table exists there)."""
+    if scope.base_ref is None:
+        raise ValueError(f"{scope.table} has no base ref to compare with")
+    return scope.query(sql, scope.base_ref)
+
+
+def _pairs(table: pa.Table) -> list[tuple[Any, Any]]:
+    return list(zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True))
