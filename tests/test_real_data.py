@@ -130,3 +130,12 @@ def test_uint64_within_int64_imports_exactly(lakehouse, s3_server, bucket):
     ing = Ingestion("t", uri, client=lakehouse, on_success="merge").run()
     assert ing.phase == "merged", ing.error
     assert lakehouse.query("SELECT u FROM bauplan.t ORDER BY u", ref="main").column(0).to_pylist() == [0, 2**63 - 1]
+
+
+def test_nan_as_null_survives_the_yaml_round_trip():
+    import yaml
+
+    check = C.not_null("x", nan_as_null=True, name="n")
+    [back] = parse_checks(yaml.safe_dump([check.to_config()]))
+    assert back.to_config() == check.to_config() and back.predicate() == '("x" IS NULL OR isnan("x"))'
+    assert "nan_as_null" not in C.not_null("x").to_config()["not_null"]  # default configs unchanged

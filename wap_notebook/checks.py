@@ -135,7 +135,7 @@ class NotNull(AggregateCheck):
         return " OR ".join(self._missing(c) for c in self.columns)
 
     def params(self) -> dict[str, Any]:
-        return {"columns": list(self.columns), "nan_as_null": self.nan_as_null}
+        return {"columns": list(self.columns), **({"nan_as_null": True} if self.nan_as_null else {})}
 
     def aggregates(self) -> list[Aggregate]:
         out = [Aggregate(f"n{i}", "count_if", self._missing(c)) for i, c in enumerate(self.columns)]
