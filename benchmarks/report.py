@@ -98,6 +98,10 @@ def _generated_section(variant: str, rows: list[Row], info: dict[str, Any]) -> s
     loaded = (f"**yes**: load average {load['start'][0]:.1f} at start, {load['end'][0]:.1f} at end on "
               f"{m['nproc']} cores (other processes were running)") if info["loaded"] else (
               f"no (load average {load['start'][0]:.1f} at start, {load['end'][0]:.1f} at end)")
+    samples = sorted(load.get("samples") or [])
+    if samples:
+        loaded += (f"; during the run (every 10 s): min {samples[0]:.1f}, median {samples[len(samples) // 2]:.1f}, "
+                   f"max {samples[-1]:.1f}")
     met = sum(r.met for r in rows)
     return "\n".join([
         f"### `{variant}` variant",

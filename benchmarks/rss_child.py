@@ -66,10 +66,11 @@ def main(argv: list[str]) -> int:
     sampler.join()
     hwm_kib = _status_kib("VmHWM") if hwm_reset else None
     peak = max(peak_sampled, (hwm_kib or 0) * 1024)
-    if state.job_status != "SUCCESS" or state.rows_imported != args["rows"]:
-        print(json.dumps({"error": f"import failed: {state.job_status} {state.error} rows={state.rows_imported}"}))
+    rows = client.job_details(state.job_id).rows_imported
+    if state.job_status != "SUCCESS" or rows != args["rows"]:
+        print(json.dumps({"error": f"import failed: {state.job_status} {state.error} rows={rows}"}))
         return 1
-    print(json.dumps({"rss_before": before, "peak": peak, "growth": peak - before, "rows": state.rows_imported,
+    print(json.dumps({"rss_before": before, "peak": peak, "growth": peak - before, "rows": rows,
                       "seconds": seconds, "how": "VmHWM reset + 2 ms sampler" if hwm_reset else "2 ms sampler"}))
     return 0
 

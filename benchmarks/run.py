@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -22,6 +23,22 @@ from benchmarks.data import DATA_ROOT, prepare, upload
 RESULTS = Path(__file__).resolve().parent / "results"
 ALL_ROWS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
 NEEDS_IMPORT = {3, 4, 6, 9}  # rows built on row 1's imports
+
+
+class LoadSampler(threading.Thread):
+    """The 1-minute load average every 10 s of the run: the machine is shared, so say how busy it was."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.samples: list[float] = []
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(10):
+            self.samples.append(os.getloadavg()[0])
+
+    def stop(self) -> None:
+        self._done.set()
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -50,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         only.add(1)
     started = time.perf_counter()
     load_start = os.getloadavg()
+    sampler = LoadSampler()
+    sampler.start()
     log = print
     log(f"wap-notebook benchmarks, {variant.name} variant (N = {', '.join(map(str, variant.sizes))})")
     data_root = (args.data_dir or DATA_ROOT) / variant.name
@@ -99,16 +118,17 @@ def main(argv: list[str] | None = None) -> int:
     rows = sorted((r for r in ctx.rows if r.row in only), key=lambda r: r.row)
     elapsed = time.perf_counter() - started
     load_end = os.getloadavg()
+    sampler.stop()
     info = {
         "date": report.stamp(),
         "command": "python -m benchmarks.run " + " ".join(sys.argv[1:] if argv is None else argv),
         "elapsed_s": elapsed,
         "machine": report.machine(),
         "versions": report.versions(),
-        "load": {"start": load_start, "end": load_end},
+        "load": {"start": load_start, "end": load_end, "samples": sampler.samples},
     }
     # Our own run keeps about one core busy; more than that on average means other work was running.
-    info["loaded"] = max(load_start[0], load_end[0]) > 1.5
+    info["loaded"] = max([load_start[0], load_end[0], *sampler.samples]) > 1.5
     print()
     print(report.text_table(rows))
     print()

@@ -13,10 +13,13 @@ from types import SimpleNamespace
 from unittest import mock
 
 import bauplan
+import bauplan.schema as bs
+import bauplan.state as bst
 import duckdb
 import pyarrow as pa
 import pytest
 from bauplan import exceptions as bx
+from sdk_shapes import shaped  # tests/ is on sys.path (rootdir conftest)
 
 from wap_notebook import checks as C
 from wap_notebook.ingestion import Ingestion, list_ingestions
@@ -140,7 +143,8 @@ class FakeBauplan:
                     client_timeout=None, detach=False):
         key = self._key(table, namespace)
         if search_uri not in self.sources:
-            return SimpleNamespace(error=f"no files match {search_uri}", job_status="FAILED", job_id="j1")
+            return shaped(bst.TableDataImportState, error=f"no files match {search_uri}", job_status="FAILED",
+                          job_id="j1")
 
         def change(state):
             current, _ = state[key]
@@ -148,7 +152,7 @@ class FakeBauplan:
                           f"v{next(self._ids)}")
 
         self._write(branch, change)
-        return SimpleNamespace(error=None, job_status="SUCCESS", job_id="j2", ctx=None)
+        return shaped(bst.TableDataImportState, error=None, job_status="SUCCESS", job_id="j2")
 
     def query(self, query, *, ref=None, max_rows=None, cache=None, namespace=None, args=None, priority=None,
               client_timeout=None):
@@ -178,7 +182,7 @@ class FakeBauplan:
         out, h = [], self._resolve(ref)
         while h is not None and (limit is None or len(out) < limit):
             # like bauplan.schema.Commit: the hash is on `.ref`, there is no `.hash`
-            out.append(SimpleNamespace(ref=SimpleNamespace(name="", hash=h), message="", properties={}))
+            out.append(shaped(bs.Commit, ref=shaped(bs.Ref, name="", hash=h), message="", properties={}))
             h = self.parents[h]
         return iter(out)
 

@@ -108,10 +108,13 @@ def test_schema_conflict_refused_and_plan_shows_it(lakehouse, put_table):
     assert plan.can_auto_apply is False and "id" in plan.plan
     import yaml
 
-    document = yaml.safe_load(plan.plan)
-    for column in document["schema"]:
-        if isinstance(column["type"], list):
-            column["type"] = "string"
+    document = yaml.safe_load(plan.plan)  # Bauplan's shape: resolve by keeping one dst_datatype per column
+    assert [c["column_with_conflict"] for c in document["schema_info"]["conflicts"]] == ["id"]
+    with pytest.raises(errors.TablePlanApplyError, match="unresolved schema conflicts on column"):
+        lakehouse.apply_table_creation_plan(plan)
+    for column in document["schema_info"]["detected_schemas"]:
+        if len(column["dst_datatype"]) > 1:
+            column["dst_datatype"] = [{"datatype": "string"}]
     resolved = yaml.safe_dump(document)
     assert lakehouse.apply_table_creation_plan(resolved).job_status == "SUCCESS"
     assert [f.type for f in lakehouse.get_table("mixed", BRANCH).fields][0] == "string"
@@ -155,7 +158,7 @@ def test_atomic_multi_table_merge_with_audit_properties(lakehouse, put_table):
     head = next(lakehouse.get_commits("main", limit=1))
     assert head.message == "Publish orders, customers" and head.body == "batch 1"
     assert head.properties == {"wap.rows": "13"} and len(head.parent_hashes) == 2
-    assert next(lakehouse.get_commits("main", filter_by_properties={"wap.rows": "13"})).hash == merged.hash
+    assert next(lakehouse.get_commits("main", filter_by_properties={"wap.rows": "13"})).ref.hash == merged.hash
 
 
 def test_merge_conflict_changes_nothing(lakehouse, put_table):
@@ -199,7 +202,7 @@ def test_two_processes_merging_at_once_lose_nothing(tmp_path, put_table, s3_serv
         hashes = pool.starmap(_merge_worker, [(path, i, uri, s3_server.env) for i in range(2)])
     client = LocalClient(path, username="tester")
     assert {t.name for t in client.get_tables("main")} == {"t0", "t1"}
-    history = [c.hash for c in client.get_commits("main")]
+    history = [c.ref.hash for c in client.get_commits("main")]
     assert set(hashes) <= set(history)
     messages = [c.message for c in client.get_commits("main", filter_by_message="^merge")]
     assert sorted(messages) == ["merge 0", "merge 1"]
@@ -269,7 +272,7 @@ def test_protected_refs(lakehouse):
         lakehouse.merge_branch("main", "main")
     with pytest.raises(bx.CreateBranchForbiddenError, match="tester."):
         lakehouse.create_branch("someone_else.branch", "main")
-    with pytest.raises(ValueError, match="Invalid branch name"):
+    with pytest.raises(bx.InvalidRefError, match="Invalid branch name"):
         lakehouse.create_branch("tester.bad name", "main")
     with pytest.raises(bx.ForbiddenError):
         lakehouse.create_table("t", "s3://bucket/x.parquet", branch="main")
@@ -302,8 +305,9 @@ def test_continue_on_error_and_best_effort(lakehouse, put_table, s3_server, buck
     assert strict.job_status == "FAILED" and "broken.parquet" in strict.error
     assert lakehouse.get_branch(BRANCH).hash == head
     lenient = lakehouse.import_data("orders", uri, branch=BRANCH, continue_on_error=True)
-    assert lenient.error is None and lenient.files_imported == [good]
-    assert list(lenient.files_failed) == [f"s3://{bucket}/mixed/broken.parquet"]
+    details = lakehouse.job_details(lenient.job_id)  # local-only facts live in the job ledger
+    assert lenient.error is None and details.files_imported == [good]
+    assert list(details.files_failed) == [f"s3://{bucket}/mixed/broken.parquet"]
     assert count(lakehouse, "orders", BRANCH) == 10
 
     wider = put_table("wide/a.parquet", orders(100, 5).append_column("extra", pa.array(["x"] * 5)))
@@ -311,3 +315,71 @@ def test_continue_on_error_and_best_effort(lakehouse, put_table, s3_server, buck
     assert refused.job_status == "FAILED" and "extra" in refused.error
     assert lakehouse.import_data("orders", wider, branch=BRANCH, best_effort=True).error is None
     assert count(lakehouse, "orders", BRANCH) == 15
+
+
+# ------------------------------------------------------------------------------------------ job ledger
+
+
+def test_a_job_whose_process_died_reads_as_failed(lakehouse):
+    """A detached job left RUNNING by a killed kernel must not look alive forever."""
+    job_id = lakehouse._jobs.start("TABLE_IMPORT", "tester", ref=BRANCH)
+    dead = multiprocessing.Process(target=os.getpid)
+    dead.start()
+    dead.join()
+    with lakehouse._catalog.write() as con:
+        con.execute("UPDATE jobs SET pid = ? WHERE id = ?", (dead.pid, job_id))
+    job = lakehouse.get_job(job_id)
+    assert str(job.status) == "Fail" and "exited" in job.error_message
+    assert [j.id for j in lakehouse.get_jobs(filter_by_statuses="FAIL")] == [job_id]
+    assert list(lakehouse.get_jobs(filter_by_statuses="RUNNING")) == []
+
+
+def test_failed_queries_are_failed_jobs(lakehouse):
+    with pytest.raises(bx.BauplanQueryError):
+        lakehouse.query("SELECT * FROM missing_table", ref="main")
+    job = next(lakehouse.get_jobs(filter_by_kinds="QUERY"))
+    assert str(job.status) == "Fail" and "missing_table" in job.error_message
+    context = lakehouse.get_job_context(job, include_logs=True)
+    assert context.sql_query == "SELECT * FROM missing_table" and context.ref.startswith("main@")
+    assert str(context.logs[-1].level) == "JobLogLevel.ERROR"
+
+
+def test_jobs_are_shared_by_clients_of_one_folder(tmp_path, put_table):
+    first = LocalClient(tmp_path / "lh", username="tester")
+    uri = put_table("o/a.parquet", orders(0, 5))
+    first.create_branch(BRANCH, "main")
+    first.create_table("orders", uri, branch=BRANCH)
+    state = first.import_data("orders", uri, branch=BRANCH)
+    second = LocalClient(tmp_path / "lh", username="tester")
+    assert second.get_job(state.job_id).id == state.job_id
+    assert second.job_details(state.job_id).rows_imported == 5
+
+
+def test_commit_filters_by_email_and_unknown_arguments(lakehouse, put_table):
+    uri = put_table("o/a.parquet", orders(0, 5))
+    lakehouse.create_branch(BRANCH, "main")
+    lakehouse.create_table("orders", uri, branch=BRANCH)
+    assert [c.author.email for c in lakehouse.get_commits(BRANCH, filter_by_author_email=r"^tester@")][0] == \
+        "tester@localhost"
+    assert list(lakehouse.get_commits(BRANCH, filter_by_author_email="nobody")) == []
+    with pytest.raises(ValueError, match="args"):
+        lakehouse.create_table("x", uri, branch=BRANCH, args={"k": "v"})
+    with pytest.raises(ValueError, match="preview"):
+        lakehouse.import_data("orders", uri, branch=BRANCH, preview="on")
+
+
+def test_plan_with_malformed_partitions_is_refused(lakehouse, put_table):
+    import yaml
+
+    uri = put_table("o/a.parquet", orders(0, 5))
+    lakehouse.create_branch(BRANCH, "main")
+    plan = yaml.safe_load(lakehouse.plan_table_creation("orders", uri, branch=BRANCH).plan)
+    plan["plan_state"]["table_identifier"] = ["bauplan", "orders2"]
+    plan["schema_info"]["partitions"] = [{"from_column_name": "order_id", "transform": {"name": "nonsense"}}]
+    with pytest.raises(errors.TablePlanApplyError, match="nonsense"):
+        lakehouse.apply_table_creation_plan(yaml.safe_dump(plan))
+    bucket = {"name": "bucket", "num_buckets": 4}
+    plan["schema_info"]["partitions"] = [{"from_column_name": "order_id", "transform": bucket}]
+    assert lakehouse.apply_table_creation_plan(yaml.safe_dump(plan)).error is None
+    assert [p.transform for p in lakehouse.get_table("orders2", BRANCH).partitions] == ["bucket[4]"]
+    assert not lakehouse.has_table("orders2", "main")

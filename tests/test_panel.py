@@ -117,8 +117,9 @@ def test_failed_checks_show_charts_failing_cells_and_need_an_override_with_reaso
     Ingestion("orders", orders_uri, checks=STRICT, client=lakehouse, on_success="merge").run()
     ing = Ingestion("orders", bad_uri, checks=STRICT, client=lakehouse)
     panel = IngestionPanel(ing)
-    panel.run(background=False)
-    assert ing.phase == "failed"
+    panel.run(background=False)  # the magic's way: import and validate in the calling thread
+    assert ing.phase == "failed" and 'data-status="failed"' in panel.report.value
+    assert panel.wait(60)  # the data views load on the loader thread
     assert ">FAILED<" in panel.summary.value and "of 6 checks failed" in panel.summary.value
     assert "wap-step-failed" in panel.summary.value
     assert 'data-status="failed"' in panel.report.value
@@ -139,6 +140,8 @@ def test_failed_checks_show_charts_failing_cells_and_need_an_override_with_reaso
     rows = panel.failure_rows.value
     assert "1033" not in rows and ".0<" not in rows  # integers stay integers next to a null
     assert rows.count('<span class="wap-null">null</span>') == 2
+    assert rows.count('wap-bad"><span class="wap-null">null</span>') == 2  # the null ids are the failing cells
+    assert "First rows added to orders" in panel.diff_view.value and ">order_id</th>" in panel.diff_view.value
 
     # merge is only possible through the explicit override, with a reason
     assert shown(panel.override_box)
@@ -161,6 +164,19 @@ def test_failed_checks_show_charts_failing_cells_and_need_an_override_with_reaso
     assert "wap-status-warn" in panel.status.value and "overridden" in panel.status.value
     commit = next(iter(lakehouse.get_commits("main", limit=1)))
     assert "TICKET-42" in " ".join(map(str, dict(commit.properties).values()))
+
+
+def test_progress_shows_while_importing(lakehouse, orders_uri):
+    ing = Ingestion("orders", orders_uri, client=lakehouse)
+    panel = IngestionPanel(ing)
+    seen = []
+    # subscribed after the panel: runs right after the panel handled the same progress event
+    ing.subscribe(lambda e: e.kind == "progress" and seen.append((shown(panel.progress_box),
+                                                                   panel.progress_label.value)))
+    panel.run()
+    assert seen and all(visible for visible, _ in seen)
+    assert "90 rows" in seen[-1][1] and " of " in seen[-1][1]
+    assert not shown(panel.progress_box)  # gone once the import is over: the summary has the rows
 
 
 def test_discard_flow(lakehouse, orders_uri):

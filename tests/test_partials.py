@@ -133,8 +133,9 @@ def test_append_partials_cover_only_the_new_rows(lakehouse, setup):
         if m.kind in ("minmax", "distinct"):
             continue  # not additive: compared on a new table above
         assert got[i] == (after[i] or 0) - (before[i] or 0), (m, got[i])
-    # The base rows carry no partials: asking for the whole table cannot be answered from partials.
-    assert partials.lookup(lakehouse, "events", NS, "tester.b", None) is None
+    # The base rows carry no partials: over the whole table only the row count is known, no measure.
+    whole = partials.lookup(lakehouse, "events", NS, "tester.b", None)
+    assert whole is not None and whole.rows == 2500 and whole.values == {}
 
 
 def test_two_imports_add_up_but_distinct_keys_do_not(lakehouse, setup):
@@ -173,7 +174,7 @@ def test_continue_on_error_counts_only_the_committed_files(lakehouse, setup, put
     lakehouse.create_branch("tester.b", "main")
     lakehouse.create_table("events", uri.replace("*", "good"), branch="tester.b", namespace=NS)
     state = _import(lakehouse, "tester.b", uri, continue_on_error=True)
-    assert state.error is None and state.files_failed
+    assert state.error is None and lakehouse.job_details(state.job_id).files_failed
     found = partials.lookup(lakehouse, "events", NS, "tester.b", None)
     assert found is not None
     expected, got = _sql_values(lakehouse, "tester.b"), _partial_values(found)
@@ -208,20 +209,30 @@ def test_no_request_means_no_partials_and_bauplan_clients_get_none(lakehouse, se
     assert partials.lookup(object(), "events", NS, "tester.b", None) is None
 
 
+@pytest.mark.parametrize("spread", [1, 1_000_003])  # dense ids (flags), sparse ids (hash table, then spill)
 @pytest.mark.parametrize("typ", [pa.int64(), pa.int32(), pa.timestamp("us"), pa.string(), pa.float64()])
-def test_keyset_is_exact_in_memory_and_after_spilling(typ):
-    values = [i % 700 for i in range(3000)] + [None] * 5
+def test_keyset_is_exact_in_memory_and_after_spilling(typ, spread):
+    values = [(i % 700) * spread for i in range(3000)] + [None] * 5
     if pa.types.is_timestamp(typ):
         column = pa.array(values, pa.int64()).cast(typ)
     elif pa.types.is_string(typ):
         column = pa.array([None if v is None else f"k{v}" for v in values], typ)
+    elif pa.types.is_int32(typ):
+        column = pa.array([None if v is None else v % (2**31 - 1) for v in values], typ)
     else:
         column = pa.array(values, typ)
-    for budget in (10_000, 100):  # the second spills to disk after 100 keys
+    for budget in (10_000, 100):  # the second spills to disk after 100 keys (unless the keys are dense)
         keys = KeySet(typ, memory_keys=budget)
         for offset in range(0, len(column), 256):
             keys.add(column.slice(offset, 256))
         assert (keys.nonnull, keys.distinct()) == (3000, 700)
+
+
+def test_dense_keys_that_turn_sparse_move_to_the_hash_table_exactly():
+    keys = KeySet(pa.int64(), memory_keys=1000)
+    keys.add(pa.array(list(range(500)) * 2, pa.int64()))  # dense: flags
+    keys.add(pa.array([10**12, 10**12, 5, -(10**12)], pa.int64()))  # far apart: hash table from here on
+    assert (keys.nonnull, keys.distinct()) == (1004, 502)
 
 
 def test_unsupported_measures_are_left_out_not_guessed(tmp_path):
@@ -233,3 +244,35 @@ def test_unsupported_measures_are_left_out_not_guessed(tmp_path):
     assert not partials.supported(Measure("nulls", ("missing",)), schema)
     assert partials.supported(Measure("distinct", ("t",)), schema)
     pq.write_table(pa.table({"n": [1]}), tmp_path / "x.parquet")  # (nothing else to clean up)
+
+
+def test_metadata_first_null_counts_and_integer_bounds_without_partials(lakehouse, setup):
+    """An import made without a request has no partials: its Iceberg column statistics answer what they
+    state exactly (null counts, integer bounds), and nothing else."""
+    uri = setup([_table(0, 700), _table(5000, 300)])
+    lakehouse.create_branch("tester.b", "main")
+    lakehouse.create_table("events", uri, branch="tester.b", namespace=NS)
+    assert lakehouse.import_data("events", uri, branch="tester.b", namespace=NS).error is None
+    wanted = (Measure("nulls", ("id",)), Measure("nulls", ("amount",)), Measure("minmax", ("id",)),
+              Measure("out_of_range", ("id",), [0, 10_000]), Measure("out_of_range", ("id",), [0, 1000]),
+              Measure("minmax", ("amount",)), Measure("not_in", ("status",), ["placed"]))
+    found = partials.lookup(lakehouse, "events", NS, "tester.b", None, wanted)
+    assert found is not None and found.rows == 1000
+    row = lakehouse.query(f"SELECT COUNT(*) - COUNT(id) AS a, COUNT(*) - COUNT(amount) AS b, MIN(id) AS lo, "
+                          f"MAX(id) AS hi, COUNT(id) AS n FROM {NS}.events", ref="tester.b").to_pylist()[0]
+    assert found.get(wanted[0]) == row["a"] and found.get(wanted[1]) == row["b"]
+    assert found.get(wanted[2]) == [row["lo"], row["hi"], 0, row["n"]]
+    assert found.get(wanted[3]) == 0  # every id lies in [0, 10000]: proven by the bounds
+    assert found.get(wanted[4]) is None  # ids up to 5299 > 1000: only a scan can count them
+    assert found.get(wanted[5]) is None and found.get(wanted[6]) is None  # float bounds, value lists: no
+
+
+def test_minmax_with_a_file_of_only_nan_matches_duckdb(lakehouse, setup):
+    only_nan = _table(0, 200).set_column(1, "amount", pa.array([float("nan")] * 200, pa.float64()))
+    uri = setup([only_nan, _table(200, 300)])  # the NaN-only file first, then ordinary values
+    lakehouse.create_branch("tester.b", "main")
+    lakehouse.create_table("events", uri, branch="tester.b", namespace=NS)
+    assert _import(lakehouse, "tester.b", uri).error is None
+    found = partials.lookup(lakehouse, "events", NS, "tester.b", None)
+    expected = _sql_values(lakehouse, "tester.b")
+    assert _same(_partial_values(found)[7], expected[7]), (found.get(MEASURES[7]), expected[7])

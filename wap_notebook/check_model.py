@@ -50,6 +50,9 @@ class TableScope:
     query: Callable[[str, str], pa.Table]
     new_rows: Callable[[str | None, int], tuple[pa.Table, bool]]
     fields: Callable[[str], Fields | None]
+    # The import's check partials for the new rows, given the measures wanted (embedded lakehouse only;
+    # None on Bauplan's cloud): see wap_notebook.check_partials. The planner decides what they answer.
+    partials: Callable[[tuple[Any, ...]], Any] | None = None
 
     @property
     def incremental(self) -> bool:

@@ -61,6 +61,8 @@ class IngestionPanel(widgets.VBox):
         self._worker: threading.Thread | None = None
         self._loader: threading.Thread | None = None
         self._load_wanted = 0  # bumped by every event that makes the data views stale
+        self._loading = False  # a loader thread is running (set and cleared under the lock)
+        self._quiet = False  # the failing-check choice is being set by a render, not by the user
         self._loaded_for: str | None = None
         self._failures_cache: dict[tuple[str, str], str] = {}
         self._predicates: dict[str, dict[str, str]] = {}  # table -> column -> SQL of failing cells
@@ -69,6 +71,7 @@ class IngestionPanel(widgets.VBox):
         self._displays: list[Any] = []  # DisplayHandles of the outputs showing this panel
         self._meter = ProgressMeter()
         self._force_reason: str | None = None  # the reason this panel merged with, until the engine tells
+        self._behind: int | None = None  # commits the base ref moved since the fork, as of the last data load
 
         self.summary = widgets.HTML()
         self.offline = widgets.HTML()
@@ -145,7 +148,7 @@ class IngestionPanel(widgets.VBox):
 
     def facts(self) -> views.Facts:
         return views.read_facts(self.ingestion, forced=self.forced or None, force_reason=self._force_reason,
-                                behind=_behind(self.ingestion))
+                                behind=self._behind)
 
     def refresh(self, *, load_data: bool = False) -> None:
         """Re-render from the ingestion's state; `load_data` also reloads the data views."""
@@ -158,10 +161,11 @@ class IngestionPanel(widgets.VBox):
             if result and not self.busy and not self.status.value:
                 self._set_status(*result)
         if load_data:
-            self.load_data()
+            self._schedule_data_load()
         self._update_controls()
 
     def _render(self, facts: views.Facts | None = None) -> None:
+        """Summary, checks and failing-check choices: no queries (may run inside an engine event)."""
         facts = facts or self.facts()
         self.summary.value = views.CSS + views.summary_html(facts)
         self.offline.value = views.offline_html(facts)
@@ -169,13 +173,20 @@ class IngestionPanel(widgets.VBox):
         options = [(label, (table, check)) for label, table, check in views.failed_checks(facts.report)]
         if [o[1] for o in options] != [o[1] for o in self.failure_select.options]:
             self._failures_cache.clear()
-            self.failure_select.options = options
-            self.failure_select.value = options[0][1] if options else None
+            self._quiet = True  # the rows of the new choice are fetched by the next data load
+            try:
+                self.failure_select.options = options
+                self.failure_select.value = options[0][1] if options else None
+            finally:
+                self._quiet = False
+            self.failure_rows.value = '<i class="wap-dim">loading…</i>'
         if not options:
             self.failure_rows.value = '<i class="wap-dim">no failing checks</i>'
 
     def load_data(self) -> None:
-        """Charts, sample, schema and diff of the branch (queries; called after an operation, not during)."""
+        """Charts, failing rows, sample, schema and diff of the branch (queries; on the loader thread).
+        Everything is built first and shown only if the ingestion did not move on meanwhile, so a view
+        never shows half of one state and half of the next."""
         phase = views._safe(lambda: self.ingestion.phase, "new")
         if phase == "merged" and self._loaded_for is not None:
             return  # what the branch added is still what was shown; keep it
@@ -186,61 +197,80 @@ class IngestionPanel(widgets.VBox):
                 for view in (self.charts_view, self.sample_view, self.schema_view, self.diff_view):
                     view.value = note
             return
+        behind = _behind(self.ingestion)  # a query (the base ref's commits): here, not on every event
         names = views._safe(lambda: list(self.ingestion.tables), [])
         profiles = {}
         for table in names:
             profile, error = _attempt(lambda t=table: self.ingestion.profile(t))
             if error is None:
                 profiles[table] = profile
-                self._predicates[table] = dict(profile.cell_predicates)
-        specs = [charts.failing_rows_spec(views._safe(lambda: self.ingestion.report, None))]
-        specs += [charts.column_spec(c, views._safe(lambda: self.ingestion.from_ref, "main"))
-                  for p in profiles.values() for c in p.columns]
-        note = '<div class="wap-dim">No check has failing rows.</div>' if specs[0] is None and len(specs) > 1 else ""
-        self._charts_html = note + charts.charts_html(specs, empty="no checks to chart yet")
-        self.charts_view.value = self._charts_html
-
-        samples, snapshot_ids = [], {}
-        for table in names:
-            frame, error = _attempt(lambda t=table: self.ingestion.sample(n=self.sample_rows, table=t))
-            if error is None:
-                flags = _flags(frame, self._predicates.get(table, {}))
-                body = tables.frame_html(frame, empty="no new rows", failing=flags)
-            else:
-                body = _unavailable(error)
-            samples.append(f"<h4 style='margin:4px 0'>{tables.esc(table)}</h4>{body}" if len(names) > 1 else body)
-            if table in profiles:
-                snapshot_ids[table] = profiles[table].snapshot_id
-        self.sample_view.value = "".join(samples) or "<i>no tables</i>"
+        predicates = {t: dict(p.cell_predicates) for t, p in profiles.items()}
+        charts_html = self._charts(profiles)
+        samples = {t: _attempt(lambda t=t: self.ingestion.sample(n=self.sample_rows, table=t)) for t in names}
+        sample_html = "".join(
+            (f"<h4 style='margin:4px 0'>{tables.esc(t)}</h4>" if len(names) > 1 else "")
+            + (tables.frame_html(frame, empty="no new rows", failing=_flags(frame, predicates.get(t, {})))
+               if error is None else _unavailable(error))
+            for t, (frame, error) in samples.items()) or "<i>no tables</i>"
         base_label = views._safe(lambda: self.ingestion.from_ref, "main")
-        self.schema_view.value = "".join(tables.schema_compare_html(p, base_label) for p in profiles.values()) or (
+        schema_html = "".join(tables.schema_compare_html(p, base_label) for p in profiles.values()) or (
             "<i>schema unavailable</i>")
+        diff_html = self._diff(profiles, {t: f for t, (f, e) in samples.items() if e is None}, predicates, base_label)
+        key = self.failure_select.value
+        failing_html = self._failing_rows(key, predicates) if key else None
+        with self._lock:
+            if views._safe(lambda: self.ingestion.phase, None) != phase:
+                return  # the ingestion moved on while this was built: the next load shows the new state
+            self._predicates, self._behind, self._charts_html = predicates, behind, charts_html
+            self.summary.value = views.CSS + views.summary_html(self.facts())
+            self.charts_view.value = charts_html
+            self.sample_view.value = sample_html
+            self.schema_view.value = schema_html
+            self.diff_view.value = diff_html
+            self._failures_cache.clear()
+            if key and failing_html is not None:
+                self._failures_cache[key] = failing_html
+                if self.failure_select.value == key:
+                    self.failure_rows.value = failing_html
+            self._loaded_for = phase
+
+    def _charts(self, profiles: dict[str, Any]) -> str:
+        specs = [charts.failing_rows_spec(views._safe(lambda: self.ingestion.report, None))]
+        base_label = views._safe(lambda: self.ingestion.from_ref, "main")
+        specs += [charts.column_spec(c, base_label) for p in profiles.values() for c in p.columns]
+        note = '<div class="wap-dim">No check has failing rows.</div>' if specs[0] is None and len(specs) > 1 else ""
+        return note + charts.charts_html(specs, empty="no checks to chart yet")
+
+    def _diff(self, profiles: dict[str, Any], samples: dict[str, Any], predicates: dict[str, dict[str, str]],
+              base_label: str) -> str:
         diff, error = _attempt(self.ingestion.diff)
+        if error is not None:
+            return _unavailable(error)
         files = views._safe(lambda: dict(self.ingestion.files_imported), {}) or {}
-        self.diff_view.value = (
-            tables.diff_html(diff, files, views.redacted_sources(self.ingestion), snapshot_ids, base_label)
-            + "<div class='wap-dim' style='margin-top:6px'>First rows added (see Sample)</div>"
-            + (tables.frame_html(_attempt(lambda: self.ingestion.sample(n=3))[0], max_rows=3, empty="no rows"))
-            + views.sources_html(self.ingestion)
-        ) if error is None else _unavailable(error)
-        self._loaded_for = phase
-        self._on_failure_selected(None)
+        snapshots = {t: p.snapshot_id for t, p in profiles.items()}
+        first = "".join(
+            f"<div class='wap-dim' style='margin-top:6px'>First rows added to {tables.esc(t)}</div>"
+            + tables.frame_html(frame.head(3), empty="no rows", failing=_flags(frame.head(3), predicates.get(t, {})))
+            for t, frame in samples.items())
+        return (tables.diff_html(diff, files, views.redacted_sources(self.ingestion), snapshots, base_label) + first
+                + views.sources_html(self.ingestion))
+
+    def _failing_rows(self, key: tuple[str, str], predicates: dict[str, dict[str, str]]) -> str:
+        table, check = key
+        frame, error = _attempt(lambda: self._failures(table, check))
+        if error is not None:
+            return _unavailable(error)
+        columns = _check_columns(views._safe(lambda: self.ingestion.report, None), table, check)
+        flags = _flags(frame, {c: p for c, p in predicates.get(table, {}).items() if c in columns})
+        return tables.frame_html(frame, empty="no failing rows to show", failing=flags, highlight_columns=columns)
 
     def _on_failure_selected(self, _change: Any) -> None:
+        """The user picked another failed check: show its rows (fetched once, then cached)."""
         key = self.failure_select.value
-        if not key:
+        if not key or self._quiet:
             return
         if key not in self._failures_cache:
-            table, check = key
-            frame, error = _attempt(lambda: self._failures(table, check))
-            if error is None:
-                columns = _check_columns(views._safe(lambda: self.ingestion.report, None), table, check)
-                flags = _flags(frame, {c: p for c, p in self._predicates.get(table, {}).items() if c in columns})
-                html = tables.frame_html(frame, empty="no failing rows to show", failing=flags,
-                                         highlight_columns=columns)
-            else:
-                html = _unavailable(error)
-            self._failures_cache[key] = html
+            self._failures_cache[key] = self._failing_rows(key, self._predicates)
         self.failure_rows.value = self._failures_cache[key]
 
     def _failures(self, table: str, check: str) -> Any:
@@ -349,9 +379,10 @@ class IngestionPanel(widgets.VBox):
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for the running action and data load; True when the panel is idle."""
-        for thread in (self._worker, self._loader):
-            if thread is not None:
-                thread.join(timeout)
+        if self._worker is not None:
+            self._worker.join(timeout)
+        if self._loader is not None:  # started by the worker as it finished: read it after the join
+            self._loader.join(timeout)
         return not self.busy
 
     def run(self, *, background: bool = False) -> None:
@@ -360,11 +391,13 @@ class IngestionPanel(widgets.VBox):
         self._start("run", self._do_run, threaded=background)
 
     def _schedule_data_load(self) -> None:
-        """After an operation driven from code: (re)load the data views on the loader thread."""
+        """(Re)load the data views on the loader thread: queries and chart rendering never hold up the
+        cell or the event that asked for them."""
         with self._lock:
             self._load_wanted += 1
-            if self._loader is not None and self._loader.is_alive():
+            if self._loading:
                 return  # the running loader sees the bump and loads again
+            self._loading = True
             self._loader = threading.Thread(target=self._load_loop, name="wap-panel-load", daemon=True)
             self._loader.start()
 
@@ -372,10 +405,15 @@ class IngestionPanel(widgets.VBox):
         while True:
             with self._lock:
                 wanted = self._load_wanted
-            if not self.busy:
-                self.load_data()
+            if not self.busy:  # an action of this panel reloads when it ends
+                try:
+                    self.load_data()
+                    self.update_displays()  # the static export gets the charts too
+                except Exception:  # noqa: BLE001 - the views say what failed; the loop must end cleanly
+                    pass
             with self._lock:
                 if self._load_wanted == wanted:  # no event arrived meanwhile: what is shown is current
+                    self._loading = False
                     return
                 self._loaded_for = None if self.phase != "merged" else self._loaded_for
 
@@ -402,7 +440,7 @@ class IngestionPanel(widgets.VBox):
         except Exception as exc:  # noqa: BLE001 - shown in the panel, never as a traceback
             outcome = ("error", f"{action.capitalize()} failed: {type(exc).__name__}: {exc}")
         try:
-            self.refresh(load_data=action in ("run", "validate"))
+            self.refresh()
         finally:
             if outcome is None:
                 outcome = views.result_text(self.ingestion, self.facts()) or ("ok", "Done.")
@@ -412,6 +450,8 @@ class IngestionPanel(widgets.VBox):
             self._set_status(kind, message)
             self.busy = False
             self.update_displays()
+            if action in ("run", "validate"):
+                self._schedule_data_load()
 
     def _do_merge(self, forced: bool, reason: str | None) -> tuple[str, str]:
         if forced:

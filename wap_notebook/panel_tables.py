@@ -142,28 +142,28 @@ def schema_compare_html(profile: TableProfile, base_label: str = "main") -> str:
 
 def diff_html(diff: pd.DataFrame | None, files: Mapping[str, Sequence[str]], sources: Mapping[str, str],
               snapshots: Mapping[str, Any], base_label: str = "main") -> str:
-    """Per table: rows before / after / added, mode, source, files imported and the snapshot."""
+    """Per table: rows before / after / added, mode, the snapshot, files imported and the source."""
     if diff is None or len(diff) == 0:
         return "<i>no diff yet</i>"
     body = []
     for row in diff.to_dict("records"):
         table = str(row.get("table"))
         imported = list(files.get(table, []))
-        shown = "".join(f"<div><code>{esc(f)}</code></div>" for f in imported[:5])
-        if len(imported) > 5:
-            shown += f'<div class="wap-dim">… {len(imported) - 5} more</div>'
+        names = ", ".join(f'<code title="{esc(f)}">{esc(str(f).rsplit("/", 1)[-1])}</code>' for f in imported[:3])
+        more = f" +{len(imported) - 3} more" if len(imported) > 3 else ""
         snapshot = snapshots.get(table)
         body.append(
             f"<tr><td><b>{esc(table)}</b></td><td>{esc(row.get('mode'))}</td>"
             f"<td class=wap-num>{_count(row.get('rows_before'))}</td>"
             f"<td class=wap-num>{_count(row.get('rows_after'))}</td>"
             f"<td class='wap-num wap-added'>+{_count(row.get('rows_added'))}</td>"
-            f"<td><code>{esc(sources.get(table, ''))}</code></td>"
-            f"<td>{len(imported)} file{'' if len(imported) == 1 else 's'}{shown}</td>"
-            f"<td>{'<code>' + esc(snapshot) + '</code>' if snapshot is not None else '–'}</td></tr>")
+            f"<td>{'<code>' + esc(snapshot) + '</code>' if snapshot is not None else '–'}</td>"
+            f"<td>{len(imported)} file{'' if len(imported) == 1 else 's'}: {names}{more}</td>"
+            f"<td class=wap-cut title=\"{esc(sources.get(table, ''))}\"><code>{esc(sources.get(table, ''))}</code></td>"
+            "</tr>")
     return (f'<table class="wap-grid"><thead><tr><th>table</th><th>mode</th><th class=wap-num>rows on '
-            f'{esc(base_label)}</th><th class=wap-num>rows after</th><th class=wap-num>added</th><th>source</th>'
-            f'<th>files imported</th><th>snapshot</th></tr></thead><tbody>{"".join(body)}</tbody></table>')
+            f'{esc(base_label)}</th><th class=wap-num>rows after</th><th class=wap-num>added</th><th>snapshot</th>'
+            f'<th>files imported</th><th>source</th></tr></thead><tbody>{"".join(body)}</tbody></table>')
 
 
 def _count(value: Any) -> str:

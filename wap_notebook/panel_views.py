@@ -50,12 +50,12 @@ CSS = """<style>
 .wap-dim{color:var(--jp-ui-font-color2,#6e7781)}
 .wap-warn{color:var(--jp-warn-color1,#9a6700);font-weight:600}
 .wap-grid{border-collapse:collapse;font-size:12px;line-height:18px}
-.wap-grid th,.wap-grid td{padding:1px 8px;text-align:left;white-space:nowrap;vertical-align:top;
- border-bottom:1px solid var(--jp-border-color2,rgba(128,128,128,.3))}
-.wap-grid th{font-weight:600;border-bottom-color:var(--jp-border-color1,rgba(128,128,128,.6))}
-.wap-grid .wap-num{text-align:right;font-variant-numeric:tabular-nums}
-.wap-grid td.wap-msg,.wap-grid td.wap-cut{max-width:30em;overflow:hidden;text-overflow:ellipsis}
-.wap-grid td.wap-bad{background:rgba(229,83,75,.2);color:var(--jp-error-color1,#cf222e);font-weight:600}
+.wap-grid.wap-grid th,.wap-grid.wap-grid td{padding:1px 8px;text-align:left;white-space:nowrap;vertical-align:top;
+ border:none;border-bottom:1px solid var(--jp-border-color2,rgba(128,128,128,.3));background:none}
+.wap-grid.wap-grid th{font-weight:600;border-bottom-color:var(--jp-border-color1,rgba(128,128,128,.6))}
+.wap-grid.wap-grid .wap-num{text-align:right;font-variant-numeric:tabular-nums}
+.wap-grid.wap-grid td.wap-msg,.wap-grid.wap-grid td.wap-cut{max-width:30em;overflow:hidden;text-overflow:ellipsis}
+.wap-grid.wap-grid td.wap-bad{background:rgba(229,83,75,.2);color:var(--jp-error-color1,#cf222e);font-weight:600}
 .wap-grid th.wap-hot{color:var(--jp-error-color1,#cf222e)}
 .wap-null{color:var(--jp-ui-font-color3,#8c959f);font-style:italic}
 .wap-added{color:var(--jp-success-color1,#1a7f37)}
@@ -346,12 +346,11 @@ def sources_html(ingestion: Any) -> str:
     """Tables, their (redacted) sources, backend and user: nothing secret."""
     sources = _safe(lambda: dict(ingestion.sources), {}) or {}
     namespace = _safe(lambda: ingestion.namespace, "")
-    rows = "".join(f"<tr><td><code>{esc(f'{namespace}.{t}' if namespace else t)}</code></td>"
-                   f"<td>← <code>{esc(redact_uri(uri))}</code></td></tr>" for t, uri in sources.items())
-    who = (f'<div class="wap-dim">backend {esc(_safe(lambda: ingestion.backend, "?"))} · user '
-           f'{esc(_safe(lambda: ingestion.user, "?"))} · branch <code>{esc(_safe(lambda: ingestion.branch, ""))}'
-           "</code></div>")
-    return f'<table class="wap-grid">{rows}</table>{who}'
+    tables = ", ".join(f"<code>{esc(f'{namespace}.{t}' if namespace else t)}</code> ← "
+                       f"<code>{esc(redact_uri(uri))}</code>" for t, uri in sources.items())
+    return (f'<div class="wap-dim" style="margin-top:6px">{tables} · backend '
+            f'{esc(_safe(lambda: ingestion.backend, "?"))} · user {esc(_safe(lambda: ingestion.user, "?"))} · branch '
+            f'<code>{esc(_safe(lambda: ingestion.branch, ""))}</code></div>')
 
 
 def seen_phases(ingestion: Any) -> list[str]:

@@ -134,14 +134,43 @@ def profile_table(scope: ck.TableScope, checks: Sequence[Any], *, sample_rows: i
     rows = rows.slice(0, sample_rows)
     flags = failing_cells(rows, predicates)
     base_fields = {name for name, _, _ in base_schema or ()}
-    profiles = []
-    for column, column_checks in columns.items():
-        if column not in rows.column_names:
-            continue
-        on_base = column in base_fields
-        profiles.append(_profile_column(scope, column, column_checks, rows.column(column), flags.get(column),
-                                        sampled, on_base))
+    kinds = {c: _kind(rows.column(c).type) for c in columns if c in rows.column_names}
+    base = _base_stats(scope, {c: k for c, k in kinds.items() if c in base_fields})
+    profiles = [_profile_column(scope, column, columns[column], kind, rows.column(column), flags.get(column),
+                                sampled, base.get(column)) for column, kind in kinds.items()]
     return TableProfile(scope.table, tuple(profiles), predicates, **extra)
+
+
+@dataclass(frozen=True)
+class _Base:
+    rows: int
+    present: int  # non-null values
+    lo: float | None = None  # numbers (epoch ms for dates)
+    hi: float | None = None
+
+
+def _expr(column: str, kind: str) -> str:
+    """The SQL number a column is binned on: the value, or epoch milliseconds for dates and timestamps."""
+    col = quote_ident(column)
+    return f"EXTRACT(EPOCH FROM {col}) * 1000" if kind == "temporal" else f"CAST({col} AS DOUBLE)"
+
+
+def _base_stats(scope: ck.TableScope, kinds: dict[str, str]) -> dict[str, _Base]:
+    """Row count, non-null count and range of each column on the base ref: one aggregate query."""
+    if not kinds:
+        return {}
+    parts = ["COUNT(*) AS n"]
+    for i, (column, kind) in enumerate(kinds.items()):
+        parts.append(f"COUNT({quote_ident(column)}) AS v{i}")
+        if kind != "categorical":
+            parts += [f"MIN({_expr(column, kind)}) AS lo{i}", f"MAX({_expr(column, kind)}) AS hi{i}"]
+    row = _on_base(scope, f"SELECT {', '.join(parts)} FROM {scope.fqn}").to_pylist()[0]
+    out = {}
+    for i, (column, kind) in enumerate(kinds.items()):
+        lo, hi = (row.get(f"lo{i}"), row.get(f"hi{i}")) if kind != "categorical" else (None, None)
+        out[column] = _Base(int(row["n"] or 0), int(row[f"v{i}"] or 0),
+                            None if lo is None else float(lo), None if hi is None else float(hi))
+    return out
 
 
 def _kind(dtype: pa.DataType) -> str:
@@ -161,29 +190,23 @@ def _numbers(values: pa.ChunkedArray, kind: str) -> pd.Series:
     return pd.to_numeric(series, errors="coerce").astype("float64")
 
 
-def _profile_column(scope: ck.TableScope, column: str, checks: list[Any], values: pa.ChunkedArray,
-                    flags: list[bool] | None, sampled: bool, on_base: bool) -> ColumnProfile:
-    kind = _kind(values.type)
+def _profile_column(scope: ck.TableScope, column: str, checks: list[Any], kind: str, values: pa.ChunkedArray,
+                    flags: list[bool] | None, sampled: bool, base: _Base | None) -> ColumnProfile:
     failing = pd.Series(flags if flags is not None else [False] * len(values), dtype=bool)
     null = pd.Series(values.is_null().to_pylist(), dtype=bool)
     names = tuple(str(getattr(c, "name", getattr(c, "kind", "check"))) for c in checks)
     nulls_fail = any(getattr(c, "kind", "") == "not_null" for c in checks)
-    base_rows = base_nulls = 0
-    col, fqn = quote_ident(column), scope.fqn
-    if on_base:
-        counts = _on_base(scope, f"SELECT COUNT(*) AS n, COUNT({col}) AS v FROM {fqn}")
-        base_rows = int(counts.column(0)[0].as_py() or 0)
-        base_nulls = base_rows - int(counts.column(1)[0].as_py() or 0)
     if kind == "categorical":
-        bars = _top_values(scope, col, values, failing, null, base_rows - base_nulls)
+        bars = _top_values(scope, quote_ident(column), values, failing, null, base.present if base else 0)
         bounds = None
     else:
-        bars = _histogram(scope, col, kind, values, failing, null, on_base and base_rows > base_nulls)
+        bars = _histogram(scope, column, kind, values, failing, null, base)
         bounds = _bounds(checks) if kind == "numeric" else None
     return ColumnProfile(
         table=scope.table, column=column, kind=kind, checks=names, bars=tuple(bars), new_rows=len(values),
-        new_nulls=int(null.sum()), new_nulls_failing=nulls_fail, base_rows=base_rows, base_nulls=base_nulls,
-        sampled=sampled, bounds=bounds, failing=int(failing.sum()),
+        new_nulls=int(null.sum()), new_nulls_failing=nulls_fail, base_rows=base.rows if base else 0,
+        base_nulls=base.rows - base.present if base else 0, sampled=sampled, bounds=bounds,
+        failing=int(failing.sum()),
     )
 
 
@@ -196,18 +219,16 @@ def _bounds(checks: list[Any]) -> tuple[float | None, float | None] | None:
     return None
 
 
-def _histogram(scope: ck.TableScope, col: str, kind: str, values: pa.ChunkedArray, failing: pd.Series,
-               null: pd.Series, on_base: bool) -> list[Bar]:
+def _histogram(scope: ck.TableScope, column: str, kind: str, values: pa.ChunkedArray, failing: pd.Series,
+               null: pd.Series, base: _Base | None) -> list[Bar]:
     numbers = _numbers(values, kind)
     present = numbers[~null.to_numpy()]
-    expr = f"EXTRACT(EPOCH FROM {col}) * 1000" if kind == "temporal" else f"CAST({col} AS DOUBLE)"
     lows, highs = ([float(present.min())], [float(present.max())]) if len(present) else ([], [])
-    if on_base:
-        extent = _on_base(scope, f"SELECT MIN({expr}) AS lo, MAX({expr}) AS hi FROM {scope.fqn}")
-        lo, hi = extent.column(0)[0].as_py(), extent.column(1)[0].as_py()
-        if lo is not None and hi is not None:
-            lows.append(float(lo))
-            highs.append(float(hi))
+    on_base = False
+    if base is not None and base.present and base.lo is not None and base.hi is not None:
+        lows.append(base.lo)
+        highs.append(base.hi)
+        on_base = True
     if not lows or not all(math.isfinite(v) for v in (*lows, *highs)):
         return []
     lo, hi = min(lows), max(highs)
@@ -224,8 +245,8 @@ def _histogram(scope: ck.TableScope, col: str, kind: str, values: pa.ChunkedArra
     if on_base:
         binned = _on_base(
             scope,
-            f"SELECT LEAST(GREATEST(CAST(FLOOR(({expr} - {lo!r}) / {width!r}) AS BIGINT), 0), {bins - 1}) AS b, "
-            f"COUNT(*) AS n FROM {scope.fqn} WHERE {col} IS NOT NULL GROUP BY 1")
+            f"SELECT LEAST(GREATEST(CAST(FLOOR(({_expr(column, kind)} - {lo!r}) / {width!r}) AS BIGINT), 0), "
+            f"{bins - 1}) AS b, COUNT(*) AS n FROM {scope.fqn} WHERE {quote_ident(column)} IS NOT NULL GROUP BY 1")
         base_counts = {int(b): int(n) for b, n in _pairs(binned)}
     return [
         Bar(label=f"{lo + i * width:g}", new=int(new_counts.get(i, 0)), new_failing=int(failing_counts.get(i, 0)),

@@ -211,12 +211,13 @@ CASES = [
          ValueError, "bauplan; DROP TABLE orders"),
     Case("branch_name_space", lambda c: Ingestion("orders", c.good, branch="tester.my branch", client=c.client),
          ValueError, "tester.my branch"),
-    Case("branch_name_traversal", lambda c: c.client.create_branch("tester.../../x", "main"), ValueError,
+    Case("branch_name_traversal", lambda c: c.client.create_branch("tester.../../x", "main"), bx.InvalidRefError,
          "tester.../../x"),
-    Case("branch_name_unicode", lambda c: c.client.create_branch("tester.brañch", "main"), ValueError, "brañch"),
+    Case("branch_name_unicode", lambda c: c.client.create_branch("tester.brañch", "main"), bx.InvalidRefError,
+         "brañch"),
     Case("branch_name_sql_injection", lambda c: c.client.create_branch("tester.x';DROP TABLE refs;--", "main"),
-         ValueError, "DROP TABLE refs"),
-    Case("ref_sql_injection_in_query", lambda c: c.client.query(MAIN_SQL, ref="main' OR 1=1 --"), ValueError,
+         bx.InvalidRefError, "DROP TABLE refs"),  # malformed refs raise Bauplan's InvalidRefError
+    Case("ref_sql_injection_in_query", lambda c: c.client.query(MAIN_SQL, ref="main' OR 1=1 --"), bx.InvalidRefError,
          "main' OR 1=1 --"),
     # ---- SQL injection through check arguments
     Case("check_value_injection_is_data",
@@ -307,7 +308,7 @@ def test_hostile_input(case: Case, ctx: Ctx, monkeypatch):
         with pytest.raises(case.expect) as info:
             case.run(ctx)
         assert type(info.value) is case.expect, f"expected exactly {case.expect.__name__}, got {info.type.__name__}"
-        message = str(info.value)
+        message = getattr(info.value, "message", None) or str(info.value)  # Bauplan errors carry .message
     else:
         outcome = case.run(ctx)
         message = ""

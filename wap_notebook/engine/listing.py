@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -49,8 +50,10 @@ def inspect_branch(client: LakehouseClient, branch: str, namespace: str, from_re
         raise InvalidSpec(f"Branch {branch!r} has no table changes in namespace {namespace!r} vs {from_ref}")
     sources = dict.fromkeys(tables, UNKNOWN_SOURCE)
     for commit in client.get_commits(branch, limit=_COMMITS_SCANNED):
-        uri = (getattr(commit, "properties", None) or {}).get("wap.import.search_uri")
         message = getattr(commit, "message", "") or ""
+        # The embedded lakehouse names the source in its import commits' message (Bauplan's carry `bpln_job_id`).
+        uri = (getattr(commit, "properties", None) or {}).get("wap.import.search_uri") or next(
+            iter(re.findall(r"^Import \d+ files? from (.+) into \S+$", message)), None)
         for t in tables:
             if uri and sources[t] == UNKNOWN_SOURCE and f"{namespace}.{t}" in message:
                 sources[t] = uri

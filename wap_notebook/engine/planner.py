@@ -6,11 +6,18 @@ scan of the table for all aggregate checks of that table** (two in append mode: 
 fixed snapshot it was made from, whose difference is what the new rows brought; see
 `wap_notebook.engine.rows`). `QueryCheck`s then run one after the other. A check that cannot run
 (missing column, query error) gets status "error" without hiding the others' results.
+
+Before scanning, the planner asks the scope for the import's check partials (`wap_notebook.check_partials`):
+on the embedded lakehouse the import computed null counts, value-list and range violations, regex
+misses and distinct keys while it wrote the rows, so the checks they answer exactly need no scan at all.
+When some checks still need the scan, its row counts must agree with the partials' or every check is
+answered by SQL. On Bauplan's cloud there are no partials and everything is SQL.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +33,10 @@ from wap_notebook.check_model import (
     Values,
     as_int,
 )
+from wap_notebook.check_partials import answerable, request
 from wap_notebook.sql import quote_ident
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -112,22 +122,10 @@ def _count(scope: TableScope, ref: str) -> int:
     return as_int(scalar(scope.query(f"SELECT COUNT(*) FROM {scope.fqn}", ref)))
 
 
-def run_table_checks(scope: TableScope, checks: Sequence[Check]) -> tuple[list[CheckResult], TableStats]:
-    """Run every check of one table: one aggregate scan (two in append mode: branch and base), then the
-    query checks. A check that cannot run (missing column, query error) gets status "error"."""
-    names = {name for name, _, _ in scope.fields(scope.branch) or []}
-    results: dict[int, CheckResult] = {}
-
-    runnable: list[tuple[int, Check]] = []
-    for index, check in enumerate(checks):
-        missing = [c for c in check.columns if c not in names]
-        if missing:
-            results[index] = _result(scope, check, "error", None,
-                                     f"column(s) not in table {scope.table}: {', '.join(missing)}")
-        else:
-            runnable.append((index, check))
-
-    aggregate = [(i, c) for i, c in runnable if isinstance(c, AggregateCheck)]
+def _scan_and_evaluate(scope: TableScope, aggregate: list[tuple[int, AggregateCheck]],
+                       results: dict[int, CheckResult]) -> tuple[int, int]:
+    """The shared SQL scan of `aggregate` (and of the base in append mode); fills `results`; returns the
+    row counts before and after."""
     aggregate, query, aliases, after_row = _scan(scope, aggregate, results)
     before_row: dict[str, Any] | None = None
     rows_before = 0
@@ -152,6 +150,51 @@ def run_table_checks(scope: TableScope, checks: Sequence[Check]) -> tuple[list[C
             outcome = check.evaluate(Values(after, before, scope, rows_before, rows_after))
             if scope.incremental and not exact and check.notes_whole_table_fallback:
                 outcome.message += " (base snapshot could not be scanned: counted over the whole branch table)"
+            results[index] = _result(scope, check, _status(check, outcome.ok), outcome)
+        except Exception as exc:  # noqa: BLE001
+            results[index] = _result(scope, check, "error", None, f"check failed to run: {exc}")
+    return rows_before, rows_after
+
+
+def run_table_checks(scope: TableScope, checks: Sequence[Check]) -> tuple[list[CheckResult], TableStats]:
+    """Run every check of one table: one aggregate scan (two in append mode: branch and base), then the
+    query checks. A check that cannot run (missing column, query error) gets status "error"."""
+    names = {name for name, _, _ in scope.fields(scope.branch) or []}
+    results: dict[int, CheckResult] = {}
+
+    runnable: list[tuple[int, Check]] = []
+    for index, check in enumerate(checks):
+        missing = [c for c in check.columns if c not in names]
+        if missing:
+            results[index] = _result(scope, check, "error", None,
+                                     f"column(s) not in table {scope.table}: {', '.join(missing)}")
+        else:
+            runnable.append((index, check))
+    checks_by_index = {index: check for index, check in runnable if isinstance(check, AggregateCheck)}
+
+    aggregate = [(i, c) for i, c in runnable if isinstance(c, AggregateCheck)]
+    # The choice: what the import computed as it wrote (partials, embedded lakehouse only) is read, the
+    # rest scanned. Partials never decide alone when a scan runs anyway: both must agree on the new rows.
+    found = scope.partials(request([c for _, c in aggregate]).measures) if scope.partials and aggregate else None
+    answered, aggregate = answerable(scope, found, aggregate)
+    if answered and not aggregate:
+        only = next(iter(answered.values()))
+        rows_before, rows_after = only.rows_before, only.rows_after
+        if scope.base_exists and scope.base_ref is not None and not scope.incremental:
+            rows_before = _count(scope, scope.base_ref)  # replace mode: the old table's rows, for the stats
+    else:
+        rows_before, rows_after = _scan_and_evaluate(scope, aggregate, results)
+        first = next(iter(answered.values()), None)
+        added = rows_after - rows_before if scope.incremental else rows_after
+        if first is not None and added != first.rows_after - first.rows_before:
+            logger.warning("partials of %s disagree with the scan on the new rows: every check uses SQL", scope.table)
+            aggregate = sorted(aggregate + [(i, checks_by_index[i]) for i in answered], key=lambda item: item[0])
+            answered = {}
+            rows_before, rows_after = _scan_and_evaluate(scope, aggregate, results)
+    for index, values in answered.items():
+        check = checks_by_index[index]
+        try:
+            outcome = check.evaluate(values)
             results[index] = _result(scope, check, _status(check, outcome.ok), outcome)
         except Exception as exc:  # noqa: BLE001
             results[index] = _result(scope, check, "error", None, f"check failed to run: {exc}")

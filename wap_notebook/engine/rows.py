@@ -25,6 +25,7 @@ from bauplan import exceptions as bx
 from wap_notebook.arrow_sql import local_sql, scalar
 from wap_notebook.check_model import Fields, TableScope, as_int
 from wap_notebook.engine.state import Context
+from wap_notebook.lakehouse import partials
 from wap_notebook.sql import qualified_table
 
 logger = logging.getLogger("wap_notebook.ingestion")
@@ -45,6 +46,13 @@ class TableRows:
         return self.ctx.client.query(sql, ref=ref)
 
     def count(self, table: str, ref: str) -> int:
+        # Metadata first: the record count of the table version (its snapshot summary), without a scan.
+        try:
+            records = self.ctx.client.get_table(table, ref, namespace=self.ctx.spec.namespace).records
+            if isinstance(records, int) and not isinstance(records, bool):
+                return records
+        except Exception:  # noqa: BLE001 - no usable metadata: count
+            logger.debug("no record count in the metadata of %s at %s", table, ref, exc_info=True)
         return as_int(scalar(self._query(f"SELECT COUNT(*) AS n FROM {self._fqn(table)}", ref)))
 
     def _incremental(self, table: str) -> bool:
@@ -112,4 +120,7 @@ class TableRows:
             query=self._query,
             new_rows=lambda where, limit: self.new_rows(table, where, limit),
             fields=lambda ref: self.fields(table, ref),
+            partials=lambda wanted: partials.lookup(
+                self.ctx.client, table, self.ctx.spec.namespace, self.ctx.data_ref,
+                self.ctx.base_ref if self._incremental(table) else None, wanted),
         )

@@ -12,6 +12,7 @@ from typing import Any
 
 from bauplan import exceptions as bx
 
+from wap_notebook import check_partials
 from wap_notebook import checks as ck
 from wap_notebook.check_model import Check, CheckResult
 from wap_notebook.engine.phases import Phase
@@ -20,6 +21,7 @@ from wap_notebook.engine.refs import new_branch_name
 from wap_notebook.engine.rows import TableRows
 from wap_notebook.engine.state import Context
 from wap_notebook.errors import InvalidSpec
+from wap_notebook.lakehouse import partials
 from wap_notebook.progress import ImportProgress, reporting_to
 
 _SUCCESS_STATUSES = {"SUCCESS", "SUCCEEDED", "COMPLETE", "COMPLETED"}
@@ -109,7 +111,9 @@ class Steps:
                 ctx.client.create_table(table, uri, branch=branch, namespace=spec.namespace)
             elif mode == "replace":
                 ctx.client.create_table(table, uri, branch=branch, namespace=spec.namespace, replace=True)
-            with reporting_to(on_progress):
+            # The embedded lakehouse computes the checks' aggregates as it writes; Bauplan ignores this.
+            wanted = {f"{spec.namespace}.{table}": check_partials.request(self.effective_checks(table))}
+            with reporting_to(on_progress), partials.requested(wanted):
                 job = ctx.client.import_data(table, uri, branch=branch, namespace=spec.namespace,
                                              import_duplicate_files=spec.import_duplicate_files)
         except (bx.BauplanJobError, bx.TableCreatePlanError) as exc:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bauplan import exceptions as bx
 
@@ -86,6 +87,8 @@ class CommitRecord:
     properties: dict[str, str]
     created_at: float
     state: CatalogState
+    author_email: str | None = None
+    merge_ref: str | None = None  # for a merge commit: the name of the branch merged in
 
 
 @dataclass(frozen=True)
@@ -149,9 +152,21 @@ class Catalog:
             raise
         con.execute("COMMIT")
 
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection, for readers that share the catalog file (the job ledger)."""
+        return self._connection()
+
+    def write(self) -> Any:
+        """One exclusive write transaction (see `_write`), for writers that share the catalog file."""
+        return self._write()
+
     def _init_schema(self, creator: str) -> None:
         con = self._connection()
         con.executescript(_SCHEMA)
+        columns = {row[1] for row in con.execute("PRAGMA table_info(commits)")}
+        for column in ("author_email", "merge_ref"):  # lakehouses made before commits recorded these
+            if column not in columns:
+                con.execute(f"ALTER TABLE commits ADD COLUMN {column} TEXT")
         with self._write() as con:
             if con.execute("SELECT 1 FROM refs WHERE name = ?", (MAIN,)).fetchone() is None:
                 root = self._insert_commit(
@@ -171,10 +186,11 @@ class Catalog:
     # -- reading -------------------------------------------------------------------------------------
     def commit(self, commit_hash: str, con: sqlite3.Connection | None = None) -> CommitRecord:
         con = con or self._connection()
-        row = con.execute("SELECT * FROM commits WHERE hash = ?", (commit_hash,)).fetchone()
+        row = con.execute(f"SELECT {_COMMIT_COLUMNS} FROM commits WHERE hash = ?", (commit_hash,)).fetchone()
         if row is None and len(commit_hash) < 64:
             rows = con.execute(
-                "SELECT * FROM commits WHERE hash >= ? AND hash < ? LIMIT 2", (commit_hash, commit_hash + "g")
+                f"SELECT {_COMMIT_COLUMNS} FROM commits WHERE hash >= ? AND hash < ? LIMIT 2",
+                (commit_hash, commit_hash + "g"),
             ).fetchall()
             row = rows[0] if len(rows) == 1 else None
         if row is None:
@@ -299,6 +315,8 @@ class Catalog:
         body: str | None,
         properties: dict[str, str],
         state: CatalogState,
+        author_email: str | None = None,
+        merge_ref: str | None = None,
     ) -> str:
         created_at = time.time()
         state_json = state.to_json()
@@ -310,10 +328,10 @@ class Catalog:
             default=0,
         )
         con.execute(
-            "INSERT INTO commits(hash, parents, generation, author, message, body, properties, created_at, state)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO commits(hash, parents, generation, author, message, body, properties, created_at, state,"
+            " author_email, merge_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (digest, json.dumps(parents), generation, author, message, body, json.dumps(properties), created_at,
-             state_json),
+             state_json, author_email, merge_ref),
         )
         return digest
 
@@ -334,6 +352,22 @@ class Catalog:
             )
             return RefRecord(name, kind, source.commit.hash, created_at, creator)
 
+    def rename_ref(self, old: str, new: str, kind: str) -> RefRecord:
+        """Give a branch or tag a new name, pointing at the same commit (one transaction)."""
+        with self._write() as con:
+            record = self.ref(old, con)
+            if record is None or record.kind != kind:
+                if kind == "branch":
+                    raise errors.branch_not_found(old)
+                raise errors.tag_not_found(old)
+            existing = self.ref(new, con)
+            if existing is not None:
+                if existing.kind == "branch":
+                    raise bx.BranchExistsError(409, "BRANCH_EXISTS", f"Branch {new!r} already exists")
+                raise bx.TagExistsError(409, "TAG_EXISTS", f"Tag {new!r} already exists")
+            con.execute("UPDATE refs SET name = ? WHERE name = ?", (new, old))
+            return RefRecord(new, kind, record.hash, record.created_at, record.creator)
+
     def delete_ref(self, name: str, kind: str) -> bool:
         with self._write() as con:
             cursor = con.execute("DELETE FROM refs WHERE name = ? AND kind = ?", (name, kind))
@@ -349,6 +383,8 @@ class Catalog:
         body: str | None = None,
         properties: dict[str, str] | None = None,
         expected_head: str | None = None,
+        author_email: str | None = None,
+        merge_ref: str | None = None,
     ) -> CommitRecord:
         """Apply `change` to the branch head and move the branch to the new commit, atomically.
 
@@ -382,6 +418,8 @@ class Catalog:
                 body=body,
                 properties=dict(properties or {}),
                 state=new_state,
+                author_email=author_email,
+                merge_ref=merge_ref if extra_parents else None,
             )
             cursor = con.execute(
                 "UPDATE refs SET hash = ? WHERE name = ? AND hash = ?", (new_hash, branch, head.hash)
@@ -401,8 +439,14 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+_COMMIT_COLUMNS = (
+    "hash, parents, generation, author, message, body, properties, created_at, state, author_email,"
+    " merge_ref"
+)
+
+
 def _commit_from_row(row: tuple) -> CommitRecord:
-    digest, parents, generation, author, message, body, properties, created_at, state = row
+    digest, parents, generation, author, message, body, properties, created_at, state, author_email, merge_ref = row
     return CommitRecord(
         hash=digest,
         parents=json.loads(parents),
@@ -413,4 +457,6 @@ def _commit_from_row(row: tuple) -> CommitRecord:
         properties=json.loads(properties),
         created_at=created_at,
         state=CatalogState.from_json(state),
+        author_email=author_email,
+        merge_ref=merge_ref,
     )

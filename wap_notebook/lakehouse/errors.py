@@ -82,3 +82,37 @@ def namespace_not_found(name: str, ref: str) -> bx.NamespaceNotFoundError:
 
 def not_a_write_branch(ref: str, why: str) -> bx.NotAWriteBranchRefError:
     return bx.NotAWriteBranchRefError(400, "NOT_A_WRITE_BRANCH_REF", f"Ref {ref!r} cannot be written: {why}")
+
+
+class PartitionSpecError(bx.TableCreatePlanError):
+    """A `partitioned_by` expression or plan `partitions` entry is malformed or does not fit the table.
+
+    Bauplan reports this as a failed plan (`TableCreatePlanStatusError`, which Python cannot construct):
+    this is its public base, `TableCreatePlanError`.
+    """
+
+    def __new__(cls, message: str):
+        return super().__new__(cls)
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.args = (message,)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class TablePlanApplyError(bx.InvalidPlanError):
+    """A table creation plan cannot be applied: unresolved conflicts, malformed YAML, bad partitions.
+
+    Bauplan raises `TableCreatePlanApplyStatusError`, which is final and needs a compiled state to build;
+    this is the closest public class, `InvalidPlanError` ("a table-create plan is invalid", a
+    `BauplanError`), with the same `message` and `state` attributes.
+    """
+
+    def __init__(self, message: str, state: object = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.state = state
+

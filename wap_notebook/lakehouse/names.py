@@ -1,12 +1,21 @@
-"""Validation of every name the lakehouse accepts, and parsing of refs (`name`, `name@hash`, `@hash`)."""
+"""Validation of every name the lakehouse accepts, and parsing of refs (`name`, `name@hash`, `@hash`).
+
+A ref may be a string or any object with `name`/`hash` attributes (our `Branch`/`Tag`/`Ref`, a
+`Commit.ref`, or Bauplan's own objects). As on Bauplan, an object that carries a hash addresses that
+commit: `query(ref=commit.ref)` reads the data as of that commit, not the branch head. Malformed refs
+raise `bauplan.exceptions.InvalidRefError`, the class Bauplan's catalog answers with.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bauplan import exceptions as bx
+
 from wap_notebook.naming import COMMIT_HASH, validate_identifier, validate_ref_name
 
-__all__ = ["RefSpec", "parse_ref", "split_table_name", "validate_identifier", "validate_ref_name"]
+__all__ = ["RefSpec", "invalid_ref", "parse_ref", "ref_name", "split_table_name", "validate_identifier",
+           "validate_ref_name"]
 
 
 @dataclass(frozen=True)
@@ -26,23 +35,52 @@ class RefSpec:
         return f"{self.name or ''}@{self.hash}"
 
 
+def invalid_ref(ref: object, why: str) -> bx.InvalidRefError:
+    return bx.InvalidRefError(400, "INVALID_REF", f"Invalid ref {ref!r}: {why}")
+
+
+def _checked_name(name: str, what: str) -> str:
+    try:
+        return validate_ref_name(name, what)
+    except ValueError as exc:
+        raise bx.InvalidRefError(400, "INVALID_REF", str(exc)) from None
+
+
 def parse_ref(ref: object, what: str = "ref") -> RefSpec:
-    """Accept a string or any object with `name`/`hash` attributes (our refs, Bauplan's refs)."""
+    """Parse a ref string or object; an object carrying a hash resolves to that commit."""
     if not isinstance(ref, str):
         name = getattr(ref, "name", None)
-        if not isinstance(name, str):
-            raise ValueError(f"Invalid ref {ref!r}: expected a branch/tag name or a Ref")
-        ref_type = str(getattr(ref, "type", "")).upper()
-        if "DETACHED" in ref_type:
-            return parse_ref(f"{name}@{ref.hash}", what)  # type: ignore[attr-defined]
-        ref = name
+        commit = getattr(ref, "hash", None)
+        if not isinstance(name, str) and not isinstance(commit, str):
+            raise invalid_ref(ref, "expected a branch/tag name, 'name@hash', or a Ref object")
+        if isinstance(commit, str) and commit:
+            if not COMMIT_HASH.fullmatch(commit):
+                raise invalid_ref(ref, "its hash is not a hex commit hash")
+            return RefSpec(_checked_name(name, what) if name else None, commit.lower())
+        ref = name or ""
     text = ref.strip()
     if "@" in text:
         name, _, commit = text.partition("@")
         if not COMMIT_HASH.fullmatch(commit):
-            raise ValueError(f"Invalid ref {text!r}: expected '<name>@<hex commit hash>' or '@<hash>'")
-        return RefSpec(validate_ref_name(name, what) if name else None, commit.lower())
-    return RefSpec(validate_ref_name(text, what), None)
+            raise invalid_ref(text, "expected '<name>@<hex commit hash>' or '@<hash>'")
+        return RefSpec(_checked_name(name, what) if name else None, commit.lower())
+    if not text:
+        raise invalid_ref(ref, "empty ref")
+    return RefSpec(_checked_name(text, what), None)
+
+
+def ref_name(ref: object, what: str = "branch") -> str:
+    """The name of a branch or tag argument (a string or an object's `name`), for writes and renames.
+
+    Writes go to a branch's head, so a hash carried by a `Branch` object is not a pin here.
+    """
+    name = ref if isinstance(ref, str) else getattr(ref, "name", None)
+    if not isinstance(name, str):
+        raise invalid_ref(ref, f"expected a {what} name or a {what.capitalize()} object")
+    if "@" in name:
+        raise bx.NotAWriteBranchRefError(400, "NOT_A_WRITE_BRANCH_REF",
+                                         f"Ref {name!r} is not a {what}: a ref with a commit hash is read-only")
+    return _checked_name(name.strip(), what)
 
 
 def split_table_name(table: object, namespace: object | None, default_namespace: str) -> tuple[str, str]:

@@ -141,13 +141,63 @@ def _nan_count(column: pa.Array) -> int:
     return _count_true(pc.is_nan(column)) if pa.types.is_floating(column.type) else 0
 
 
+class _DenseKeys:
+    """Integer keys in a narrow range (ids, sequence numbers) as one flag per value of the range.
+
+    Marking a key is a scatter into a byte array and the distinct count is the number of flags set:
+    several times cheaper than hashing, and exact. `add` refuses keys that would make the range wider
+    than `max_span` or much wider than the keys seen (sparse keys belong in a hash table).
+    """
+
+    def __init__(self, max_span: int) -> None:
+        self.max_span = max_span
+        self.lo = 0
+        self.flags: Any = None
+        self.seen = 0
+
+    def add(self, values: Any) -> bool:
+        import numpy as np
+
+        if len(values) == 0:
+            return True
+        self.seen += len(values)
+        low, high = int(values.min()), int(values.max())
+        if self.flags is None:
+            lo, hi = low, high + 1
+        else:
+            lo, hi = min(self.lo, low), max(self.lo + len(self.flags), high + 1)
+        span = hi - lo
+        if span > self.max_span or span > 16 * self.seen + (1 << 20):
+            return False
+        if self.flags is None or lo < self.lo or hi > self.lo + len(self.flags):
+            grown = np.zeros(span + span // 4, dtype=np.bool_)  # slack: ranges usually grow in one direction
+            if self.flags is not None:
+                grown[self.lo - lo:self.lo - lo + len(self.flags)] = self.flags
+            self.lo, self.flags = lo, grown
+        self.flags[values - self.lo] = True
+        return True
+
+    def keys(self) -> Any:
+        import numpy as np
+
+        if self.flags is None:
+            return np.empty(0, dtype=np.int64)
+        return np.flatnonzero(self.flags).astype(np.int64) + self.lo
+
+    def count(self) -> int:
+        import numpy as np
+
+        return 0 if self.flags is None else int(np.count_nonzero(self.flags))
+
+
 class KeySet:
     """Exact count of distinct non-NULL keys fed in batches.
 
-    Integers and timestamps go into a hash table as they arrive (pandas' int64 table; its insert loop
-    releases the GIL); past `memory_keys` distinct keys, or for other types, keys are collected in
-    memory or a temporary Parquet file and counted once with DuckDB's COUNT(DISTINCT), which spills its
-    own hash table to disk under a memory limit. Both are exact.
+    Integers and timestamps in a narrow range are flagged in a byte array (`_DenseKeys`); wider ones go
+    into a hash table as they arrive (pandas' int64 table; its insert loop releases the GIL); past
+    `memory_keys` distinct keys, or for other types, keys are collected in memory or a temporary Parquet
+    file and counted once with DuckDB's COUNT(DISTINCT), which spills its own hash table to disk under a
+    memory limit. All are exact.
     """
 
     def __init__(self, typ: pa.DataType, memory_keys: int = KEYSET_MEMORY_KEYS) -> None:
@@ -160,6 +210,7 @@ class KeySet:
         self._spill_dir: str | None = None
         self._spill: pq.ParquetWriter | None = None
         self._int_like = pa.types.is_integer(typ) or pa.types.is_timestamp(typ) or pa.types.is_date(typ)
+        self._dense = _DenseKeys(max_span=16 * memory_keys) if self._int_like else None
         if self._int_like:
             try:
                 from pandas._libs import hashtable
@@ -173,6 +224,18 @@ class KeySet:
         self.nonnull += len(keys)
         if self._int_like:
             keys = _as_int64(keys)
+        if self._dense is not None:
+            values = keys.to_numpy(zero_copy_only=False)
+            if self._dense.add(values):
+                return
+            present, self._dense = self._dense.keys(), None  # too wide or sparse: hash from now on
+            self._add_int64(pa.array(present))
+        if self._int_like:
+            self._add_int64(keys)
+        else:
+            self._collect(keys)
+
+    def _add_int64(self, keys: pa.Array) -> None:
         if self._table is not None:
             self._uniques.append(self._table.unique(keys.to_numpy(zero_copy_only=False)))
             if len(self._table) > self._memory_keys:
@@ -197,6 +260,8 @@ class KeySet:
             self._collected_rows += len(keys)
 
     def distinct(self) -> int:
+        if self._dense is not None:
+            return self._dense.count()
         if self._table is not None:
             return len(self._table)
         import duckdb
@@ -229,7 +294,7 @@ class KeySet:
         if self._spill_dir is not None:
             shutil.rmtree(self._spill_dir, ignore_errors=True)
             self._spill_dir = None
-        self._collected, self._uniques, self._table = [], [], None
+        self._collected, self._uniques, self._table, self._dense = [], [], None, None
 
 
 def _as_int64(keys: pa.Array) -> pa.Array:
@@ -296,20 +361,28 @@ def _measure(m: Measure, batch: pa.RecordBatch) -> Any:
         return _count_true(mask) + _nan_count(col)
     if m.kind == "minmax":
         found = pc.min_max(col).as_py()
-        nans = _nan_count(col)
-        # min/max as DuckDB reports them: NaN is the largest value, so MAX is NaN when any row is NaN.
-        return [found["min"], found["max"], nans, len(col) - col.null_count]
+        lo, hi = (v if _present(v) else None for v in (found["min"], found["max"]))
+        # NaN is counted apart; minmax_as_duckdb puts it back where DuckDB would (it sorts NaN last).
+        return [lo, hi, _nan_count(col), len(col) - col.null_count]
     if m.kind == "not_matching":
         return _count_true(pc.invert(pc.match_substring_regex(col, m.arg)))
     raise ValueError(m.kind)
 
 
+def _present(value: Any) -> bool:
+    """A bound that takes part in min/max: not NULL and not NaN (NaN is counted apart, see minmax_as_duckdb);
+    comparing with NaN would make Python's min/max depend on the order of the files."""
+    return value is not None and value == value
+
+
+def _merge_minmax(a: list[Any], b: list[Any]) -> list[Any]:
+    lo = [v for v in (a[0], b[0]) if _present(v)]
+    hi = [v for v in (a[1], b[1]) if _present(v)]
+    return [min(lo) if lo else None, max(hi) if hi else None, a[2] + b[2], a[3] + b[3]]
+
+
 def _merge(m: Measure, a: Any, b: Any) -> Any:
-    if m.kind == "minmax":
-        lo = [v for v in (a[0], b[0]) if v is not None]
-        hi = [v for v in (a[1], b[1]) if v is not None]
-        return [min(lo) if lo else None, max(hi) if hi else None, a[2] + b[2], a[3] + b[3]]
-    return a + b
+    return _merge_minmax(a, b) if m.kind == "minmax" else a + b
 
 
 def minmax_as_duckdb(value: list[Any]) -> tuple[Any, Any]:
@@ -429,11 +502,14 @@ class NewRowPartials:
         return self.values.get(measure.key)
 
 
-def lookup(client: Any, table: str, namespace: str, ref: str, since_ref: str | None) -> NewRowPartials | None:
+def lookup(client: Any, table: str, namespace: str, ref: str, since_ref: str | None,
+           wanted: tuple[Measure, ...] = ()) -> NewRowPartials | None:
     """Partials of the rows `table` gained on `ref` since `since_ref` (None: since it was created).
 
-    None when `client` is not the embedded lakehouse (Bauplan's cloud imports remotely) or when any
-    snapshot on the path lacks partials: the caller then answers with SQL.
+    A snapshot on the path that carries no partials (imported without a request) is described from its
+    Iceberg column statistics instead, for the `wanted` measures those answer exactly (metadata first:
+    null counts; bounds of integer columns). None when `client` is not the embedded lakehouse (Bauplan's
+    cloud imports remotely) or when no snapshot on the path carries anything: the caller then uses SQL.
     """
     from wap_notebook.lakehouse.client import LocalClient
 
@@ -447,13 +523,14 @@ def lookup(client: Any, table: str, namespace: str, ref: str, since_ref: str | N
         if location is None:
             return None
         base_location = client._resolve(since_ref).commit.state.tables.get(key) if since_ref else None
-        return _walk(tables.load_table_at(location), tables.load_table_at(base_location) if base_location else None)
+        return _walk(tables.load_table_at(location), tables.load_table_at(base_location) if base_location else None,
+                     wanted)
     except Exception:  # noqa: BLE001 - any doubt means "no partials": the SQL path is always right
         logger.debug("partials lookup failed for %s", table, exc_info=True)
         return None
 
 
-def _walk(after: Any, before: Any | None) -> NewRowPartials | None:
+def _walk(after: Any, before: Any | None, wanted: tuple[Measure, ...] = ()) -> NewRowPartials | None:
     stop: int | None = None
     if before is not None:
         if before.metadata.table_uuid != after.metadata.table_uuid:
@@ -474,9 +551,9 @@ def _walk(after: Any, before: Any | None) -> NewRowPartials | None:
         if summary is None or str(summary.operation.value) != "append":
             return None
         raw = props.get(PROPERTY)
-        if raw is None:
+        document = json.loads(raw) if raw is not None else _from_statistics(after, snapshot, wanted, added)
+        if document is None:
             return None
-        document = json.loads(raw)
         if document.get("v") != FORMAT_VERSION or int(document["rows"]) != added:
             return None
         documents.append(document)
@@ -486,11 +563,62 @@ def _walk(after: Any, before: Any | None) -> NewRowPartials | None:
             return None  # history expired: cannot prove the path
     if stop is not None and snapshot is None:
         return None  # the base snapshot is not an ancestor (rebased or rewritten): not this path
-    if not documents:
-        return None  # nothing imported with partials: ask SQL
+    if not documents or not any(d["m"] for d in documents):
+        return None  # nothing known beyond row counts: ask SQL
     found = _combine(documents)
     found.rows_before = rows_before
     return found
+
+
+def _from_statistics(table: Any, snapshot: Any, wanted: tuple[Measure, ...], added: int) -> dict[str, Any] | None:
+    """A partials document for a snapshot's added data files, from the column statistics in its manifests.
+
+    Only what the statistics state exactly: per-column null counts, and min/max of integer columns
+    (whose bounds are never truncated and have no NaN). A file without a statistic makes the measure
+    unknown; nothing else is derived.
+    """
+    from pyiceberg.conversions import from_bytes
+    from pyiceberg.manifest import ManifestEntryStatus
+    from pyiceberg.types import IntegerType, LongType
+
+    useful = [m for m in wanted if m.kind in ("nulls", "minmax", "out_of_range")]
+    if not useful:
+        return {"v": FORMAT_VERSION, "rows": added, "m": {}}
+    schema = table.schema()
+    files = [entry.data_file for manifest in snapshot.manifests(table.io)
+             for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True)
+             if entry.status == ManifestEntryStatus.ADDED and entry.snapshot_id == snapshot.snapshot_id]
+    if sum(f.record_count for f in files) != added:
+        return None
+    values: dict[str, Any] = {}
+    for m in useful:
+        try:
+            field = schema.find_field(m.columns[0])
+        except ValueError:
+            continue
+        nulls = [(f.null_value_counts or {}).get(field.field_id) for f in files]
+        if any(n is None for n in nulls):
+            continue
+        if m.kind == "nulls":
+            values[m.key] = sum(nulls)
+            continue
+        if not isinstance(field.field_type, (IntegerType, LongType)):
+            continue
+        bounds = []
+        for f, n in zip(files, nulls, strict=True):
+            lower, upper = (f.lower_bounds or {}).get(field.field_id), (f.upper_bounds or {}).get(field.field_id)
+            if n < f.record_count and (lower is None or upper is None):
+                break
+            if n < f.record_count:
+                bounds.append((from_bytes(field.field_type, lower), from_bytes(field.field_type, upper)))
+        else:
+            lo = min((b[0] for b in bounds), default=None)
+            hi = max((b[1] for b in bounds), default=None)
+            if m.kind == "minmax":
+                values[m.key] = [lo, hi, 0, added - sum(nulls)]
+            elif lo is None or ((m.arg[0] is None or lo >= m.arg[0]) and (m.arg[1] is None or hi <= m.arg[1])):
+                values[m.key] = 0  # every value lies within the range: nothing out of it, without a scan
+    return {"v": FORMAT_VERSION, "rows": added, "m": values}
 
 
 def _combine(documents: list[dict[str, Any]]) -> NewRowPartials:
@@ -504,9 +632,7 @@ def _combine(documents: list[dict[str, Any]]) -> NewRowPartials:
         elif isinstance(first, list) and len(first) == 4:
             merged = first
             for v in values[1:]:
-                lo = [x for x in (merged[0], v[0]) if x is not None]
-                hi = [x for x in (merged[1], v[1]) if x is not None]
-                merged = [min(lo) if lo else None, max(hi) if hi else None, merged[2] + v[2], merged[3] + v[3]]
+                merged = _merge_minmax(merged, v)
             result.values[key] = merged
         elif isinstance(first, list) and len(first) == 2:
             # Distinct counts of two imports cannot be added (their keys may overlap): only one import may

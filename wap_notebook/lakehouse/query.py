@@ -121,9 +121,13 @@ def run_query(
         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
     )
     try:
-        _create_views(con, tables, cte_names, resolve, default_namespace)
+        data_files = _create_views(con, tables, cte_names, resolve, default_namespace)
         warehouse_dir = str(warehouse.resolve()).rstrip("/") + "/"
-        con.execute(f"SET allowed_directories=[{_string_literal(warehouse_dir)}]")
+        # External tables keep their data files where they were registered: allow exactly those folders.
+        external = sorted({str(Path(f).parent).rstrip("/") + "/" for f in data_files
+                           if not f.startswith(warehouse_dir)})
+        allowed = ", ".join(_string_literal(d) for d in [warehouse_dir, *external])
+        con.execute(f"SET allowed_directories=[{allowed}]")
         con.execute("SET enable_external_access=false")
         con.execute("SET lock_configuration=true")
         try:
@@ -155,8 +159,10 @@ def _create_views(
     cte_names: set[str],
     resolve: TableResolver,
     default_namespace: str,
-) -> None:
+) -> list[str]:
+    """One view per table the query reads; returns every data file the views read."""
     schemas: set[str] = set()
+    data_files: list[str] = []
     for schema, name in sorted(tables):
         if not schema and name in cte_names:
             continue
@@ -168,6 +174,7 @@ def _create_views(
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(namespace)}")
             schemas.add(namespace)
         target = f"{_quote(namespace)}.{_quote(name)}"
+        data_files.extend(files.data_files)
         if files.data_files:
             paths = ", ".join(_string_literal(path) for path in files.data_files)
             con.execute(f"CREATE VIEW {target} AS SELECT * FROM read_parquet([{paths}], union_by_name=true)")
@@ -178,3 +185,4 @@ def _create_views(
     if default_namespace not in schemas:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(default_namespace)}")
     con.execute(f"SET schema={_string_literal(default_namespace)}")
+    return data_files

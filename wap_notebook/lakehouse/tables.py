@@ -29,6 +29,9 @@ from pyiceberg.table import CommitTableResponse, Table
 # Snapshot summary key listing the source files an import added: duplicate-file prevention reads it back
 # from the table's own history, so it follows the table across branches and merges.
 SOURCE_FILES_PROPERTY = "wap.source-files"
+# Table property marking a table whose data files were registered in place (create_external_table_*):
+# read-only, reported as `TableKind.ExternalTable`.
+EXTERNAL_PROPERTY = "wap.external"
 TARGET_FILE_ROWS = 4_000_000  # roll to a new data file past this many rows
 # Batches are buffered into row groups of about this size: one write per row group keeps Parquet's
 # per-call overhead off the hot path while memory stays bounded whatever the input size.
@@ -87,12 +90,54 @@ def new_table_folder(namespace: str, name: str, warehouse: Path) -> Path:
     return warehouse / namespace / f"{name}-{uuid.uuid4().hex[:12]}"
 
 
-def create_table(namespace: str, name: str, schema: pa.Schema, location: Path) -> str:
-    """Create an empty Iceberg table in `location`; return its first metadata location."""
+def create_table(namespace: str, name: str, schema: pa.Schema, location: Path, *,
+                 partitions: list[Any] | None = None, properties: dict[str, str] | None = None) -> str:
+    """Create an empty Iceberg table in `location`; return its metadata location.
+
+    `partitions` (`partitioning.PartitionTerm`s) become the table's partition spec, checked against the
+    Iceberg schema (column exists, transform applies to its type).
+    """
+    from wap_notebook.lakehouse import partitioning
+
     location.mkdir(parents=True, exist_ok=True)
     catalog = _PointerCatalog()
-    table = catalog.create_table((namespace, name), schema=_without_field_ids(schema), location=str(location))
-    return table.metadata_location
+    identifier = (namespace, name)
+    table = catalog.create_table(identifier, schema=_without_field_ids(schema), location=str(location),
+                                 properties=properties)
+    partitioning.apply_to(table, list(partitions or []))
+    return catalog.locations[".".join(identifier)]
+
+
+def register_files(metadata_location: str, identifier: tuple[str, str], paths: list[str]) -> str:
+    """Register existing Parquet files in place (external tables), in one snapshot.
+
+    They were not written by us, so they carry no Iceberg field ids: PyIceberg's `add_files` records the
+    name mapping readers need for them."""
+    catalog = _PointerCatalog({".".join(identifier): metadata_location})
+    table = catalog.load_table(identifier)
+    with table.transaction() as tx:
+        tx.add_files(paths, snapshot_properties={SOURCE_FILES_PROPERTY: json.dumps(paths)})
+    return catalog.locations[".".join(identifier)]
+
+
+def is_partitioned(metadata_location: str) -> bool:
+    return not load_table_at(metadata_location).spec().is_unpartitioned()
+
+
+def append_partitioned(metadata_location: str, identifier: tuple[str, str],
+                       parts: list[tuple[str, pa.Table]]) -> str:
+    """Append rows to a partitioned table, one snapshot per source file, all in one transaction.
+
+    PyIceberg's writer splits rows by the partition spec (the plain writer cannot: a data file of a
+    partitioned table must hold one partition). Each snapshot records its source file, so duplicate-file
+    prevention works as for unpartitioned tables. Returns the new metadata location.
+    """
+    catalog = _PointerCatalog({".".join(identifier): metadata_location})
+    table = catalog.load_table(identifier)
+    with table.transaction() as tx:
+        for source_uri, rows in parts:
+            tx.append(rows, snapshot_properties={SOURCE_FILES_PROPERTY: json.dumps([source_uri])})
+    return catalog.locations[".".join(identifier)]
 
 
 def arrow_schema(metadata_location: str) -> pa.Schema:

@@ -1,0 +1,117 @@
+"""The gate answers the same from import partials as from SQL: same verdicts, observed values, failing rows.
+
+Each scenario runs twice on fresh lakehouses: once as shipped (aggregates computed during the import)
+and once with the partials request emptied (every check runs as SQL, as on Bauplan's cloud).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from wap_notebook import check_partials
+from wap_notebook import checks as C
+from wap_notebook.ingestion import Ingestion
+from wap_notebook.lakehouse import partials
+from wap_notebook.lakehouse.partials import PartialRequest
+
+COMPARED = ["table", "check", "columns", "severity", "status", "observed", "expected", "failing_rows"]
+
+
+def _batch(start: int, n: int, *, dup: int | None = None, bad_every: int = 0) -> pa.Table:
+    ids = [dup if dup is not None and i % 5 == 0 else start + i for i in range(n)]
+    return pa.table({
+        "id": pa.array([None if bad_every and i % bad_every == 1 else v for i, v in enumerate(ids)], pa.int64()),
+        "amount": pa.array([float("nan") if bad_every and i % bad_every == 2 else
+                            (None if i % 9 == 0 else float(i % 120)) for i in range(n)], pa.float64()),
+        "status": pa.array([("placed", "shipped", "lost" if bad_every else "placed", None)[i % 4] for i in range(n)]),
+        "code": pa.array([f"AB-{i:04d}" if not bad_every or i % bad_every else "bad" for i in range(n)]),
+    })
+
+
+def _checks() -> list[C.Check]:
+    return [C.not_null("id"), C.not_null("id", "status"), C.unique("id"), C.between("amount", 0, 100),
+            C.accepted_values("status", ["placed", "shipped"]), C.matches("code", r"^[A-Z]{2}-\d{4}$"),
+            C.row_count(min=1), C.sql("big", "SELECT * FROM {table} WHERE amount > 110", severity="warn")]
+
+
+def _report(ing: Ingestion) -> list[dict]:
+    return ing.report[COMPARED].to_dict("records")
+
+
+def _scenario_create(client, put_table, tag: str) -> Ingestion:
+    first = put_table(f"{tag}/c/part-0.parquet", _batch(0, 400, dup=7, bad_every=13))
+    put_table(f"{tag}/c/part-1.parquet", _batch(390, 300, bad_every=17))  # ids 390-399 repeat across files
+    return Ingestion("orders", first.rsplit("/", 1)[0] + "/*.parquet", client=client, checks=_checks()).run()
+
+
+def _scenario_append(client, put_table, tag: str) -> Ingestion:
+    seed = Ingestion("orders", put_table(f"{tag}/seed.parquet", _batch(0, 200)), client=client,
+                     checks=[C.unique("id")], on_success="merge").run()
+    assert seed.phase == "merged", seed.report
+    # New rows: nulls, NaN, bad values, ids 150-249 overlap the 200 rows already on main.
+    return Ingestion("orders", put_table(f"{tag}/new.parquet", _batch(150, 300, bad_every=11)), client=client,
+                     checks=_checks()).run()
+
+
+@pytest.mark.parametrize("scenario", [_scenario_create, _scenario_append])
+def test_partials_and_sql_give_the_same_report(tmp_path, put_table, scenario, monkeypatch):
+    from wap_notebook import LocalClient
+
+    reports = {}
+    for mode in ("partials", "sql"):
+        with monkeypatch.context() as patch:
+            if mode == "sql":
+                patch.setattr(check_partials, "request", lambda checks: PartialRequest(()))
+            client = LocalClient(tmp_path / mode, username="tester")
+            ing = scenario(client, put_table, f"{scenario.__name__}-{mode}")
+            used = partials.lookup(client, "orders", "bauplan", ing.branch,
+                                   ing.base_ref if ing.mode == "append" else None)
+            assert (used is not None) == (mode == "partials")
+            reports[mode] = (_report(ing), ing.passed, ing.rows_added)
+    assert reports["partials"] == reports["sql"]
+    rows, passed, _ = reports["partials"]
+    assert passed is False  # the batches are bad: the gate must hold whichever path answered
+    failed = {r["check"] for r in rows if r["status"] == "failed"}
+    assert {"not_null(id)", "unique(id)", "between(amount)", "accepted_values(status)", "matches(code)"} <= failed
+
+
+def test_clean_batch_passes_from_partials_without_an_aggregate_scan(lakehouse, put_table, monkeypatch):
+    uri = put_table("clean/part-0.parquet", _batch(0, 500))
+    queries: list[str] = []
+    original = lakehouse.query
+
+    def counting(query, **kw):
+        queries.append(query)
+        return original(query, **kw)
+
+    monkeypatch.setattr(lakehouse, "query", counting)
+    checks = [C.not_null("id"), C.unique("id"), C.between("amount", 0, 200), C.matches("code", r"^[A-Z]{2}-\d{4}$"),
+              C.accepted_values("status", ["placed", "shipped"])]
+    ing = Ingestion("orders", uri, client=lakehouse, checks=checks).run()
+    assert ing.passed is True, ing.report
+    assert not [q for q in queries if "COUNT(DISTINCT" in q or "SUM(CASE" in q], queries
+
+
+def test_revalidation_after_the_branch_changed_falls_back_to_sql(lakehouse, put_table):
+    """Partials belong to the import's snapshot: rows added to the branch later (a rebase re-import, another
+    writer) are not covered, so the planner must answer from SQL and see them."""
+    clean = [C.not_null("id"), C.unique("id"), C.between("amount", 0, 200), C.matches("code", r"^[A-Z]{2}-\d{4}$")]
+    ing = Ingestion("orders", put_table("r/part-0.parquet", _batch(0, 300)), client=lakehouse, checks=clean).run()
+    assert ing.passed is True, ing.report
+    bad = put_table("r2/part-0.parquet", _batch(0, 50, bad_every=7))  # duplicate ids, nulls, bad values
+    state = lakehouse.import_data("orders", bad, branch=ing.branch, namespace="bauplan")  # no partials asked
+    assert state.error is None
+    wanted = check_partials.request(clean).measures
+    found = partials.lookup(lakehouse, "orders", "bauplan", ing.branch, None, wanted)
+    by_kind = {m.kind: found.get(m) for m in wanted}
+    # The second import has no partials: only what its column statistics state is known (null counts),
+    # so distinct keys and regex counts are not, and those checks must be scanned.
+    assert by_kind["distinct"] is None and by_kind["not_matching"] is None and by_kind["out_of_range"] is None
+    assert by_kind["nulls"] == lakehouse.query('SELECT COUNT(*) - COUNT(id) FROM "bauplan"."orders"',
+                                               ref=ing.branch).column(0)[0].as_py()
+    ing.validate()
+    assert ing.passed is False
+    failed = {r["check"] for r in _report(ing) if r["status"] == "failed"}
+    assert {"unique(id)", "not_null(id)", "matches(code)"} <= failed
+    assert ing.rows_added == {"orders": 350}
