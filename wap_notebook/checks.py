@@ -72,7 +72,7 @@ FAILING_KEYS_SAMPLE = 50
 __all__ = [
     "Check", "AggregateCheck", "QueryCheck", "CheckResult", "TableScope", "row_count", "not_null", "unique",
     "accepted_values", "between", "matches", "schema_compatible", "no_duplicates_with", "sql", "custom",
-    "register_check", "REPORT_COLUMNS", "plan_aggregate_query", "run_table_checks",
+    "register_check", "REPORT_COLUMNS", "plan_aggregate_query", "run_table_checks", "local_sql",
 ]
 
 
