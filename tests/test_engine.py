@@ -57,7 +57,7 @@ def test_every_phase_has_a_row_and_members_are_strings():
     assert set(TRANSITIONS) == set(Phase)
     assert Phase.PASSED == "passed" and {"passed": 1}[Phase.PASSED] == 1 and f"{Phase.PASSED}" == "passed"
     assert "merge" in allowed_actions(Phase.PASSED, facts(passed=True)) and Action.MERGE == "merge"
-    assert json.dumps(Phase.NEW) == '"new"'
+    assert json.dumps(Phase.NEW) == '"new"' and repr(Phase.NEW) == "'new'" and f"{Phase.NEW!r}" == "'new'"
 
 
 # ------------------------------------------------------------------------------------------ errors

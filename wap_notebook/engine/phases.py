@@ -14,10 +14,14 @@ from enum import Enum
 
 
 class _StrEnum(str, Enum):
-    """A string-valued enum that prints, formats and hashes as its value (3.10 has no StrEnum)."""
+    """A string-valued enum that prints, formats, hashes and even shows (repr) as its value, so a phase in
+    a notebook or a message reads as it always did (3.10 has no StrEnum)."""
 
     def __str__(self) -> str:
         return str(self.value)
+
+    def __repr__(self) -> str:
+        return repr(self.value)
 
     __hash__ = str.__hash__
 

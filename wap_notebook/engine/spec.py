@@ -23,6 +23,15 @@ ChecksArg = Sequence[Check] | Mapping[str, Sequence[Check]]
 SPEC_VERSION = 1
 
 
+def identifier(value: object, what: str) -> str:
+    """A table or namespace name (`wap_notebook.naming`'s rule, shared with the lakehouse), refused as
+    `InvalidSpec` like every other problem of what the user asked."""
+    try:
+        return validate_identifier(value, what)
+    except ValueError as exc:
+        raise InvalidSpec(str(exc)) from None
+
+
 def normalize_checks(checks: ChecksArg | Check, tables: Sequence[str]) -> dict[str, tuple[Check, ...]]:
     """Checks per table: a sequence applies to every table; a mapping is keyed by table name."""
     if isinstance(checks, Mapping):
@@ -55,7 +64,7 @@ def _validate_sources(table: str | Mapping[str, str], source: str | None) -> dic
             raise InvalidSpec(f"A source URI is required for table {table!r} (e.g. 's3://bucket/path/*.parquet')")
         sources = {table: source}
     for name, uri in sources.items():
-        validate_identifier(name, "table")
+        identifier(name, "table")
         if not isinstance(uri, str) or not uri.strip() or "\x00" in uri:
             raise InvalidSpec(f"Invalid source URI for table {name!r}: {uri!r}")
         if has_embedded_credentials(uri):
@@ -99,7 +108,7 @@ class IngestionSpec:
         choice(on_conflict, ON_CONFLICT, "on_conflict")
         choice(checks_source, CHECKS_SOURCES, "checks_source")
         sources = _validate_sources(table, source)
-        validate_identifier(namespace, "namespace")
+        identifier(namespace, "namespace")
         validate_ref(from_ref, "from_ref", allow_hash=False)
         if branch is not None:
             validate_ref(branch, "branch", allow_hash=False)
