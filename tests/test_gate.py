@@ -19,6 +19,7 @@ from wap_notebook import LocalClient
 from wap_notebook import checks as C
 from wap_notebook.errors import WapError
 from wap_notebook.ingestion import Ingestion, list_ingestions, prune_ingestions
+from wap_notebook.panel import ingestion_html
 from wap_notebook.races import IngestionConflict
 from wap_notebook.summary import text_summary
 
@@ -127,6 +128,7 @@ def test_2_the_table_remembers_its_checks_and_no_checks_is_loud(seeded, put_tabl
     assert unchecked.phase == "merged"  # an explicit opt-out is honoured...
     assert "only built-in checks ran" in unchecked.checks_note  # ...and said everywhere
     assert "NOTE: only built-in checks ran" in text_summary(unchecked)
+    assert "only built-in checks ran" in ingestion_html(unchecked)  # the panel's static HTML / _repr_html_
     assert any("only built-in checks ran" in e.message for e in unchecked.history if e.kind == "phase")
     commit = next(iter(seeded.get_commits("main", limit=1)))
     assert "only built-in checks ran" in commit.properties["wap.checks_note"]
@@ -139,6 +141,8 @@ def test_4_forced_merge_is_visible(seeded, put_table):
     assert bad.forced is True and bad.force_reason == "sensor recalibrated, value confirmed"
     summary = text_summary(bad)
     assert "Merged with override: sensor recalibrated, value confirmed" in summary
+    html = ingestion_html(bad)
+    assert "checks overridden: sensor recalibrated, value confirmed" in html and "wap-warn" in html
     commit = next(iter(seeded.get_commits("main", limit=1)))
     assert commit.properties["wap.forced"] == "true"
 
