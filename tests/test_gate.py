@@ -68,7 +68,8 @@ from wap_notebook.ingestion import Ingestion
 lake = LocalClient(sys.argv[1], username="tester")
 ing = Ingestion.resume(sys.argv[2], client=lake)
 out = {"phase": str(ing.phase), "checks": [c.name for t in ing.spec.checks.values() for c in t],
-       "statuses": dict(zip(ing.report["check"], ing.report["status"]))}
+       "statuses": dict(zip(ing.report["check"], ing.report["status"])),
+       "failing": ing.failures("between(body_mass_g)")["body_mass_g"].tolist()}
 ing.validate()
 out["revalidated"] = str(ing.phase)
 try:
@@ -90,6 +91,7 @@ def test_1_resume_in_a_new_process_restores_checks_and_verdict(seeded, put_table
     assert out["phase"] == "failed"  # the verdict came back, not "imported, no checks run yet"
     assert out["checks"] == ["not_null(penguin_id)", "unique(penguin_id)", "between(body_mass_g)"]
     assert out["statuses"]["between(body_mass_g)"] == "failed"
+    assert out["failing"] == [99999]  # the failing rows of the restored report, before any re-validation
     assert out["revalidated"] == "failed"  # re-validate runs the user's checks, not only the built-ins
     assert out["merge"].startswith("MergeRefused")
     assert main_count(seeded) == 50

@@ -604,6 +604,7 @@ def test_column_names_refused_or_kept(tmp_path):
 @pytest.mark.parametrize("name", ["r.jsonl", "r.jsonl.gz"])
 def test_json_lines_rows_straddling_raw_reads(tmp_path, monkeypatch, name):
     monkeypatch.setattr(sources, "_JSON_READ_BYTES", 50)  # most rows straddle a raw read
+    monkeypatch.setattr(sources, "_FIRST_READ_BYTES", 7)
     rows = [{"id": i, "s": f'quote " brace }} newline \\n ünï {i}' * (i % 4), "l": list(range(i % 3))}
             for i in range(200)]
     text = "\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode()  # no final newline
