@@ -250,7 +250,19 @@ def test_panel_states_in_jupyterlab(jupyterlab, request):
             expect(passed.locator(".widget-html", has_text="since the fork").first).to_be_visible()
             passed.locator("button", has_text="Cancel").click()
             expect(passed.locator(".wap-summary")).to_contain_text("main moved 1 commit since the fork")
+            rebase = passed.locator("button", has_text="Rebase")
+            expect(rebase).to_be_visible()
+            expect(rebase).to_be_enabled()
+            assert "new head of main" in (rebase.get_attribute("title") or "")
             show_and_shoot(page, passed, "passed_behind_main")
+            # Rebase: the same files re-imported on the new head of main and validated again
+            rebase.click()
+            passed.locator("button", has_text="Confirm").click()
+            expect(passed.locator(".wap-status")).to_contain_text("Rebased on main@", timeout=60_000)
+            expect(passed.locator(".wap-phase[data-phase='passed']")).to_have_count(1)
+            expect(passed.locator(".wap-summary")).not_to_contain_text("since the fork")
+            expect(rebase).to_be_hidden()
+            show_and_shoot(page, passed, "passed_rebased")
 
             # the kernel goes away: the open branch's panel says so and shows how to pick it up again
             page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").first.click()

@@ -42,7 +42,7 @@ def bad_uri(put_table):
 
 def enabled(panel: IngestionPanel) -> set[str]:
     buttons = {"run": panel.run_button, "merge": panel.merge_button, "discard": panel.discard_button,
-               "revalidate": panel.revalidate_button}
+               "revalidate": panel.revalidate_button, "rebase": panel.rebase_button}
     return {name for name, button in buttons.items() if not button.disabled}
 
 
@@ -302,6 +302,100 @@ def test_a_branch_behind_main_says_so(lakehouse, orders_uri, put_table):
     assert "main moved 1 commit since the fork" in panel.summary.value
     assert "moved 1 commit since the fork" in panel.confirm_text.value
     panel.cancel_button.click()
+
+
+def _race(lakehouse, put_table, orders_uri, *, second_ids=(121, 160)):
+    """Main holds orders 1..90; two ingestions fork from it, the first adds 91..120, the second `second_ids`.
+    Both pass; the caller merges the first, and the second is left behind."""
+    Ingestion("orders", orders_uri, checks=STRICT, client=lakehouse, on_success="merge").run()
+    first = Ingestion("orders", put_table("orders/first/part-000.parquet", orders_batch(120).slice(90)),
+                      checks=STRICT, client=lakehouse)
+    low, high = second_ids
+    second = Ingestion("orders", put_table("orders/second/part-000.parquet", orders_batch(high).slice(low - 1)),
+                       checks=STRICT, client=lakehouse)
+    first.run()
+    second.run()
+    assert first.phase == second.phase == "passed"
+    return first, second
+
+
+def test_a_conflicting_merge_offers_rebase_which_reimports_on_the_new_head(lakehouse, orders_uri, put_table):
+    first, second = _race(lakehouse, put_table, orders_uri)
+    panel = IngestionPanel(second)
+    assert panel.wait(60)
+    assert not shown(panel.rebase_button) and "rebase" not in enabled(panel)  # main has not moved yet
+    assert "new head of main" in panel.rebase_button.tooltip
+    first.merge()
+    old_branch, old_base = second.branch, second.base_ref
+
+    panel.merge_button.click()  # asking to merge reads main again: behind, so Rebase is offered
+    assert panel.behind == 1 and shown(panel.rebase_button) and "rebase" not in enabled(panel)  # not while asking
+    panel.confirm()
+    assert panel.wait(60)
+    assert second.phase == "passed" and second.branch == old_branch  # nothing merged, branch and verdict kept
+    status = re.sub(r"<[^>]+>", "", panel.status.value)
+    assert "Not merged: bauplan.orders changed on main (main moved 1 commit since this import)" in status
+    assert "Rebase re-imports the same files" in status and "Traceback" not in status and "\n" not in status
+    assert panel.conflict and "rebase" in enabled(panel) and "merge" in enabled(panel)
+
+    entered, release, seen = threading.Event(), threading.Event(), {}
+
+    def hold(event):  # keep the worker inside the re-import for a moment, after the panel saw the progress
+        if event.kind == "progress" and not entered.is_set():
+            seen.update(busy=panel.busy, enabled=enabled(panel), status=panel.status.value,
+                        progress=shown(panel.progress_box))
+            entered.set()
+            release.wait(30)
+
+    unsubscribe = second.subscribe(hold)
+    panel.rebase_button.click()  # the same request / confirm path as Merge and Discard
+    assert panel.pending == "rebase" and "re-import the same files on the new head" in panel.confirm_text.value
+    panel.confirm()
+    try:
+        assert entered.wait(60)
+        assert seen["busy"] is True and seen["enabled"] == set() and seen["progress"] is True
+        assert "Rebasing" in seen["status"]
+    finally:
+        release.set()
+    assert panel.wait(60)
+    unsubscribe()
+
+    head = lakehouse.get_branch("main").hash
+    assert second.phase == "passed" and second.branch != old_branch and second.base_ref != old_base
+    assert second.base_ref.endswith(head) and not lakehouse.has_branch(old_branch)
+    assert f"Rebased on main@{head[:12]}" in panel.status.value and "checks passed again" in panel.status.value
+    assert f'title="{second.branch}"' in panel.summary.value and head[:12] in panel.summary.value
+    assert "since the fork" not in panel.summary.value and ">PASSED<" in panel.summary.value
+    assert panel.behind == 0 and not panel.conflict and not shown(panel.rebase_button)
+    assert 'data-status="passed"' in panel.report.value
+
+    panel.request("merge")
+    panel.confirm()
+    assert panel.wait(60) and second.phase == "merged", panel.status.value
+    assert lakehouse.query("SELECT count(*) AS n FROM orders", ref="main").column("n")[0].as_py() == 90 + 30 + 40
+
+
+def test_a_batch_that_fails_after_rebase_cannot_be_merged_without_override(lakehouse, orders_uri, put_table):
+    # the second batch's ids 111..150 overlap the first's 91..120: unique(order_id) holds until the first is merged
+    first, second = _race(lakehouse, put_table, orders_uri, second_ids=(111, 150))
+    panel = IngestionPanel(second)
+    first.merge()
+    assert panel.wait(60)
+    panel.refresh(load_data=True)  # the loader reads how far main moved (as after any settled event)
+    assert panel.wait(60) and panel.behind == 1 and "rebase" in enabled(panel)
+    panel.request("rebase")
+    panel.confirm()
+    assert panel.wait(60)
+    assert second.phase == "failed", panel.status.value
+    assert set(second.report.query("status == 'failed'")["check"]) == {"unique(order_id)"}
+    assert "wap-status-error" in panel.status.value and "Rebased on main@" in panel.status.value
+    assert ">FAILED<" in panel.summary.value and 'data-status="failed"' in panel.report.value
+    assert not shown(panel.rebase_button)  # on the new head: nothing to rebase on
+    assert panel.merge_button.description == "Merge anyway" and "merge" not in enabled(panel)
+    panel.request("merge")  # even asked directly, the gate holds: no override, no merge
+    panel.confirm()
+    assert panel.wait(60) and second.phase == "failed" and "wap-status-error" in panel.status.value
+    assert lakehouse.query("SELECT count(*) AS n FROM orders", ref="main").column("n")[0].as_py() == 90 + 30
 
 
 def test_panels_are_kept_per_ingestion_object_not_per_id(lakehouse, orders_uri):

@@ -9,7 +9,8 @@ from them. The ingestion's events (`subscribe`) may arrive on any thread; the ha
 and widget values, which ipywidgets sends to the front end from whichever thread sets them. The slower
 views (sample, schema, diff, charts: queries on the branch) load on a loader thread after a terminal
 event, never inside the callback; a load that raced a later phase is dropped and redone (no polling).
-Merge / Discard / Re-validate / Run run on a worker thread, one at a time, buttons disabled meanwhile.
+Merge / Discard / Re-validate / Rebase / Run run on a worker thread, one at a time, buttons disabled meanwhile.
+Rebase shows only when the engine allows it and the base ref moved since the fork (or a merge conflicted).
 No `with output:` blocks are used, because ipykernel 7 does not route output from other threads into them.
 
 `wait()` joins the worker and the loader, for scripts and tests.
@@ -25,12 +26,14 @@ from typing import Any
 
 import ipywidgets as widgets
 import traitlets
+from bauplan import exceptions as bx
 
 from wap_notebook import panel_tables as tables
 from wap_notebook import panel_views as views
 from wap_notebook.engine.phases import Action, Phase
 from wap_notebook.panel_details import DetailTabs
 from wap_notebook.panel_progress import ProgressMeter
+from wap_notebook.races import IngestionConflict, moved_text
 
 __all__ = ["IngestionPanel", "display_ingestion", "ingestion_html", "panel_for"]
 
@@ -41,6 +44,7 @@ _BUSY_TEXT = {
     "discard": "Discarding (deleting the branch)…",
     "validate": "Re-running the checks…",
     "run": "Importing and validating…",
+    "rebase": "Rebasing: re-importing the same files on the new head, then validating…",
 }
 LOG_KEEP = 200
 
@@ -51,7 +55,9 @@ class IngestionPanel(widgets.VBox):
     busy = traitlets.Bool(False, help="an action of this panel is running on its worker thread")
     phase = traitlets.Unicode("new", help="the ingestion's phase, as last seen")
     forced = traitlets.Bool(False, help="merged with failed checks overridden")
-    pending = traitlets.Unicode("", help="the action waiting for Confirm / Cancel: '', 'merge' or 'discard'")
+    pending = traitlets.Unicode("", help="the action waiting for Confirm / Cancel: '', 'merge', 'discard', 'rebase'")
+    behind = traitlets.Int(None, allow_none=True, help="commits the base ref moved since the fork, as last read")
+    conflict = traitlets.Unicode("", help="the last merge's conflict (one line), until the branch is re-imported")
 
     def __init__(self, ingestion: Any, *, threaded: bool = True, sample_rows: int = 10, **kwargs: Any):
         self.ingestion = ingestion
@@ -66,7 +72,6 @@ class IngestionPanel(widgets.VBox):
         self._log = views.history_lines(ingestion)[-LOG_KEEP:]
         self._displays: list[Any] = []  # DisplayHandles of the outputs showing this panel
         self._meter = ProgressMeter()
-        self._behind: int | None = None  # commits the base ref moved since the fork, as of the last data load
 
         self.summary = widgets.HTML()
         self.offline = widgets.HTML()
@@ -77,6 +82,10 @@ class IngestionPanel(widgets.VBox):
                                              tooltip="Delete the import branch")
         self.revalidate_button = widgets.Button(description="Re-validate", icon="refresh",
                                                 tooltip="Run the checks again on the branch")
+        base = views._safe(lambda: ingestion.from_ref, "main") or "main"
+        self.rebase_button = widgets.Button(
+            description="Rebase", icon="level-up", button_style="info",
+            tooltip=f"Re-import the same files on the new head of {base} and validate again")
         self.override = widgets.Checkbox(value=False, description="Override failed checks", indent=False,
                                          layout={"width": "auto"})
         self.reason = widgets.Text(placeholder="Reason (recorded in the merge commit)", layout={"width": "22em"})
@@ -87,11 +96,11 @@ class IngestionPanel(widgets.VBox):
         self.confirm_box = widgets.HBox([self.confirm_text, self.confirm_button, self.cancel_button],
                                         layout={"align_items": "center"})
         for button in (self.run_button, self.merge_button, self.discard_button, self.revalidate_button,
-                       self.confirm_button, self.cancel_button):
+                       self.rebase_button, self.confirm_button, self.cancel_button):
             button.layout.width = "auto"
         self.buttons = widgets.HBox(
-            [self.run_button, self.merge_button, self.discard_button, self.revalidate_button, self.override_box,
-             self.confirm_box],
+            [self.run_button, self.merge_button, self.discard_button, self.revalidate_button, self.rebase_button,
+             self.override_box, self.confirm_box],
             layout={"flex_flow": "row wrap", "align_items": "center"})
         self.status = widgets.HTML()
         self.progress = widgets.FloatProgress(value=0, min=0, max=1, bar_style="info", layout={"width": "16em"})
@@ -118,11 +127,12 @@ class IngestionPanel(widgets.VBox):
         self.merge_button.on_click(_unless_disabled(lambda: self.request("merge")))
         self.discard_button.on_click(_unless_disabled(lambda: self.request("discard")))
         self.revalidate_button.on_click(_unless_disabled(lambda: self._start("validate", self._do_validate)))
+        self.rebase_button.on_click(_unless_disabled(lambda: self.request("rebase")))
         self.confirm_button.on_click(lambda _b: self.confirm())
         self.cancel_button.on_click(lambda _b: self.cancel())
         self.override.observe(lambda _c: self._update_controls(), names="value")
         self.reason.observe(lambda _c: self._update_controls(), names="value")
-        self.observe(self._on_state, names=["busy", "pending", "phase", "forced"])
+        self.observe(self._on_state, names=["busy", "pending", "phase", "forced", "behind", "conflict"])
 
         self._unsubscribe: Callable[[], None] | None = ingestion.subscribe(self._on_event)
         self.tabs.show_log(self._log)
@@ -136,7 +146,7 @@ class IngestionPanel(widgets.VBox):
         return self.tabs.charts_html
 
     def facts(self) -> views.Facts:
-        return views.read_facts(self.ingestion, behind=self._behind)
+        return views.read_facts(self.ingestion, behind=self.behind)
 
     def refresh(self, *, load_data: bool = False) -> None:
         """Re-render from the ingestion's state; `load_data` also reloads the data views."""
@@ -165,7 +175,7 @@ class IngestionPanel(widgets.VBox):
         behind = _behind(self.ingestion) if self.phase in views.OPEN_PHASES else None
         self.tabs.load()
         with self._lock:
-            self._behind = behind
+            self.behind = behind
             self.summary.value = views.CSS + views.summary_html(self.facts())
 
     def _on_state(self, _change: Any) -> None:
@@ -183,6 +193,9 @@ class IngestionPanel(widgets.VBox):
         self.merge_button.button_style = "warning" if can_force else "success"
         self.discard_button.disabled = not idle or Action.DISCARD not in allowed
         self.revalidate_button.disabled = not idle or Action.VALIDATE not in allowed
+        can_rebase = Action.REBASE in allowed and (bool(self.behind) or bool(self.conflict))
+        self.rebase_button.layout.display = "" if can_rebase else "none"
+        self.rebase_button.disabled = not idle or not can_rebase
         self.override_box.layout.display = "" if can_force and not self.pending else "none"
         self.override.disabled = self.reason.disabled = not idle
         self.confirm_box.layout.display = "" if self.pending else "none"
@@ -206,6 +219,7 @@ class IngestionPanel(widgets.VBox):
                 self._render(facts)
                 if event.phase == Phase.IMPORTING:
                     self._meter.reset()
+                    self.behind, self.conflict = None, ""  # a (re-)import forks anew
                 if event.phase in _SETTLED:
                     self.progress_box.layout.display = "none"
                     result = views.result_text(self.ingestion, facts)
@@ -234,8 +248,8 @@ class IngestionPanel(widgets.VBox):
     # ---------------------------------------------------------------- actions
 
     def request(self, action: str) -> None:
-        """Merge / Discard: ask for confirmation first."""
-        if self.busy or action not in ("merge", "discard"):
+        """Merge / Discard / Rebase: ask for confirmation first."""
+        if self.busy or action not in ("merge", "discard", "rebase"):
             return
         branch = tables.esc(views._safe(lambda: self.ingestion.branch, "?"))
         into = tables.esc(views._safe(lambda: self.ingestion.from_ref, "main"))
@@ -245,11 +259,14 @@ class IngestionPanel(widgets.VBox):
                 question += (f' <b class="wap-warn">Failed checks will be overridden</b> (reason: '
                              f"{tables.esc(self.reason.value.strip())}).")
             # asked now, not only at the last load: someone may have merged into the base ref meanwhile
-            self._behind = _behind(self.ingestion)
-            if self._behind:
+            self.behind = _behind(self.ingestion)
+            if self.behind:
                 self.summary.value = views.CSS + views.summary_html(self.facts())
-                question += (f' <span class="wap-warn">{into} moved {self._behind} commit'
-                             f"{'' if self._behind == 1 else 's'} since the fork.</span>")
+                question += (f' <span class="wap-warn">{into} moved {self.behind} commit'
+                             f"{'' if self.behind == 1 else 's'} since the fork.</span>")
+        elif action == "rebase":
+            question = (f"Delete <code>{branch}</code>, re-import the same files on the new head of "
+                        f"<code>{into}</code> and validate again?")
         else:
             question = f"Delete branch <code>{branch}</code> and its imported data?"
         self.confirm_text.value = question
@@ -268,6 +285,8 @@ class IngestionPanel(widgets.VBox):
             self._start("merge", lambda: self._do_merge(forced, reason))
         elif action == "discard":
             self._start("discard", self._do_discard)
+        elif action == "rebase":
+            self._start("rebase", self._do_rebase)
 
     def cancel(self) -> None:
         if self.pending:
@@ -352,7 +371,7 @@ class IngestionPanel(widgets.VBox):
                 message += f" ({time.monotonic() - started:.2f} s)"
             self._set_status(kind, message)
             self.busy = False
-            if action not in ("run", "validate"):
+            if action not in ("run", "validate", "rebase"):
                 self.update_displays()
             elif threading.current_thread() is self._worker:
                 self.update_displays()
@@ -362,10 +381,15 @@ class IngestionPanel(widgets.VBox):
                 self.update_displays()
 
     def _do_merge(self, forced: bool, reason: str | None) -> tuple[str, str]:
-        if forced:
-            self.ingestion.merge(force=True, reason=reason)
-        else:
-            self.ingestion.merge()
+        try:
+            if forced:
+                self.ingestion.merge(force=True, reason=reason)
+            else:
+                self.ingestion.merge()
+        except bx.MergeConflictError as exc:  # the branch and verdict are kept: offer Rebase, not a traceback
+            self.behind = exc.moved if isinstance(exc, IngestionConflict) else _behind(self.ingestion)
+            self.conflict = _conflict_line(exc, views._safe(lambda: self.ingestion.from_ref, "main") or "main")
+            return "error", self.conflict
         result = views.result_text(self.ingestion, self.facts())
         return result or ("ok", "Merged.")
 
@@ -373,6 +397,17 @@ class IngestionPanel(widgets.VBox):
         branch = views._safe(lambda: self.ingestion.branch, "")
         self.ingestion.discard()
         return "ok", f"Discarded: branch {branch} deleted"
+
+    def _do_rebase(self) -> tuple[str, str]:
+        self.ingestion.rebase()  # deletes the old branch; the summary shows the new one and its base
+        self.conflict = ""
+        facts = self.facts()
+        base = f"{facts.from_ref}@{facts.base_hash[:12]}" if facts.base_hash else facts.from_ref
+        done = f"Rebased on {base}, new branch {facts.branch}"
+        if facts.phase == Phase.PASSED:
+            return "ok", f"{done}: checks passed again."
+        result = views.result_text(self.ingestion, facts)
+        return "error", f"{done}: {result[1] if result else facts.phase}"
 
     def _do_validate(self) -> None:
         self.ingestion.validate()
@@ -474,6 +509,17 @@ def _behind(ingestion: Any) -> int | None:
     """Commits the base ref moved since the fork, when the engine can tell (else None)."""
     value = views._safe(lambda: ingestion.behind, None)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _conflict_line(exc: Exception, from_ref: str) -> str:
+    """A merge conflict in one readable line that offers the way out."""
+    if isinstance(exc, IngestionConflict):
+        tables = ", ".join(exc.tables) or "the tables"
+        what = f"{tables} changed on {exc.from_ref} ({moved_text(exc.from_ref, exc.moved)})"
+    else:
+        what = f"the tables changed on {from_ref} since this import"
+    return (f"Not merged: {what}. The branch is kept: Rebase re-imports the same files on the new head of "
+            f"{from_ref} and validates again; or Discard it.")
 
 
 def _unless_disabled(action: Callable[[], object]) -> Callable[[Any], None]:
