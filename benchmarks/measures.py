@@ -1,4 +1,4 @@
-"""The nine measures of issue 5. Each returns `Row`s: ours vs a baseline measured in the same run.
+"""The measures behind BENCHMARKS.md's rows. Each returns `Row`s: ours vs a baseline measured in the same run.
 
 Repetitions of ours and of the baseline are interleaved (ours first on even repetitions, baseline first on
 odd ones) so that load from other processes on the machine hits both sides alike.
@@ -178,7 +178,7 @@ def measure_import(ctx: Context, fmt: str, n: int) -> tuple[Sample, Sample]:
     return a, b
 
 
-def rows_1_2_9(ctx: Context) -> None:
+def import_speed_and_scaling(ctx: Context) -> None:
     v = ctx.variant
     for n in v.sizes:
         ctx.log(f"  row 1: parquet import of {human(n)} rows")
@@ -248,7 +248,7 @@ def _table_files(client: Any, branch: str) -> list[str]:
     return list(tables.table_files(location).data_files)
 
 
-def rows_3_4(ctx: Context) -> None:
+def validation_vs_pandera(ctx: Context) -> None:
     from wap_notebook.ingestion import Ingestion
 
     v = ctx.variant
@@ -326,7 +326,7 @@ def _build_tables(client: Any, count: int, source_for: Callable[[int], str], pre
     return branch
 
 
-def row_5(ctx: Context) -> None:
+def branch_creation(ctx: Context) -> None:
     v = ctx.variant
     small = ctx.client("branch-small")
     small_src = str(ctx.dataset.small_file(1_000))
@@ -374,7 +374,7 @@ def _merge_sample(client: Any, source: str, reps: int) -> Callable[[int], float]
     return run
 
 
-def row_6(ctx: Context) -> None:
+def merges(ctx: Context) -> None:
     v = ctx.variant
     n3 = v.sizes[-1]
     ctx.log(f"  row 6: merges of 1 / 20 tables, 1K / {human(n3)} rows")
@@ -419,7 +419,7 @@ def _rss_once(ctx: Context, n: int) -> dict[str, Any]:
     return json.loads(lines[-1])
 
 
-def row_7(ctx: Context) -> None:
+def import_peak_memory(ctx: Context) -> None:
     v = ctx.variant
     results: dict[int, tuple[Sample, Sample, str]] = {}
     for n in v.rss_sizes:
@@ -474,7 +474,7 @@ def _bare_import(client: Any, uri: str, n: int, label: str) -> Callable[[int], f
     return run
 
 
-def row_8(ctx: Context) -> None:
+def end_to_end_vs_bare_import(ctx: Context) -> None:
     v = ctx.variant
     for n in v.sizes if v.name != "smoke" else v.sizes[:1]:  # the smoke test only checks that it runs
         ctx.log(f"  row 8: end to end (branch + import + validate + merge) of {human(n)} rows vs the bare import")
@@ -516,7 +516,7 @@ def _pandas_route(ctx: Context, n: int) -> Callable[[int], float]:
     return run
 
 
-def row_10(ctx: Context) -> None:
+def ingestion_vs_pandas_route(ctx: Context) -> None:
     n = ctx.variant.sizes[1]
     ctx.log(f"  row 10: whole ingestion vs the pandas route (read_parquet -> pandera -> to_parquet), {human(n)} rows")
     client = ctx.client(f"vs-pandas-{human(n)}")
@@ -536,7 +536,7 @@ def row_10(ctx: Context) -> None:
 SMALL_ROWS = 1_000
 
 
-def row_11(ctx: Context) -> None:
+def small_batch_latency(ctx: Context) -> None:
     ctx.log(f"  row 11: small batch: whole ingestion of a {human(SMALL_ROWS)}-row file vs pyarrow read + write")
     key = f"small/rows-{SMALL_ROWS}.parquet"
     s3 = ctx.s3()
@@ -568,7 +568,7 @@ def row_11(ctx: Context) -> None:
 
 
 # ------------------------------------------------------------------------------------------ row 12
-def row_12(ctx: Context) -> None:
+def jsonl_from_s3_vs_local(ctx: Context) -> None:
     n = ctx.variant.text_sizes[0]
     ctx.log(f"  row 12: JSON Lines import of {human(n)} rows from S3 vs from a local path")
     client = ctx.client(f"jsonl-s3-vs-local-{human(n)}")

@@ -94,23 +94,23 @@ def main(argv: list[str] | None = None) -> int:
             ctx = measures.Context(variant, dataset, work, server.endpoint_url, log=log)
             measures.warm_up(ctx)
             if 1 in only:
-                measures.rows_1_2_9(ctx)
+                measures.import_speed_and_scaling(ctx)
             if only & {3, 4}:
-                measures.rows_3_4(ctx)
+                measures.validation_vs_pandera(ctx)
             if 5 in only:
-                measures.row_5(ctx)
+                measures.branch_creation(ctx)
             if 6 in only:
-                measures.row_6(ctx)
+                measures.merges(ctx)
             if 7 in only:
-                measures.row_7(ctx)
+                measures.import_peak_memory(ctx)
             if 8 in only:
-                measures.row_8(ctx)
+                measures.end_to_end_vs_bare_import(ctx)
             if 10 in only:
-                measures.row_10(ctx)
+                measures.ingestion_vs_pandas_route(ctx)
             if 11 in only:
-                measures.row_11(ctx)
+                measures.small_batch_latency(ctx)
             if 12 in only:
-                measures.row_12(ctx)
+                measures.jsonl_from_s3_vs_local(ctx)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)

@@ -261,6 +261,17 @@ def test_panel_follows_changes_made_from_code(lakehouse, orders_uri):
     assert "Published" in panel.log_view.value
 
 
+def test_an_override_merged_from_code_shows_as_such(lakehouse, bad_uri):
+    ing = Ingestion("orders", bad_uri, checks=STRICT, client=lakehouse)
+    panel = panel_for(ing)
+    ing.run()
+    ing.merge(force=True, reason="audited by hand (R-7)")  # from code, not through the panel
+    assert panel.forced is True and panel.phase == "merged"
+    assert "MERGED WITH OVERRIDE" in panel.summary.value and "R-7" in panel.summary.value
+    assert "wap-status-warn" in panel.status.value
+    assert panel.wait(60)
+
+
 def test_panels_are_kept_per_ingestion_object_not_per_id(lakehouse, orders_uri):
     ing = Ingestion("orders", orders_uri, client=lakehouse)
     panel = panel_for(ing)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import io
+import json
 import os
 import pathlib
 
@@ -521,3 +522,90 @@ def test_last_row_end_skips_newlines_inside_quotes():
     assert _last_row_end(b'a,b\n1,"x\ny"\n2,z') == 12
     assert _last_row_end(b'1,"only\npart') == -1
     assert _last_row_end(b'1,"say ""hi"""\n2') == 15
+
+
+# ------------------------------------------------------------------- dates and times written as text
+
+_UTC = dt.timezone.utc
+TEXT_CASES = {
+    "offset_space": (["2013-01-05 09:00:00+00:00", "2013-01-01 09:00:00+02:00"], pa.timestamp("us", tz="UTC"),
+                     [dt.datetime(2013, 1, 5, 9, tzinfo=_UTC), dt.datetime(2013, 1, 1, 7, tzinfo=_UTC)]),
+    "offset_t_compact": (["2013-01-01T09:00:00-0530", "2013-01-01T09:00:00+02"], pa.timestamp("us", tz="UTC"),
+                         [dt.datetime(2013, 1, 1, 14, 30, tzinfo=_UTC), dt.datetime(2013, 1, 1, 7, tzinfo=_UTC)]),
+    "zulu_fraction": (["2013-01-01T09:00:00.123Z", "2013-01-01T09:00Z"], pa.timestamp("us", tz="UTC"),
+                      [dt.datetime(2013, 1, 1, 9, 0, 0, 123000, tzinfo=_UTC), dt.datetime(2013, 1, 1, 9, tzinfo=_UTC)]),
+    "naive": (["2013-01-01 09:00:00.123456", "2013-01-01T10:00"], pa.timestamp("us"),
+              [dt.datetime(2013, 1, 1, 9, 0, 0, 123456), dt.datetime(2013, 1, 1, 10)]),
+    "dates": (["2024-01-01", "2024-02-29"], pa.date32(), [dt.date(2024, 1, 1), dt.date(2024, 2, 29)]),
+    "date_and_datetime": (["2024-01-01", "2024-01-02 10:00:00"], pa.timestamp("us"),
+                          [dt.datetime(2024, 1, 1), dt.datetime(2024, 1, 2, 10)]),
+    "times": (["09:00:00", "23:59:59.5"], pa.time64("us"), [dt.time(9), dt.time(23, 59, 59, 500000)]),
+    "far_dates": (["0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z"], pa.timestamp("us", tz="UTC"),
+                  [dt.datetime(1, 1, 1, tzinfo=_UTC), dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=_UTC)]),
+    "not_temporal": (["2024-01-01 or later", "soon"], pa.string(), ["2024-01-01 or later", "soon"]),
+}
+
+
+def _text_files(tmp_path, name: str, values: list[str | None]) -> list[SourceFile]:
+    # A second column: a CSV line holding only an empty cell would be skipped as an empty line.
+    lines = [json.dumps({"c": v, "i": i}) for i, v in enumerate(values)]
+    jsonl = _local(tmp_path, f"{name}.jsonl", ("\n".join(lines) + "\n").encode())
+    cells = [f"{'' if v is None else v},{i}" for i, v in enumerate(values)]
+    csv = _local(tmp_path, f"{name}.csv", ("c,i\n" + "\n".join(cells) + "\n").encode())
+    return resolve(jsonl) + resolve(csv)
+
+
+@pytest.mark.parametrize("case", sorted(TEXT_CASES))
+def test_csv_and_json_lines_type_text_dates_the_same_way(tmp_path, case):
+    values, expected_type, expected = TEXT_CASES[case]
+    for file in _text_files(tmp_path, case, [*values, None]):
+        schema = read_schema(file)
+        assert schema.field("c").type == expected_type, file.uri
+        # An empty CSV cell is null, except in a text column where it is the empty string (pyarrow, DuckDB).
+        empty = "" if file.format == "csv" and expected_type == pa.string() else None
+        assert _read_all(file, schema).column("c").to_pylist() == [*expected, empty], file.uri
+
+
+def test_a_column_mixing_offsets_and_naive_values_is_refused(tmp_path):
+    for file in _text_files(tmp_path, "mixed", ["2024-01-01T09:00:00+02:00", None, "2024-01-01 09:00:00"]):
+        with pytest.raises(SourceFormatError, match=r"mixed\.(csv|jsonl).*column 'c' mixes timestamps with a UTC "
+                                                    r"offset \('2024-01-01T09:00:00\+02:00'\) and without one "
+                                                    r"\('2024-01-01 09:00:00'\)"):
+            read_schema(file)
+    # The same when the naive value only comes after the block the schema was inferred from.
+    zoned = pa.schema([("c", pa.timestamp("us", tz="UTC")), ("i", pa.int64())])
+    for file in _text_files(tmp_path, "later", ["2024-01-01T09:00:00Z", "2024-01-01 09:00:00"]):
+        with pytest.raises(SourceFormatError, match=r"later\.(csv|jsonl).*column 'c' mixes timestamps"):
+            _read_all(file, zoned)
+
+
+def test_json_lines_lists_structs_and_objects_import(tmp_path):
+    # Date-like text inside nested values stays the text it is (pyarrow alone would make it a timestamp).
+    rows = [{"l": [1, 2], "s": {"a": "x", "b": [1.5], "at": "2024-01-01 10:00"}, "ts": ["2024-01-01"]},
+            {"l": [], "s": None, "ts": None}]
+    [file] = resolve(_local(tmp_path, "n.jsonl", "\n".join(json.dumps(r) for r in rows).encode()))
+    schema = read_schema(file)
+    assert pa.types.is_list(schema.field("l").type) and pa.types.is_struct(schema.field("s").type)
+    assert _read_all(file, schema).to_pylist() == rows
+
+
+def test_column_names_refused_or_kept(tmp_path):
+    [empty] = resolve(_local(tmp_path, "e.csv", b"a,,c\n1,2,3\n"))
+    with pytest.raises(SourceFormatError, match=r"e\.csv.*column #2 has an empty name"):
+        read_schema(empty)
+    [case] = resolve(_local(tmp_path, "c.jsonl", b'{"Id": 1, "id": 2}\n'))
+    with pytest.raises(SourceFormatError, match=r"c\.jsonl.*columns 'Id' and 'id' differ only by letter case"):
+        read_schema(case)
+    names = ["with space", "ünï名", "a.b", "select", "UPPER"]
+    [fine] = resolve(_local(tmp_path, "f.parquet", _parquet_bytes(pa.table({n: [1] for n in names}))))
+    assert read_schema(fine).names == names
+
+
+@pytest.mark.parametrize("name", ["r.jsonl", "r.jsonl.gz"])
+def test_json_lines_rows_straddling_raw_reads(tmp_path, monkeypatch, name):
+    monkeypatch.setattr(sources, "_JSON_READ_BYTES", 50)  # most rows straddle a raw read
+    rows = [{"id": i, "s": f'quote " brace }} newline \\n ünï {i}' * (i % 4), "l": list(range(i % 3))}
+            for i in range(200)]
+    text = "\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode()  # no final newline
+    [file] = resolve(_local(tmp_path, name, gzip.compress(text) if name.endswith(".gz") else text))
+    assert _read_all(file, read_schema(file)).to_pylist() == rows

@@ -6,7 +6,10 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from wap_notebook.engine.client import LakehouseClient
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +73,8 @@ def resolve_backend(backend: str = "auto") -> Literal["local", "bauplan"]:
     return backend  # type: ignore[return-value]
 
 
-def connect(backend: Backend = "auto", **kwargs: Any) -> Any:
-    """Return a Bauplan-compatible client.
+def connect(backend: Backend = "auto", **kwargs: Any) -> LakehouseClient:
+    """Return a Bauplan-compatible client (both kinds satisfy the engine's `LakehouseClient`).
 
     `backend="bauplan"` builds `bauplan.Client(**kwargs)` (profile, api_key, ...); `"local"` builds the
     embedded `LocalClient(**kwargs)` (path, username). `"auto"` picks Bauplan when credentials are
@@ -90,9 +93,9 @@ def connect(backend: Backend = "auto", **kwargs: Any) -> Any:
         return client
     from wap_notebook.lakehouse import LocalClient
 
-    client = LocalClient(**kwargs)
-    logger.info("wap-notebook: using the embedded lakehouse at %s", client.path)
-    return client
+    local = LocalClient(**kwargs)
+    logger.info("wap-notebook: using the embedded lakehouse at %s", local.path)
+    return local
 
 
 def describe_backend(client: Any) -> str:

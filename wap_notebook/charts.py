@@ -49,7 +49,7 @@ def failing_rows_spec(report: pd.DataFrame) -> dict[str, Any] | None:
     if report is None or len(report) == 0 or "failing_rows" not in report.columns:
         return None
     multi = "table" in report.columns and report["table"].nunique() > 1
-    values = []
+    values: list[dict[str, Any]] = []
     for row in report.itertuples(index=False):
         record = row._asdict()
         count = record.get("failing_rows")
@@ -58,7 +58,8 @@ def failing_rows_spec(report: pd.DataFrame) -> dict[str, Any] | None:
                        "status": str(record.get("status"))})
     if not any(v["rows"] for v in values):
         return None  # nothing failed: an all-empty bar chart says less than the checks table already does
-    statuses = sorted({v["status"] for v in values}, key=list(_STATUS_COLOUR).index)
+    order = list(_STATUS_COLOUR)
+    statuses = sorted({str(v["status"]) for v in values}, key=lambda s: order.index(s) if s in order else len(order))
     return {
         "title": {"text": "Failing rows per check"},
         "data": {"values": values},
@@ -70,7 +71,7 @@ def failing_rows_spec(report: pd.DataFrame) -> dict[str, Any] | None:
             "x": {"field": "rows", "type": "quantitative", "title": "failing rows",
                   "axis": {"tickMinStep": 1, "format": "~s"}},
             "color": {"field": "status", "type": "nominal",
-                      "scale": {"domain": statuses, "range": [_STATUS_COLOUR[s] for s in statuses]}},
+                      "scale": {"domain": statuses, "range": [_STATUS_COLOUR.get(s, BASE) for s in statuses]}},
         },
         "config": _CONFIG,
     }
@@ -89,7 +90,7 @@ def column_spec(profile: ColumnProfile, base_label: str = "main") -> dict[str, A
     subtitle = _subtitle(profile, base_label)
     title = {"text": f"{profile.column}  ·  {', '.join(profile.checks)}", "subtitle": subtitle}
     if profile.kind == "categorical":
-        values = []
+        values: list[dict[str, Any]] = []
         for bar in profile.bars:
             if has_base:
                 values.append({"value": bar.label, "series": base_label, "share": 100 * bar.base / base_total})
@@ -124,7 +125,7 @@ def column_spec(profile: ColumnProfile, base_label: str = "main") -> dict[str, A
                            "share": 100 * bar.new_failing / new_total})
     x_type = "temporal" if temporal else "quantitative"
     x_axis: dict[str, Any] = {"format": "%Y-%m-%d"} if temporal else {"format": "~s"}
-    encoding = {
+    encoding: dict[str, Any] = {
         "x": {"field": "start", "type": x_type, "bin": {"binned": True}, "title": None,
               "axis": {**x_axis, "labelOverlap": True}},
         "x2": {"field": "end"},

@@ -27,6 +27,8 @@ def measures(check: Any) -> list[Measure]:
     cols = tuple(check.columns)
     kind = type(check)
     if kind is ck.NotNull:
+        if check.nan_as_null:  # null counts do not include NaN: left to SQL
+            return []
         found = [Measure("nulls", (c,)) for c in cols]
         return found + ([Measure("any_null", cols)] if len(cols) > 1 else [])
     if kind is ck.Unique and len(cols) == 1:

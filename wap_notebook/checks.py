@@ -4,10 +4,10 @@ Factories (all take ``severity="error"`` (blocks the merge) or ``"warn"`` (repor
 optional ``name``)::
 
     row_count(min=1, max=None)          rows this ingestion added (always included by default)
-    not_null(*cols)                     no NULL in any of the columns
+    not_null(*cols, nan_as_null=False)  no NULL in any of the columns (NaN counts too if nan_as_null)
     unique(*cols)                       the combined key is unique (NULL keys are ignored)
     accepted_values(col, values)        non-NULL values are in the list
-    between(col, min=None, max=None)    non-NULL values within [min, max]
+    between(col, min=None, max=None)    non-NULL values within [min, max]; NaN fails (numeric bounds)
     matches(col, regex)                 non-NULL values contain a match of `regex` (anchor with ^...$)
     schema_compatible()                 no dropped column, no changed type vs `from_ref` (default in append)
     no_duplicates_with(ref="main", key=[...])   new rows whose key already exists on `ref`
@@ -33,6 +33,7 @@ MAX) are not additive and are reported over the whole branch table, which the me
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
@@ -71,7 +72,7 @@ FAILING_KEYS_SAMPLE = 50
 __all__ = [
     "Check", "AggregateCheck", "QueryCheck", "CheckResult", "TableScope", "row_count", "not_null", "unique",
     "accepted_values", "between", "matches", "schema_compatible", "no_duplicates_with", "sql", "custom",
-    "register_check", "REPORT_COLUMNS", "plan_aggregate_query", "run_table_checks",
+    "register_check", "REPORT_COLUMNS", "plan_aggregate_query", "run_table_checks", "local_sql",
 ]
 
 
@@ -114,22 +115,30 @@ class RowCount(AggregateCheck):
 class NotNull(AggregateCheck):
     kind = "not_null"
 
-    def __init__(self, *columns: str, **kw: Any) -> None:
+    def __init__(self, *columns: str, nan_as_null: bool = False, **kw: Any) -> None:
         if not columns:
             raise InvalidSpec("not_null needs at least one column")
+        if not isinstance(nan_as_null, bool):
+            raise InvalidSpec(f"nan_as_null must be True or False, got {nan_as_null!r}")
         super().__init__(columns, **kw)
+        self.nan_as_null = nan_as_null
 
     def expected(self) -> str:
-        return "no nulls"
+        return "no nulls or NaN" if self.nan_as_null else "no nulls"
+
+    def _missing(self, column: str) -> str:
+        # NaN is a float value, not SQL NULL; counting it as missing is opt-in (numeric columns only).
+        col = quote_ident(column)
+        return f"({col} IS NULL OR isnan({col}))" if self.nan_as_null else f"{col} IS NULL"
 
     def predicate(self) -> str:
-        return " OR ".join(f"{quote_ident(c)} IS NULL" for c in self.columns)
+        return " OR ".join(self._missing(c) for c in self.columns)
 
     def params(self) -> dict[str, Any]:
-        return {"columns": list(self.columns)}
+        return {"columns": list(self.columns), **({"nan_as_null": True} if self.nan_as_null else {})}
 
     def aggregates(self) -> list[Aggregate]:
-        out = [Aggregate(f"n{i}", "count_if", f"{quote_ident(c)} IS NULL") for i, c in enumerate(self.columns)]
+        out = [Aggregate(f"n{i}", "count_if", self._missing(c)) for i, c in enumerate(self.columns)]
         if len(self.columns) > 1:
             out.append(Aggregate("any", "count_if", self.predicate()))
         return out
@@ -249,6 +258,9 @@ class Between(AggregateCheck):
             self._conds.append(f"{col} < {sql_literal(min)}")
         if max is not None:
             self._conds.append(f"{col} > {sql_literal(max)}")
+        if any(isinstance(b, (int, float, Decimal)) and not isinstance(b, bool) for b in (min, max)):
+            # NaN is in no range, but comparisons with it are false (or engine-specific): fail it explicitly.
+            self._conds.append(f"isnan({col})")
 
     def expected(self) -> str:
         if self.min is None:
@@ -491,8 +503,10 @@ def row_count(min: int = 1, max: int | None = None, *, severity: str = "error", 
 
 
 @register_check("not_null")
-def not_null(*columns: str, severity: str = "error", name: str | None = None) -> Check:
-    return NotNull(*columns, severity=severity, name=name)
+def not_null(*columns: str, nan_as_null: bool = False, severity: str = "error", name: str | None = None) -> Check:
+    """No NULL in any of `columns`. NaN is a float value, not NULL, so it passes unless `nan_as_null=True`
+    (then NaN counts as missing too; the columns must be numeric)."""
+    return NotNull(*columns, nan_as_null=nan_as_null, severity=severity, name=name)
 
 
 @register_check("unique")
@@ -511,6 +525,8 @@ def accepted_values(column: str, values: Sequence[Any], *, severity: str = "erro
 @register_check("between")
 def between(column: str, min: Any = None, max: Any = None, *, severity: str = "error",  # noqa: A002
             name: str | None = None) -> Check:
+    """Non-NULL values of `column` within [min, max] (either bound may be omitted). With numeric bounds a NaN
+    value fails: it is in no range (the observed range and the failing rows show it)."""
     return Between(column, min, max, severity=severity, name=name)
 
 

@@ -26,22 +26,22 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
-from wap_notebook import charts
 from wap_notebook import panel_tables as tables
 from wap_notebook import panel_views as views
+from wap_notebook.engine.phases import Action, Phase
+from wap_notebook.panel_details import DetailTabs
 from wap_notebook.panel_progress import ProgressMeter
 
 __all__ = ["IngestionPanel", "display_ingestion", "ingestion_html", "panel_for"]
 
-_DATA_PHASES = ("imported", "passed", "failed", "merged")
-_TERMINAL = ("imported", "passed", "failed", "merged", "discarded", "error")
+# phases an operation ends in: the data views reload, the progress bar goes away
+_SETTLED = frozenset({Phase.IMPORTED, Phase.PASSED, Phase.FAILED, Phase.MERGED, Phase.DISCARDED, Phase.ERROR})
 _BUSY_TEXT = {
     "merge": "Merging…",
     "discard": "Discarding (deleting the branch)…",
     "validate": "Re-running the checks…",
     "run": "Importing and validating…",
 }
-TAB_TITLES = ("Charts", "Failing rows", "Sample", "Schema", "Diff", "Log")
 LOG_KEEP = 200
 
 
@@ -62,15 +62,9 @@ class IngestionPanel(widgets.VBox):
         self._loader: threading.Thread | None = None
         self._load_wanted = 0  # bumped by every event that makes the data views stale
         self._loading = False  # a loader thread is running (set and cleared under the lock)
-        self._quiet = False  # the failing-check choice is being set by a render, not by the user
-        self._loaded_for: str | None = None
-        self._failures_cache: dict[tuple[str, str], str] = {}
-        self._predicates: dict[str, dict[str, str]] = {}  # table -> column -> SQL of failing cells
-        self._charts_html: str | None = None
         self._log = views.history_lines(ingestion)[-LOG_KEEP:]
         self._displays: list[Any] = []  # DisplayHandles of the outputs showing this panel
         self._meter = ProgressMeter()
-        self._force_reason: str | None = None  # the reason this panel merged with, until the engine tells
         self._behind: int | None = None  # commits the base ref moved since the fork, as of the last data load
 
         self.summary = widgets.HTML()
@@ -104,16 +98,12 @@ class IngestionPanel(widgets.VBox):
         self.progress_box = widgets.HBox([self.progress, self.progress_label], layout={"align_items": "center"})
         self.report = widgets.HTML()
 
-        self.charts_view = widgets.HTML("<i>not loaded yet</i>")
-        self.failure_select = widgets.Dropdown(options=[], layout={"width": "max-content"})
-        self.failure_rows = widgets.HTML()
-        self.failures_box = widgets.VBox([self.failure_select, self.failure_rows])
-        self.sample_view = widgets.HTML("<i>not loaded yet</i>")
-        self.schema_view = widgets.HTML("<i>not loaded yet</i>")
-        self.diff_view = widgets.HTML("<i>not loaded yet</i>")
-        self.log_view = widgets.HTML()
-        self.tabs = widgets.Tab(children=[self.charts_view, self.failures_box, self.sample_view, self.schema_view,
-                                          self.diff_view, self.log_view], titles=TAB_TITLES)
+        self.tabs = DetailTabs(ingestion, sample_rows=sample_rows)
+        tabs = self.tabs  # the views, also as the panel's own attributes (scripts and tests reach them here)
+        self.charts_view, self.failure_select, self.failure_rows = tabs.charts_view, tabs.failure_select, (
+            tabs.failure_rows)
+        self.sample_view, self.schema_view, self.diff_view, self.log_view = (
+            tabs.sample_view, tabs.schema_view, tabs.diff_view, tabs.log_view)
 
         super().__init__(
             children=[self.summary, self.offline, self.buttons, self.status, self.progress_box, self.report,
@@ -123,20 +113,18 @@ class IngestionPanel(widgets.VBox):
         self.add_class("wap-panel")
         self.progress_box.layout.display = "none"
 
-        # Handlers re-check `disabled`: a stale front end (or a test) may still send a click.
-        self.run_button.on_click(lambda b: b.disabled or self._start("run", self._do_run))
-        self.merge_button.on_click(lambda b: b.disabled or self.request("merge"))
-        self.discard_button.on_click(lambda b: b.disabled or self.request("discard"))
-        self.revalidate_button.on_click(lambda b: b.disabled or self._start("validate", self._do_validate))
+        self.run_button.on_click(_unless_disabled(lambda: self._start("run", self._do_run)))
+        self.merge_button.on_click(_unless_disabled(lambda: self.request("merge")))
+        self.discard_button.on_click(_unless_disabled(lambda: self.request("discard")))
+        self.revalidate_button.on_click(_unless_disabled(lambda: self._start("validate", self._do_validate)))
         self.confirm_button.on_click(lambda _b: self.confirm())
         self.cancel_button.on_click(lambda _b: self.cancel())
         self.override.observe(lambda _c: self._update_controls(), names="value")
         self.reason.observe(lambda _c: self._update_controls(), names="value")
-        self.failure_select.observe(self._on_failure_selected, names="value")
         self.observe(self._on_state, names=["busy", "pending", "phase", "forced"])
 
         self._unsubscribe: Callable[[], None] | None = ingestion.subscribe(self._on_event)
-        self.log_view.value = views.log_html(self._log)
+        self.tabs.show_log(self._log)
         self.refresh(load_data=True)
 
     # ---------------------------------------------------------------- rendering
@@ -144,11 +132,10 @@ class IngestionPanel(widgets.VBox):
     @property
     def charts_html(self) -> str | None:
         """The rendered charts (inline SVG), once loaded; also put into the static export."""
-        return self._charts_html
+        return self.tabs.charts_html
 
     def facts(self) -> views.Facts:
-        return views.read_facts(self.ingestion, forced=self.forced or None, force_reason=self._force_reason,
-                                behind=self._behind)
+        return views.read_facts(self.ingestion, behind=self._behind)
 
     def refresh(self, *, load_data: bool = False) -> None:
         """Re-render from the ingestion's state; `load_data` also reloads the data views."""
@@ -170,112 +157,15 @@ class IngestionPanel(widgets.VBox):
         self.summary.value = views.CSS + views.summary_html(facts)
         self.offline.value = views.offline_html(facts)
         self.report.value = views.checks_html(facts.report)
-        options = [(label, (table, check)) for label, table, check in views.failed_checks(facts.report)]
-        if [o[1] for o in options] != [o[1] for o in self.failure_select.options]:
-            self._failures_cache.clear()
-            self._quiet = True  # the rows of the new choice are fetched by the next data load
-            try:
-                self.failure_select.options = options
-                self.failure_select.value = options[0][1] if options else None
-            finally:
-                self._quiet = False
-            self.failure_rows.value = '<i class="wap-dim">loading…</i>'
-        if not options:
-            self.failure_rows.value = '<i class="wap-dim">no failing checks</i>'
+        self.tabs.show_failed_checks(facts.report)
 
     def load_data(self) -> None:
-        """Charts, failing rows, sample, schema and diff of the branch (queries; on the loader thread).
-        Everything is built first and shown only if the ingestion did not move on meanwhile, so a view
-        never shows half of one state and half of the next."""
-        phase = views._safe(lambda: self.ingestion.phase, "new")
-        if phase == "merged" and self._loaded_for is not None:
-            return  # what the branch added is still what was shown; keep it
-        if phase not in _DATA_PHASES:
-            if self._loaded_for is None:
-                note = "<i>available once the data is imported</i>" if phase in ("new", "importing") else (
-                    "<i>the import branch no longer exists</i>" if phase in ("merged", "discarded") else "<i>–</i>")
-                for view in (self.charts_view, self.sample_view, self.schema_view, self.diff_view):
-                    view.value = note
-            return
-        behind = _behind(self.ingestion)  # a query (the base ref's commits): here, not on every event
-        names = views._safe(lambda: list(self.ingestion.tables), [])
-        profiles = {}
-        for table in names:
-            profile, error = _attempt(lambda t=table: self.ingestion.profile(t))
-            if error is None:
-                profiles[table] = profile
-        predicates = {t: dict(p.cell_predicates) for t, p in profiles.items()}
-        charts_html = self._charts(profiles)
-        samples = {t: _attempt(lambda t=t: self.ingestion.sample(n=self.sample_rows, table=t)) for t in names}
-        sample_html = "".join(
-            (f"<h4 style='margin:4px 0'>{tables.esc(t)}</h4>" if len(names) > 1 else "")
-            + (tables.frame_html(frame, empty="no new rows", failing=_flags(frame, predicates.get(t, {})))
-               if error is None else _unavailable(error))
-            for t, (frame, error) in samples.items()) or "<i>no tables</i>"
-        base_label = views._safe(lambda: self.ingestion.from_ref, "main")
-        schema_html = "".join(tables.schema_compare_html(p, base_label) for p in profiles.values()) or (
-            "<i>schema unavailable</i>")
-        diff_html = self._diff(profiles, {t: f for t, (f, e) in samples.items() if e is None}, predicates, base_label)
-        key = self.failure_select.value
-        failing_html = self._failing_rows(key, predicates) if key else None
+        """Query the lakehouse for the detail tabs and how far the base ref moved (on the loader thread)."""
+        behind = _behind(self.ingestion) if self.phase in views.OPEN_PHASES else None
+        self.tabs.load()
         with self._lock:
-            if views._safe(lambda: self.ingestion.phase, None) != phase:
-                return  # the ingestion moved on while this was built: the next load shows the new state
-            self._predicates, self._behind, self._charts_html = predicates, behind, charts_html
+            self._behind = behind
             self.summary.value = views.CSS + views.summary_html(self.facts())
-            self.charts_view.value = charts_html
-            self.sample_view.value = sample_html
-            self.schema_view.value = schema_html
-            self.diff_view.value = diff_html
-            self._failures_cache.clear()
-            if key and failing_html is not None:
-                self._failures_cache[key] = failing_html
-                if self.failure_select.value == key:
-                    self.failure_rows.value = failing_html
-            self._loaded_for = phase
-
-    def _charts(self, profiles: dict[str, Any]) -> str:
-        specs = [charts.failing_rows_spec(views._safe(lambda: self.ingestion.report, None))]
-        base_label = views._safe(lambda: self.ingestion.from_ref, "main")
-        specs += [charts.column_spec(c, base_label) for p in profiles.values() for c in p.columns]
-        note = '<div class="wap-dim">No check has failing rows.</div>' if specs[0] is None and len(specs) > 1 else ""
-        return note + charts.charts_html(specs, empty="no checks to chart yet")
-
-    def _diff(self, profiles: dict[str, Any], samples: dict[str, Any], predicates: dict[str, dict[str, str]],
-              base_label: str) -> str:
-        diff, error = _attempt(self.ingestion.diff)
-        if error is not None:
-            return _unavailable(error)
-        files = views._safe(lambda: dict(self.ingestion.files_imported), {}) or {}
-        snapshots = {t: p.snapshot_id for t, p in profiles.items()}
-        first = "".join(
-            f"<div class='wap-dim' style='margin-top:6px'>First rows added to {tables.esc(t)}</div>"
-            + tables.frame_html(frame.head(3), empty="no rows", failing=_flags(frame.head(3), predicates.get(t, {})))
-            for t, frame in samples.items())
-        return (tables.diff_html(diff, files, views.redacted_sources(self.ingestion), snapshots, base_label) + first
-                + views.sources_html(self.ingestion))
-
-    def _failing_rows(self, key: tuple[str, str], predicates: dict[str, dict[str, str]]) -> str:
-        table, check = key
-        frame, error = _attempt(lambda: self._failures(table, check))
-        if error is not None:
-            return _unavailable(error)
-        columns = _check_columns(views._safe(lambda: self.ingestion.report, None), table, check)
-        flags = _flags(frame, {c: p for c, p in predicates.get(table, {}).items() if c in columns})
-        return tables.frame_html(frame, empty="no failing rows to show", failing=flags, highlight_columns=columns)
-
-    def _on_failure_selected(self, _change: Any) -> None:
-        """The user picked another failed check: show its rows (fetched once, then cached)."""
-        key = self.failure_select.value
-        if not key or self._quiet:
-            return
-        if key not in self._failures_cache:
-            self._failures_cache[key] = self._failing_rows(key, self._predicates)
-        self.failure_rows.value = self._failures_cache[key]
-
-    def _failures(self, table: str, check: str) -> Any:
-        names = views._safe(lambda: list(self.ingestion.tables), [])
-        return self.ingestion.failures(f"{table}.{check}" if len(names) > 1 else check)
 
     def _on_state(self, _change: Any) -> None:
         self._update_controls()
@@ -283,15 +173,15 @@ class IngestionPanel(widgets.VBox):
     def _update_controls(self) -> None:
         allowed = views._safe(self.ingestion.allowed_actions, set()) or set()
         idle = not self.busy and not self.pending
-        can_force = "force_merge" in allowed and "merge" not in allowed
+        can_force = Action.FORCE_MERGE in allowed and Action.MERGE not in allowed
         forced_ready = can_force and self.override.value and bool(self.reason.value.strip())
-        self.run_button.layout.display = "" if "import" in allowed else "none"
-        self.run_button.disabled = not idle or "import" not in allowed
-        self.merge_button.disabled = not idle or not ("merge" in allowed or forced_ready)
+        self.run_button.layout.display = "" if Action.IMPORT in allowed else "none"
+        self.run_button.disabled = not idle or Action.IMPORT not in allowed
+        self.merge_button.disabled = not idle or not (Action.MERGE in allowed or forced_ready)
         self.merge_button.description = "Merge anyway" if can_force else "Merge"
         self.merge_button.button_style = "warning" if can_force else "success"
-        self.discard_button.disabled = not idle or "discard" not in allowed
-        self.revalidate_button.disabled = not idle or "validate" not in allowed
+        self.discard_button.disabled = not idle or Action.DISCARD not in allowed
+        self.revalidate_button.disabled = not idle or Action.VALIDATE not in allowed
         self.override_box.layout.display = "" if can_force and not self.pending else "none"
         self.override.disabled = self.reason.disabled = not idle
         self.confirm_box.layout.display = "" if self.pending else "none"
@@ -313,9 +203,9 @@ class IngestionPanel(widgets.VBox):
                 facts = self.facts()
                 self.forced = facts.forced
                 self._render(facts)
-                if event.phase == "importing":
+                if event.phase == Phase.IMPORTING:
                     self._meter.reset()
-                if event.phase in _TERMINAL:
+                if event.phase in _SETTLED:
                     self.progress_box.layout.display = "none"
                     result = views.result_text(self.ingestion, facts)
                     if result:
@@ -329,7 +219,7 @@ class IngestionPanel(widgets.VBox):
                 self._set_status("error", event.message)
             if getattr(event, "message", "") and kind in ("log", "phase", "error"):
                 self._log = [*self._log[-(LOG_KEEP - 1):], f"{event.at:%H:%M:%S} {event.message}"]
-                self.log_view.value = views.log_html(self._log)
+                self.tabs.show_log(self._log)
         except Exception:  # noqa: BLE001 - a broken view must never break the ingestion
             pass
 
@@ -361,7 +251,7 @@ class IngestionPanel(widgets.VBox):
     def _forcing(self) -> bool:
         """A merge now would override failed checks (what the engine allows, not a button's label)."""
         allowed = views._safe(self.ingestion.allowed_actions, set()) or set()
-        return "force_merge" in allowed and "merge" not in allowed
+        return Action.FORCE_MERGE in allowed and Action.MERGE not in allowed
 
     def confirm(self) -> None:
         action, self.pending = self.pending, ""
@@ -415,7 +305,8 @@ class IngestionPanel(widgets.VBox):
                 if self._load_wanted == wanted:  # no event arrived meanwhile: what is shown is current
                     self._loading = False
                     return
-                self._loaded_for = None if self.phase != "merged" else self._loaded_for
+                if self.phase != Phase.MERGED:
+                    self.tabs.loaded_for = None
 
     def _start(self, action: str, work: Callable[[], tuple[str, str] | None], *,
                threaded: bool | None = None) -> bool:
@@ -456,7 +347,6 @@ class IngestionPanel(widgets.VBox):
     def _do_merge(self, forced: bool, reason: str | None) -> tuple[str, str]:
         if forced:
             self.ingestion.merge(force=True, reason=reason)
-            self._force_reason, self.forced = reason, True
         else:
             self.ingestion.merge()
         result = views.result_text(self.ingestion, self.facts())
@@ -482,7 +372,7 @@ class IngestionPanel(widgets.VBox):
         nbconvert and other widget-less viewers show) can be brought up to date later."""
         from IPython.display import display
 
-        handle = display(self, display_id=True)
+        handle = display(self, display_id=True)  # type: ignore[no-untyped-call]
         if handle is not None:
             self._displays.append(handle)
 
@@ -509,7 +399,7 @@ class IngestionPanel(widgets.VBox):
         data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
         if data is None:
             return bundle
-        fallback = views.ingestion_html(self.ingestion, charts=self._charts_html, facts=self.facts())
+        fallback = views.ingestion_html(self.ingestion, charts=self.tabs.charts_html, facts=self.facts())
         data = {**data, "text/html": fallback, "text/plain": repr(self)}
         return (data, metadata) if isinstance(bundle, tuple) else data
 
@@ -569,24 +459,14 @@ def _behind(ingestion: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _check_columns(report: Any, table: str, check: str) -> list[str]:
-    if report is None or len(report) == 0:
-        return []
-    rows = report[(report["table"] == table) & (report["check"] == check)]
-    if not len(rows):
-        return []
-    value = rows.iloc[0].get("columns")
-    if isinstance(value, (list, tuple)):
-        return [str(c) for c in value]
-    return [c.strip() for c in str(value or "").split(",") if c.strip()]
+def _unless_disabled(action: Callable[[], object]) -> Callable[[Any], None]:
+    """A click handler that ignores clicks on a disabled button (a stale front end may still send one)."""
 
+    def on_click(button: Any) -> None:
+        if not button.disabled:
+            action()
 
-def _flags(frame: Any, predicates: dict[str, str]) -> dict[str, list[bool]]:
-    from wap_notebook.profiles import failing_cells
-
-    if frame is None or not predicates or not len(frame):
-        return {}
-    return views._safe(lambda: failing_cells(frame, predicates), {}) or {}
+    return on_click
 
 
 def _execution_count() -> int | None:
@@ -597,14 +477,3 @@ def _execution_count() -> int | None:
         return None if shell is None else shell.execution_count
     except Exception:  # noqa: BLE001
         return None
-
-
-def _attempt(getter: Callable[[], Any]) -> tuple[Any, Exception | None]:
-    try:
-        return getter(), None
-    except Exception as exc:  # noqa: BLE001
-        return None, exc
-
-
-def _unavailable(error: Exception) -> str:
-    return f"<i>unavailable: {tables.esc(type(error).__name__)}: {tables.esc(error)}</i>"

@@ -53,8 +53,8 @@ def column_formatter(series: pd.Series) -> tuple[Any, bool]:
     if pd.api.types.is_datetime64_any_dtype(dtype):
         def stamp(v: Any) -> str:
             ts = pd.Timestamp(v)
-            text = ts.strftime("%Y-%m-%d %H:%M:%S") if (ts.hour, ts.minute, ts.second, ts.microsecond) != (0, 0, 0, 0) \
-                or ts.tzinfo is not None else ts.strftime("%Y-%m-%d")
+            midnight = (ts.hour, ts.minute, ts.second, ts.microsecond) == (0, 0, 0, 0) and ts.tzinfo is None
+            text = str(ts.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M:%S"))
             return text + (f".{ts.microsecond:06d}".rstrip("0") if ts.microsecond else "") + (
                 "Z" if ts.tzinfo is not None and ts.utcoffset() == pd.Timedelta(0) else "")
         return stamp, False
@@ -107,6 +107,7 @@ def frame_html(frame: Any, *, max_rows: int = 20, empty: str = "no rows",
 def schema_compare_html(profile: TableProfile, base_label: str = "main") -> str:
     """Columns on the branch beside the base ref: added, removed and retyped columns marked."""
     branch: dict[str, Field] = {f[0]: f for f in profile.schema}
+    rows: list[tuple[str, Field | None, Field | None, str]]
     if profile.base_schema is None:
         rows = [(name, None, f, "new table") for name, f in branch.items()]
     else:

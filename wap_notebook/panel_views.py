@@ -13,28 +13,30 @@ from typing import Any
 
 import pandas as pd
 
+from wap_notebook.engine.phases import Phase
 from wap_notebook.panel_tables import esc, frame_html
 from wap_notebook.uris import redact_uri
 
 __all__ = ["esc", "frame_html", "ingestion_html", "summary_html", "checks_html", "status_html", "log_html"]
 
 STEPS = ("Import", "Validate", "Publish")
-OPEN_PHASES = ("imported", "validating", "passed", "failed", "error")
+# phases in which the import branch is there to inspect, merge, discard or resume
+OPEN_PHASES = frozenset({Phase.IMPORTED, Phase.VALIDATING, Phase.PASSED, Phase.FAILED, Phase.ERROR})
 LOG_VISIBLE = 4
 
 # Step states -> symbol (colour comes from the CSS class)
 _STEP_SYMBOL = {"pending": "○", "running": "◐", "done": "●", "waiting": "◔", "failed": "✕", "error": "!",
                 "skipped": "–"}
-_PHASE_LABEL = {
-    "new": "not started",
-    "importing": "importing",
-    "imported": "imported, not validated",
-    "validating": "validating",
-    "passed": "checks passed: ready to merge",
-    "failed": "checks failed",
-    "merged": "merged into {ref}",
-    "discarded": "discarded: branch deleted",
-    "error": "error",
+_PHASE_LABEL: dict[str, str] = {
+    Phase.NEW: "not started",
+    Phase.IMPORTING: "importing",
+    Phase.IMPORTED: "imported, not validated",
+    Phase.VALIDATING: "validating",
+    Phase.PASSED: "checks passed: ready to merge",
+    Phase.FAILED: "checks failed",
+    Phase.MERGED: "merged into {ref}",
+    Phase.DISCARDED: "discarded: branch deleted",
+    Phase.ERROR: "error",
 }
 
 CSS = """<style>
@@ -86,18 +88,22 @@ class Verdict:
     css: str  # wap-ok | wap-fail | wap-caution | wap-busy | wap-idle
 
 
+_VERDICT: dict[str, Verdict] = {
+    Phase.PASSED: Verdict("PASSED", "wap-ok"),
+    Phase.FAILED: Verdict("FAILED", "wap-fail"),
+    Phase.ERROR: Verdict("ERROR", "wap-fail"),
+    Phase.DISCARDED: Verdict("DISCARDED", "wap-idle"),
+    Phase.IMPORTING: Verdict("IMPORTING", "wap-busy"),
+    Phase.VALIDATING: Verdict("VALIDATING", "wap-busy"),
+    Phase.IMPORTED: Verdict("IMPORTED", "wap-busy"),
+    Phase.MERGED: Verdict("MERGED", "wap-ok"),
+}
+
+
 def verdict(phase: str, *, forced: bool = False) -> Verdict:
-    if phase == "merged":
-        return Verdict("MERGED WITH OVERRIDE", "wap-caution") if forced else Verdict("MERGED", "wap-ok")
-    return {
-        "passed": Verdict("PASSED", "wap-ok"),
-        "failed": Verdict("FAILED", "wap-fail"),
-        "error": Verdict("ERROR", "wap-fail"),
-        "discarded": Verdict("DISCARDED", "wap-idle"),
-        "importing": Verdict("IMPORTING", "wap-busy"),
-        "validating": Verdict("VALIDATING", "wap-busy"),
-        "imported": Verdict("IMPORTED", "wap-busy"),
-    }.get(phase, Verdict("NOT STARTED", "wap-idle"))
+    if phase == Phase.MERGED and forced:
+        return Verdict("MERGED WITH OVERRIDE", "wap-caution")
+    return _VERDICT.get(phase, Verdict("NOT STARTED", "wap-idle"))
 
 
 def phase_label(phase: str, from_ref: str = "main") -> str:
@@ -108,31 +114,30 @@ def step_states(phase: str, seen: Iterable[str] = ()) -> dict[str, str]:
     """The state of Import / Validate / Publish for an ingestion in `phase` that went through `seen`."""
     seen = set(seen)
     pending = dict.fromkeys(STEPS, "pending")
-    if phase == "new":
-        return pending
-    if phase == "importing":
+    if phase == Phase.IMPORTING:
         return {**pending, "Import": "running"}
-    if phase == "imported":
+    if phase == Phase.IMPORTED:
         return {**pending, "Import": "done"}
-    if phase == "validating":
+    if phase == Phase.VALIDATING:
         return {**pending, "Import": "done", "Validate": "running"}
-    if phase == "passed":
+    if phase == Phase.PASSED:
         return {"Import": "done", "Validate": "done", "Publish": "waiting"}
-    if phase == "failed":
-        if "imported" in seen or "validating" in seen:
+    if phase == Phase.FAILED:
+        if seen & {Phase.IMPORTED, Phase.VALIDATING}:
             return {"Import": "done", "Validate": "failed", "Publish": "waiting"}
         return {"Import": "failed", "Validate": "skipped", "Publish": "waiting"}
-    if phase == "merged":
+    if phase == Phase.MERGED:
         return {"Import": "done", "Validate": "done", "Publish": "done"}
-    if phase == "discarded":
-        validated = "done" if "passed" in seen else ("failed" if "failed" in seen else "skipped")
-        imported = "done" if seen & {"imported", "validating", "passed"} or validated == "failed" else "skipped"
+    if phase == Phase.DISCARDED:
+        validated = "done" if Phase.PASSED in seen else ("failed" if Phase.FAILED in seen else "skipped")
+        reached = seen & {Phase.IMPORTED, Phase.VALIDATING, Phase.PASSED} or validated == "failed"
+        imported = "done" if reached else "skipped"
         return {"Import": imported, "Validate": validated, "Publish": "skipped"}
-    if phase == "error":
-        if seen & {"passed", "failed"}:
-            failed = "failed" if "failed" in seen and "passed" not in seen else "done"
+    if phase == Phase.ERROR:
+        if seen & {Phase.PASSED, Phase.FAILED}:
+            failed = "failed" if Phase.FAILED in seen and Phase.PASSED not in seen else "done"
             return {"Import": "done", "Validate": failed, "Publish": "error"}
-        if "validating" in seen or "imported" in seen:
+        if seen & {Phase.IMPORTED, Phase.VALIDATING}:
             return {"Import": "done", "Validate": "error", "Publish": "pending"}
         return {"Import": "error", "Validate": "pending", "Publish": "pending"}
     return pending
@@ -193,19 +198,18 @@ class Facts:
     seen: list[str]
 
 
-def read_facts(ingestion: Any, *, forced: bool | None = None, force_reason: str | None = None,
-               behind: int | None = None) -> Facts:
+def read_facts(ingestion: Any, *, behind: int | None = None) -> Facts:
     base_ref = _safe(lambda: ingestion.base_ref, None) or ""
     return Facts(
-        phase=_safe(lambda: ingestion.phase, "new"),
+        phase=_safe(lambda: ingestion.phase, Phase.NEW),
         tables=_safe(lambda: list(ingestion.tables), []) or [],
         rows_added=_safe(lambda: dict(ingestion.rows_added), {}) or {},
         branch=_safe(lambda: ingestion.branch, "") or "",
         from_ref=_safe(lambda: ingestion.from_ref, "main") or "main",
         base_hash=base_ref.split("@", 1)[1] if "@" in base_ref else None,
         merge_commit=_safe(lambda: ingestion.merge_commit, None),
-        forced=bool(_safe(lambda: ingestion.forced, None) if forced is None else forced),
-        force_reason=_safe(lambda: ingestion.force_reason, None) if force_reason is None else force_reason,
+        forced=bool(_safe(lambda: ingestion.forced, False)),
+        force_reason=_safe(lambda: ingestion.force_reason, None),
         behind=behind,
         report=_safe(lambda: ingestion.report, None),
         seen=seen_phases(ingestion),
@@ -315,19 +319,19 @@ def result_text(ingestion: Any, facts: Facts | None = None) -> tuple[str, str] |
     """The outcome worth a status line for a finished ingestion: (kind, message), or None."""
     facts = facts or read_facts(ingestion)
     phase = facts.phase
-    if phase == "merged":
+    if phase == Phase.MERGED:
         commit = facts.merge_commit or "?"
         if facts.forced:
             return "warn", f"Merged into {facts.from_ref} with failed checks overridden: commit {commit}"
         return "ok", f"Merged into {facts.from_ref}: commit {commit}"
-    if phase == "discarded":
+    if phase == Phase.DISCARDED:
         return "ok", f"Discarded: branch {facts.branch} deleted"
-    if phase == "error":
+    if phase == Phase.ERROR:
         return "error", f"Error: {_safe(lambda: ingestion.error, None) or 'the last operation failed'}"
-    if phase == "failed":
+    if phase == Phase.FAILED:
         reason = _safe(lambda: ingestion.error, None)
         return "error", f"Failed: {reason}" if reason else "Failed: error-severity checks did not pass"
-    if phase == "passed":
+    if phase == Phase.PASSED:
         return "info", "All error-severity checks passed: review, then Merge or Discard."
     return None
 

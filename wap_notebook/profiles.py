@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 
 from wap_notebook import checks as ck
+from wap_notebook.arrow_sql import local_sql
 from wap_notebook.sql import quote_ident
 
 SAMPLE_ROWS = 20_000
@@ -113,7 +114,7 @@ def failing_cells(frame: pd.DataFrame | pa.Table, predicates: dict[str, str]) ->
         return {}
     select = ", ".join(f"COALESCE({p}, FALSE) AS {quote_ident(c)}" for c, p in usable.items())
     try:
-        flags = ck.local_sql({"rows_": table}, f"SELECT {select} FROM rows_")
+        flags = local_sql({"rows_": table}, f"SELECT {select} FROM rows_")
     except Exception:  # noqa: BLE001 - a predicate the local engine cannot run: mark nothing
         return {}
     return {c: [bool(v) for v in flags.column(c).to_pylist()] for c in usable}
@@ -135,9 +136,9 @@ def profile_table(scope: ck.TableScope, checks: Sequence[Any], *, sample_rows: i
     flags = failing_cells(rows, predicates)
     base_fields = {name for name, _, _ in base_schema or ()}
     kinds = {c: _kind(rows.column(c).type) for c in columns if c in rows.column_names}
-    base = _base_stats(scope, {c: k for c, k in kinds.items() if c in base_fields})
+    stats = _base_stats(scope, {c: k for c, k in kinds.items() if c in base_fields})
     profiles = [_profile_column(scope, column, columns[column], kind, rows.column(column), flags.get(column),
-                                sampled, base.get(column)) for column, kind in kinds.items()]
+                                sampled, stats.get(column)) for column, kind in kinds.items()]
     return TableProfile(scope.table, tuple(profiles), predicates, **extra)
 
 

@@ -79,11 +79,11 @@ def sql_literal(value: object) -> str:
             raise ValueError(f"Cannot use the non-finite number {value!r} in a check")
         return str(value)
     if isinstance(value, _dt.datetime):
-        return f"TIMESTAMP {_string_literal(value.isoformat(sep=' '))}"
+        return f"TIMESTAMP {string_literal(value.isoformat(sep=' '))}"
     if isinstance(value, _dt.date):
-        return f"DATE {_string_literal(value.isoformat())}"
+        return f"DATE {string_literal(value.isoformat())}"
     if isinstance(value, str):
-        return _string_literal(value)
+        return string_literal(value)
     # numpy scalars and the like
     item = getattr(value, "item", None)
     if callable(item):
@@ -91,7 +91,8 @@ def sql_literal(value: object) -> str:
     raise TypeError(f"Cannot render {type(value).__name__} value {value!r} as a SQL literal")
 
 
-def _string_literal(text: str) -> str:
+def string_literal(text: str) -> str:
+    """`'text'` with embedded quotes doubled (NUL refused: no engine keeps it)."""
     if "\x00" in text:
         raise ValueError("Strings used in checks cannot contain NUL characters")
     return "'" + text.replace("'", "''") + "'"
@@ -122,7 +123,7 @@ def validate_regex(pattern: object) -> str:
 
 def regex_literal(pattern: str) -> str:
     """Validate a regex and render it as a string literal."""
-    return _string_literal(validate_regex(pattern))
+    return string_literal(validate_regex(pattern))
 
 
 def regex_match(expr: str, pattern: str) -> str:

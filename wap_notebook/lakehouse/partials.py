@@ -22,7 +22,7 @@ so a branch re-imported onto a new base, a replaced table or a table changed by 
 has no (or other) partials on the path, and validation falls back to SQL.
 
 What is exact, and how it matches DuckDB (the SQL path): null counts are Arrow null counts (NaN is
-not NULL); `out_of_range` counts NaN as above any `max` (DuckDB orders NaN last); min/max report
+not NULL); `out_of_range` counts every NaN (as `between` does); min/max report
 NaN as DuckDB does; regexes run on RE2 in both; distinct keys use an exact hash set (integers,
 timestamps) or DuckDB's own COUNT(DISTINCT) over the collected keys (other types), which spills to
 disk past a memory budget. Anything that cannot be computed exactly is left out (None), never guessed.
@@ -357,8 +357,8 @@ def _measure(m: Measure, batch: pa.RecordBatch) -> Any:
         if hi is not None:
             above = pc.greater(col, pa.scalar(hi))
             mask = above if mask is None else pc.or_(mask, above)
-        # DuckDB orders NaN above every number, so `x > max` holds for NaN; IEEE comparisons say False.
-        return _count_true(mask) + (_nan_count(col) if hi is not None else 0)
+        # NaN is in no range: `between` fails it explicitly (`OR isnan(x)`); IEEE comparisons say False.
+        return _count_true(mask) + _nan_count(col)
     if m.kind == "minmax":
         found = pc.min_max(col).as_py()
         lo, hi = (v if _present(v) else None for v in (found["min"], found["max"]))

@@ -20,6 +20,8 @@ import pyarrow as pa
 from bauplan import exceptions as bx
 
 from wap_notebook.lakehouse.tables import TableFiles
+from wap_notebook.sql import quote_ident as _quote
+from wap_notebook.sql import string_literal as _string_literal
 
 # Table functions that compute values but touch no file or network.
 _SAFE_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
@@ -95,14 +97,6 @@ def referenced_tables(sql: str) -> tuple[set[tuple[str, str]], set[str]]:
         if isinstance(cte_map, dict):
             cte_names.update(entry.get("key", "") for entry in cte_map.get("map", []))
     return tables, cte_names
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _string_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def run_query(

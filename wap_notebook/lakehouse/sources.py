@@ -10,14 +10,16 @@ offending URI (never credentials) in the message. Types are normalized to what P
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import pyarrow as pa
@@ -70,6 +72,7 @@ _CSV_CHUNK_BYTES = 32 << 20
 _CSV_BLOCK_BYTES = 4 << 20
 _SCHEMA_BLOCK_BYTES = 1 << 20  # read_schema infers CSV/JSON types from this much of the file
 _JSON_BLOCK_BYTES = 4 << 20
+_JSON_READ_BYTES = 32 << 20  # raw read size under the JSON reader (one S3 GET each)
 _STREAM_BUFFER_BYTES = 4 << 20  # buffer raw reads so gzip over S3 is not a GET per 64 KiB
 _NEWLINE_PROBE_BYTES = 64 << 10
 
@@ -521,15 +524,17 @@ def _with_temporal_types(file: SourceFile, schema: pa.Schema, sample: pa.RecordB
     return pa.schema(fields)
 
 
-def _first_block(file: SourceFile, as_text: Sequence[str] = ()) -> tuple[pa.Schema, pa.RecordBatch | None]:
-    """The inferred schema and first batch of a CSV/JSON file, with the `as_text` columns read as strings."""
+def _first_block(file: SourceFile, types: dict[str, pa.DataType] | None = None,
+                 ) -> tuple[pa.Schema, pa.RecordBatch | None]:
+    """The inferred schema and first batch of a CSV/JSON file, with the given column types imposed."""
+    types = types or {}
     with _open_stream(file, _SCHEMA_BLOCK_BYTES) as stream:
         if file.format == "csv":
-            convert = pcsv.ConvertOptions(column_types={name: pa.string() for name in as_text})
+            convert = pcsv.ConvertOptions(column_types=types)
             reader = pcsv.open_csv(stream, read_options=pcsv.ReadOptions(block_size=_SCHEMA_BLOCK_BYTES),
                                    parse_options=pcsv.ParseOptions(newlines_in_values=True), convert_options=convert)
         else:
-            explicit = pa.schema([(name, pa.string()) for name in as_text]) if as_text else None
+            explicit = pa.schema(list(types.items())) if types else None
             reader = pjson.open_json(stream, read_options=pjson.ReadOptions(block_size=_SCHEMA_BLOCK_BYTES),
                                      parse_options=pjson.ParseOptions(explicit_schema=explicit))
         try:
@@ -542,12 +547,28 @@ def _text_schema(file: SourceFile) -> pa.Schema:
     """A CSV/JSON file's schema: pyarrow's inference, with dates and times typed by `temporal`."""
     raw, sample = _first_block(file)
     _check_names(file, raw.names)  # before any lookup by name
-    pinned = [f.name for f in raw if temporal.is_temporal(f.type)]
-    if pinned:  # re-read them as the text they are
+    # Re-read pyarrow's dates and times as the text they are. Inside nested values they stay text:
+    # pyarrow would make "2024-01-01" in a list a timestamp.
+    nested = {f.name: _text_leaves(f.type) for f in raw if pa.types.is_nested(f.type)}
+    nested = {name: t for name, t in nested.items() if t != raw.field(name).type}
+    pinned = {f.name: pa.string() for f in raw if temporal.is_temporal(f.type)} | nested
+    if pinned:
+        raw = pa.schema([f.with_type(nested.get(f.name, f.type)) for f in raw])
         _, sample = _first_block(file, pinned)
     if sample is None:
         return raw
     return _with_temporal_types(file, raw, sample)
+
+
+def _text_leaves(t: pa.DataType) -> pa.DataType:
+    """`t` with every date/time/timestamp inside it replaced by string."""
+    if temporal.is_temporal(t):
+        return pa.string()
+    if _is_list(t):
+        return pa.list_(t.value_field.with_type(_text_leaves(t.value_type)))
+    if pa.types.is_struct(t):
+        return pa.struct([t.field(i).with_type(_text_leaves(t.field(i).type)) for i in range(t.num_fields)])
+    return t
 
 
 def read_schema(file: SourceFile) -> pa.Schema:
@@ -648,7 +669,8 @@ def _loss(name: str, array: pa.Array, target: pa.DataType) -> str | None:
                     f"Iceberg cannot hold (e.g. {pc.min(array.filter(pc.not_equal(truncated, array)))}); "
                     "round them before importing")
     if pa.types.is_unsigned_integer(source) and pa.types.is_integer(target):
-        too_big = pc.sum(pc.greater(array, _INT64_MAX if target == pa.int64() else 2**31 - 1)).as_py() or 0
+        limit = pa.scalar(_INT64_MAX if target == pa.int64() else 2**31 - 1, source)
+        too_big = pc.sum(pc.greater(array, limit)).as_py() or 0
         if too_big:
             return (f"column {name!r}: {too_big} {source} value(s) are larger than the largest {target} Iceberg "
                     f"can store (e.g. {pc.max(array).as_py()}); store them as decimal or string")
@@ -769,10 +791,73 @@ def _json_batches(file: SourceFile, target: pa.Schema, best_effort: bool,
     explicit = pa.schema([pa.field(f.name, _json_reader_type(f.type)) for f in target])
     parse = pjson.ParseOptions(explicit_schema=explicit, unexpected_field_behavior="ignore" if best_effort else "infer")
     read = pjson.ReadOptions(use_threads=True, block_size=_JSON_BLOCK_BYTES)
-    with _reading(file), _open_stream(file) as stream:
-        reader = pjson.open_json(stream, read_options=read, parse_options=parse)
+    # Large raw reads fetched ahead in a thread: on S3 every buffer refill is one GET, and with 4 MiB buffers
+    # read in line the request overhead made imports from S3 ~4x slower than from a local path.
+    with _reading(file), _raw_chunks(file, _JSON_READ_BYTES) as chunks:
+        reader = pjson.open_json(_ChunkReader(chunks), read_options=read, parse_options=parse)
         conform = _Conformer(file, reader.schema, target, best_effort)
         yield from _sliced((conform(b) for b in reader), batch_rows)
+
+
+_READ_AHEAD = 2  # raw reads in flight: S3 serves concurrent ranged GETs in parallel
+
+
+@contextmanager
+def _raw_chunks(file: SourceFile, size: int) -> Iterator[Iterator[bytes]]:
+    """The (decompressed) bytes of `file` in chunks of `size`, read ahead of the consumer in threads."""
+    if file.compression is not None:  # a decompressing stream is sequential: one read ahead
+        with _open_stream(file, size) as stream:
+            chunks = _prefetched(iter(lambda: stream.read(size), b""))
+            try:
+                yield chunks
+            finally:
+                chunks.close()  # joins the read-ahead thread before the stream closes
+        return
+    with file.filesystem.open_input_file(file.path) as handle, \
+            ThreadPoolExecutor(max_workers=_READ_AHEAD, thread_name_prefix="wap-source-read") as pool:
+        total = handle.size()
+        pending: deque[Future[bytes]] = deque()
+
+        def chunks() -> Iterator[bytes]:
+            for offset in range(0, total, size):
+                pending.append(pool.submit(handle.read_at, min(size, total - offset), offset))
+                if len(pending) >= _READ_AHEAD:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+
+        try:
+            yield chunks()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+class _ChunkReader(io.RawIOBase):
+    """A read-only file over an iterator of byte chunks (for readers that want a file object)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._current = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        # Fill the whole request (short reads only at the end): the JSON reader takes each read as a block.
+        target = memoryview(buffer).cast("B")
+        filled = 0
+        while filled < len(target):
+            if not self._current:
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    break
+                self._current = memoryview(chunk)
+            size = min(len(target) - filled, len(self._current))
+            target[filled:filled + size] = self._current[:size]
+            self._current = self._current[size:]
+            filled += size
+        return filled
 
 
 def _json_reader_type(t: pa.DataType) -> pa.DataType:

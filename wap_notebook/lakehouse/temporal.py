@@ -76,6 +76,15 @@ def _mixed(column: str, values: pa.Array, zoned: pa.Array) -> TemporalError:
 
 def parse(column: str, values: pa.Array, target: pa.DataType) -> pa.Array:
     """Text `values` as `target` (a date, time or timestamp type of `infer`), exactly or not at all."""
+    if pa.types.is_time(target):
+        # Arrow does not cast text to times: parse them as date-times on the epoch day, keep the time part.
+        on_epoch = pc.binary_join_element_wise(pa.scalar("1970-01-01T"), values, "")
+        instants = _parse_timestamps(column, on_epoch, NAIVE)
+        return instants.cast(pa.int64()).cast(pa.time64("us"))
+    return _parse_timestamps(column, values, target)
+
+
+def _parse_timestamps(column: str, values: pa.Array, target: pa.DataType) -> pa.Array:
     try:
         return values.cast(target)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
