@@ -85,8 +85,8 @@ def scan_sql(namespace: str, table: str, table_columns: list[str], columns: list
     """The query `scan` runs: every part validated, identifiers quoted, the filter re-rendered."""
     known = set(table_columns)
     if columns is not None:
-        if isinstance(columns, str) or not all(isinstance(c, str) for c in columns):
-            raise ValueError(f"columns must be a list of column names, got {columns!r}")
+        if isinstance(columns, str) or not columns or not all(isinstance(c, str) for c in columns):
+            raise ValueError(f"columns must be a non-empty list of column names (or None for all), got {columns!r}")
         unknown = [c for c in columns if c not in known]
         if unknown:
             raise _error(f"Unknown column(s) {', '.join(map(repr, unknown))}; the table has: "
