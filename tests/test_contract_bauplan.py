@@ -33,14 +33,19 @@ class FakeBauplan:
         self._ids = itertools.count(1)
         self.snapshots: dict[str, dict[str, tuple[pa.Table, str]]] = {}
         self.parents: dict[str, str | None] = {}
+        self.properties: dict[str, dict[str, str]] = {}  # commit properties, as Bauplan keeps them
+        self.namespaces: dict[str, frozenset[str]] = {}  # per commit
         self.branches: dict[str, str] = {}
         root = self._commit(None, {})
         self.branches["main"] = root
 
-    def _commit(self, parent: str | None, state: dict) -> str:
+    def _commit(self, parent: str | None, state: dict, properties=None, namespaces=None) -> str:
         h = f"{next(self._ids):016x}"
         self.snapshots[h] = dict(state)
         self.parents[h] = parent
+        self.properties[h] = dict(properties or {})
+        self.namespaces[h] = frozenset(namespaces if namespaces is not None
+                                       else self.namespaces.get(parent, frozenset({"bauplan"})))
         return h
 
     def _resolve(self, ref) -> str:
@@ -54,11 +59,11 @@ class FakeBauplan:
             raise bx.BranchNotFoundError(404, "BRANCH_NOT_FOUND", f"no branch {name}")
         return self.branches[name]
 
-    def _write(self, branch: str, change) -> str:
+    def _write(self, branch: str, change, properties=None, namespaces=None) -> str:
         head = self._resolve(branch)
         state = dict(self.snapshots[head])
         change(state)
-        self.branches[branch] = self._commit(head, state)
+        self.branches[branch] = self._commit(head, state, properties, namespaces)
         return self.branches[branch]
 
     @staticmethod
@@ -96,11 +101,29 @@ class FakeBauplan:
         return True
 
     def has_namespace(self, namespace, ref):
-        return namespace == "bauplan"
+        return namespace in self.namespaces[self._resolve(ref)]
+
+    def get_namespaces(self, ref, *, filter_by_name=None, limit=None):
+        names = sorted(n for n in self.namespaces[self._resolve(ref)] if not filter_by_name or filter_by_name in n)
+        return iter([shaped(bs.Namespace, name=n) for n in names])
 
     def create_namespace(self, namespace, branch, *, commit_body=None, commit_properties=None, if_not_exists=False):
-        self._write(branch, lambda s: None)
+        current = self.namespaces[self._resolve(branch)]
+        if namespace in current:
+            if if_not_exists:
+                return shaped(bs.Namespace, name=namespace)
+            raise bx.NamespaceExistsError(409, "NAMESPACE_EXISTS", namespace)
+        self._write(branch, lambda s: None, commit_properties, current | {namespace})
         return shaped(bs.Namespace, name=namespace)
+
+    def delete_namespace(self, namespace, branch, *, if_exists=False, commit_body=None, commit_properties=None):
+        current = self.namespaces[self._resolve(branch)]
+        if namespace not in current:
+            if if_exists:
+                return shaped(bs.Branch, name=branch, hash=self.branches[branch], type=bs.RefType.BRANCH)
+            raise bx.NamespaceNotFoundError(404, "NAMESPACE_NOT_FOUND", namespace)
+        self._write(branch, lambda s: None, commit_properties, current - {namespace})
+        return shaped(bs.Branch, name=branch, hash=self.branches[branch], type=bs.RefType.BRANCH)
 
     def has_table(self, table, ref, *, namespace=None):
         return self._key(table, namespace) in self.snapshots[self._resolve(ref)]
@@ -174,14 +197,16 @@ class FakeBauplan:
                      commit_properties=None):
         source = self.snapshots[self._resolve(source_ref)]
         self.last_merge = {"message": commit_message, "body": commit_body, "properties": commit_properties}
-        self._write(into_branch, lambda state: state.update(source))
+        self._write(into_branch, lambda state: state.update(source), commit_properties)
         return shaped(bs.Branch, name=into_branch, hash=self.branches[into_branch], type=bs.RefType.BRANCH)
 
     def get_commits(self, ref, *, limit=None, **_filters):
         out, h = [], self._resolve(ref)
         while h is not None and (limit is None or len(out) < limit):
             # like bauplan.schema.Commit: the hash is on `.ref`, there is no `.hash`
-            out.append(shaped(bs.Commit, ref=shaped(bs.Ref, name="", hash=h), message="", properties={}))
+            parent = self.parents[h]
+            out.append(shaped(bs.Commit, ref=shaped(bs.Ref, name="", hash=h), message="", properties=self.properties[h],
+                              parent_hashes=[parent] if parent else []))
             h = self.parents[h]
         return iter(out)
 
@@ -194,7 +219,8 @@ def make_client(**sources: pa.Table):
     fake = FakeBauplan({f"s3://b/{k}.parquet": v for k, v in sources.items()})
     client = mock.create_autospec(bauplan.Client, instance=True)
     for name in ("info", "create_branch", "has_branch", "get_branch", "get_branches", "delete_branch",
-                 "has_namespace", "create_namespace", "has_table", "get_table", "get_tables", "create_table",
+                 "has_namespace", "create_namespace", "delete_namespace", "get_namespaces",
+                 "has_table", "get_table", "get_tables", "create_table",
                  "import_data", "query", "merge_branch", "get_commits"):
         getattr(client, name).side_effect = getattr(fake, name)
     return client, fake
@@ -267,3 +293,32 @@ def test_wrong_keyword_would_fail_autospec():
     client, _ = make_client()
     with pytest.raises(TypeError):
         client.import_data("t", "s3://x", branch="b", overwrite=True)
+
+
+def test_record_resume_remembered_checks_and_rebase_bind_to_sdk():
+    """Issue 10 on the Bauplan path: the record commits, the remembered checks read from merge commit
+    properties, the readable conflict and the rebase use only calls that bind to bauplan.Client."""
+    from wap_notebook.races import IngestionConflict
+
+    client, fake = make_client(orders=ROWS, more=BAD, other=ROWS.slice(0, 5))
+    Ingestion("orders", "s3://b/orders.parquet", client=client, on_success="merge",
+              checks=[C.not_null("id"), C.between("amount", 0, 100)]).run()
+    # no checks given: the table's checks come back from the merge commit's properties
+    bad = Ingestion("orders", "s3://b/more.parquet", client=client).run()
+    assert bad.spec.checks_source == "remembered" and bad.phase == "failed"
+    resumed = Ingestion.resume(bad.branch, client=client)  # from the record commits on the branch
+    assert resumed.phase == "failed" and [c.name for c in resumed.spec.checks["orders"]] == [
+        "not_null(id)", "between(amount)"]
+    assert set(resumed.report["status"]) >= {"failed"}
+    assert not any(ns.name.startswith("wap_record_") for ns in fake.get_namespaces(bad.branch))
+    # a race: another ingestion publishes first; ours gets a readable conflict, then rebases
+    ours = Ingestion("orders", "s3://b/other.parquet", client=client, checks=[C.not_null("id")]).run()
+    Ingestion("orders", "s3://b/other.parquet", client=client, on_success="merge",
+              checks=[C.not_null("id")]).run()
+    with pytest.raises(IngestionConflict) as conflict:
+        ours.merge()
+    assert isinstance(conflict.value, bx.MergeConflictError) and "bauplan.orders" in str(conflict.value)
+    ours.rebase()
+    assert ours.phase == "passed"
+    ours.merge()
+    assert_calls_bind(client)

@@ -36,15 +36,16 @@ def facts(imported: bool = True, branch_created: bool = True, passed: bool | Non
 @pytest.mark.parametrize(("phase", "given", "expected"), [
     (Phase.NEW, facts(False, False), {"import", "discard"}),
     (Phase.IMPORTING, facts(False), set()),
-    (Phase.IMPORTED, facts(), {"validate", "discard", "refresh"}),
+    (Phase.IMPORTED, facts(), {"validate", "discard", "refresh", "rebase"}),
     (Phase.VALIDATING, facts(), set()),
-    (Phase.PASSED, facts(passed=True), {"merge", "validate", "discard", "refresh"}),
-    (Phase.FAILED, facts(passed=False), {"validate", "force_merge", "discard", "refresh"}),
-    (Phase.FAILED, facts(imported=False, passed=False), {"discard", "refresh"}),  # the import itself failed
+    (Phase.PASSED, facts(passed=True), {"merge", "validate", "discard", "refresh", "rebase"}),
+    (Phase.FAILED, facts(passed=False), {"validate", "force_merge", "discard", "refresh", "rebase"}),
+    # the import itself failed: re-running it (rebase) is allowed, merging is not
+    (Phase.FAILED, facts(imported=False, passed=False), {"discard", "refresh", "rebase"}),
     (Phase.ERROR, facts(False, False), {"import", "discard", "refresh"}),
-    (Phase.ERROR, facts(passed=True), {"validate", "merge", "discard", "refresh"}),
-    (Phase.ERROR, facts(passed=False), {"validate", "force_merge", "discard", "refresh"}),
-    (Phase.ERROR, facts(imported=False), {"discard", "refresh"}),
+    (Phase.ERROR, facts(passed=True), {"validate", "merge", "discard", "refresh", "rebase"}),
+    (Phase.ERROR, facts(passed=False), {"validate", "force_merge", "discard", "refresh", "rebase"}),
+    (Phase.ERROR, facts(imported=False), {"discard", "refresh", "rebase"}),
     (Phase.MERGED, facts(passed=True), set()),
     (Phase.DISCARDED, facts(), set()),
 ])
@@ -56,7 +57,7 @@ def test_every_phase_has_a_row_and_members_are_strings():
     assert set(TRANSITIONS) == set(Phase)
     assert Phase.PASSED == "passed" and {"passed": 1}[Phase.PASSED] == 1 and f"{Phase.PASSED}" == "passed"
     assert "merge" in allowed_actions(Phase.PASSED, facts(passed=True)) and Action.MERGE == "merge"
-    assert json.dumps(Phase.NEW) == '"new"'
+    assert json.dumps(Phase.NEW) == '"new"' and repr(Phase.NEW) == "'new'" and f"{Phase.NEW!r}" == "'new'"
 
 
 # ------------------------------------------------------------------------------------------ errors

@@ -84,7 +84,7 @@ def test_create_then_inspect_leaves_branch_and_main_untouched(lakehouse, put_tab
     assert ing.phase == "passed"
     assert lakehouse.has_branch(ing.branch)
     assert main_rows(lakehouse) is None
-    assert ing.allowed_actions() == {"merge", "validate", "discard", "refresh"}
+    assert ing.allowed_actions() == {"merge", "validate", "discard", "refresh", "rebase"}
     assert len(ing.sample(5)) == 5
     diff = ing.diff().iloc[0]
     assert (diff["rows_before"], diff["rows_after"], diff["rows_added"]) == (0, 100, 100)
@@ -108,7 +108,7 @@ def test_failed_checks_on_failure_inspect_keeps_branch(lakehouse, put_table):
     assert "between(amount)" in ing.error
     assert lakehouse.has_branch(ing.branch)
     assert main_rows(lakehouse) is None
-    assert ing.allowed_actions() == {"discard", "refresh", "validate", "force_merge"}
+    assert ing.allowed_actions() == {"discard", "refresh", "validate", "force_merge", "rebase"}
     with pytest.raises(RuntimeError, match="force=True"):
         ing.merge()
     with pytest.raises(ValueError, match="reason"):
@@ -208,7 +208,8 @@ def test_failed_import_state_is_a_failed_ingestion(lakehouse, put_table, bucket)
     assert ing.phase == "failed"
     assert ing.passed is False
     assert ing.error.startswith("Import of s3://")
-    assert ing.allowed_actions() == {"discard", "refresh"}
+    assert ing.allowed_actions() == {"discard", "refresh", "rebase"}  # rebase re-runs it; nothing to merge
+    assert not lakehouse.has_branch(ing.branch) and "was deleted" in ing.error  # failed before any data
     assert any(e.kind == "error" for e in ing.history)
     # create mode: the source problem raises from create_table; still a failed ingestion, not an error
     ing2 = Ingestion("fresh", f"s3://{bucket}/nothing/*.parquet", client=lakehouse).run()
@@ -228,7 +229,7 @@ def test_merge_conflict_with_concurrent_ingestion(lakehouse, put_table):
     with pytest.raises(bx.MergeConflictError) as info:
         b.merge()
     message = str(info.value.message if hasattr(info.value, "message") else info.value)
-    assert "bauplan.orders" in message and a.merge_commit in message
+    assert "bauplan.orders" in message and a.merge_commit[:12] in message and "main moved 1 commit" in message
     assert b.phase == "passed" and lakehouse.has_branch(b.branch)
     assert "merge" in b.allowed_actions()
     assert main_rows(lakehouse) == 130

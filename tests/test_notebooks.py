@@ -106,7 +106,30 @@ def test_tutorial_02_python_api(tmp_path, monkeypatch):
     assert "Publish" in audit and "orders" in audit and "customers" in audit
 
 
-@pytest.mark.parametrize("name", ["01_quality_gated_ingestion.ipynb", "02_python_api.ipynb"])
+def test_tutorial_03_when_things_go_wrong(tmp_path, monkeypatch):
+    lake_path = tmp_path / "lake03"
+    nb = execute("03_when_things_go_wrong.ipynb", lake_path, monkeypatch)
+    everything = "\n".join(text_of(c) for c in nb.cells if c.cell_type == "code")
+    assert "Traceback" not in everything
+    assert "remembered - failed" in text_of(cell_with(nb, "bad = Ingestion("))
+    resumed = text_of(cell_with(nb, "restored = Ingestion.resume("))
+    assert resumed.startswith("failed ['not_null(order_id, customer_id)'") and "refused: Cannot merge" in resumed
+    assert "main moved 1 commit since ours branched" in text_of(cell_with(nb, "theirs = Ingestion("))
+    conflict = text_of(cell_with(nb, "except MergeConflictError"))
+    assert "bauplan.orders changed on main" in conflict and "rebase()" in conflict
+    assert "orders on main: 450" in text_of(cell_with(nb, "ours.rebase()"))
+    forced = text_of(cell_with(nb, "late.merge(force=True"))
+    assert "WARNING: Merged with override: finance confirmed the refunds" in forced
+    pruned = text_of(cell_with(nb, "removed = open_branches.prune("))
+    assert "would delete" in pruned and "2 deleted; open now: 0" in pruned
+    lake = LocalClient(lake_path)
+    assert [b.name for b in lake.get_branches()] == ["main"]
+    latest = next(iter(lake.get_commits("main", limit=1)))
+    assert latest.properties["wap.forced"] == "true"
+
+
+@pytest.mark.parametrize("name", ["01_quality_gated_ingestion.ipynb", "02_python_api.ipynb",
+                                  "03_when_things_go_wrong.ipynb"])
 def test_tutorials_are_committed_clean(name):
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     for cell in nb.cells:

@@ -14,6 +14,7 @@ _EXPORTS = {
     "connect": "wap_notebook.backend",
     "Ingestion": "wap_notebook.ingestion",
     "list_ingestions": "wap_notebook.ingestion",
+    "prune_ingestions": "wap_notebook.ingestion",
     "quality_gated_update": "wap_notebook.reference",
     "checks": "wap_notebook.checks",
     "IngestionPanel": "wap_notebook.panel",
@@ -23,7 +24,7 @@ __all__ = [*_EXPORTS, "load_ipython_extension", "unload_ipython_extension"]
 
 if TYPE_CHECKING:  # pragma: no cover - static names for type checkers and IDEs
     from wap_notebook.backend import connect  # noqa: F401
-    from wap_notebook.ingestion import Ingestion, list_ingestions  # noqa: F401
+    from wap_notebook.ingestion import Ingestion, list_ingestions, prune_ingestions  # noqa: F401
     from wap_notebook.lakehouse import LocalClient  # noqa: F401
     from wap_notebook.panel import IngestionPanel  # noqa: F401
     from wap_notebook.reference import quality_gated_update  # noqa: F401

@@ -18,6 +18,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from wap_notebook.arguments import BACKEND_OPTION, INGEST_OPTIONS, add_options, ingestion_kwargs, strict
 
@@ -37,11 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read_checks(path: str | None) -> list:
+def _read_checks(path: str | None) -> list[Any] | None:
+    """None without --checks: the table's remembered checks apply (see `Ingestion`)."""
     from wap_notebook.checks_yaml import parse_checks
 
     if path is None:
-        return []
+        return None
     try:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except OSError as exc:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wap_notebook.backend import BACKENDS
-from wap_notebook.options import MODES, ON_FAILURE, ON_SUCCESS
+from wap_notebook.options import MODES, ON_CONFLICT, ON_FAILURE, ON_SUCCESS
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,9 @@ INGEST_OPTIONS: tuple[Option, ...] = (
     _option("--mode", default="auto", choices=MODES,
             help="auto: append when the table exists on FROM_REF, create otherwise (default: auto)"),
     _option("--from-ref", dest="from_ref", default="main", help="ref to branch from and merge into (default: main)"),
+    _option("--on-conflict", dest="on_conflict", default="fail", choices=ON_CONFLICT,
+            help="when FROM_REF changed under the tables before the merge: fail (keep the branch), or rebase "
+                 "(re-import the same files on the new head and re-validate, a few times at most)"),
     _option("--import-duplicate-files", dest="import_duplicate_files", action="store_true",
             help="import files even if they were already imported into the table (refused by default)"),
 )
@@ -85,4 +88,5 @@ def ingestion_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "mode": args.mode,
         "from_ref": args.from_ref,
         "import_duplicate_files": bool(args.import_duplicate_files),
+        "on_conflict": args.on_conflict,
     }

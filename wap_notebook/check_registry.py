@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from wap_notebook.errors import InvalidSpec
+
 Factory = TypeVar("Factory", bound=Callable[..., Any])
 
 _FACTORIES: dict[str, Callable[..., Any]] = {}
@@ -19,7 +21,7 @@ def register_check(name: str) -> Callable[[Factory], Factory]:
 
     def decorate(factory: Factory) -> Factory:
         if name in _FACTORIES and _FACTORIES[name] is not factory:
-            raise ValueError(f"a check named {name!r} is already registered")
+            raise InvalidSpec(f"a check named {name!r} is already registered")
         _FACTORIES[name] = factory
         return factory
 

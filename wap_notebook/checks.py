@@ -54,6 +54,7 @@ from wap_notebook.check_model import (
 from wap_notebook.check_registry import register_check
 from wap_notebook.engine.planner import plan_aggregate_query, run_table_checks  # public here before the move
 from wap_notebook.errors import InvalidSpec
+from wap_notebook.new_rows import new_rows_range
 from wap_notebook.sql import (
     columns_list,
     literal_list,
@@ -283,7 +284,11 @@ class Between(AggregateCheck):
     def evaluate(self, values: Values) -> Outcome:
         bad = values.new("bad")
         lo, hi = values.after.get("lo"), values.after.get("hi")
-        message = f"{bad} rows out of range; observed range [{lo}, {hi}]{values.whole_table_note}"
+        note = values.whole_table_note
+        added_range = new_rows_range(values, self.columns[0])  # append: the batch's range, not the table's
+        if added_range is not None:
+            (lo, hi), note = added_range, " (over the new rows)"
+        message = f"{bad} rows out of range; observed range [{lo}, {hi}]{note}"
         return Outcome(bad == 0, bad, bad, message, self.predicate())
 
 

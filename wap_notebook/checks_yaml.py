@@ -10,7 +10,7 @@ One list item per check, named as the factories in `wap_notebook.checks`::
       severity: warn                             # optional, beside the check name
 
 Every problem (bad YAML, an unknown check, a missing or unexpected argument, a bad value) is a
-`ValueError` that names the item's position and text, raised before anything touches a lakehouse.
+`InvalidSpec` (a `ValueError`) that names the item's position and text, raised before anything touches a lakehouse.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from wap_notebook.check_model import Check
 
 from wap_notebook.check_registry import check_factory, check_names
+from wap_notebook.errors import InvalidSpec
 from wap_notebook.options import SEVERITIES
 
 # Other spellings users write in YAML for the factories' keyword names.
@@ -46,11 +47,11 @@ def parse_checks(text: str | None, user_ns: Mapping[str, Any] | None = None) -> 
             where = f" at line {mark.line + 1} of the cell body, column {mark.column + 1}"
             where += f" ({source!r})" if source else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ValueError(f"checks: invalid YAML{where}: {problem}") from None
+        raise InvalidSpec(f"checks: invalid YAML{where}: {problem}") from None
     if document is None:
         return []
     if not isinstance(document, list):
-        raise ValueError(
+        raise InvalidSpec(
             "checks: the cell body must be a YAML list with one item per check, e.g. '- unique: order_id'; "
             f"got a {type(document).__name__}"
         )
@@ -68,8 +69,8 @@ def parse_check_item(item: Any, user_ns: Mapping[str, Any] | None = None, *, ind
     """One item of the list (as YAML loads it, or as `Check.to_config()` writes it) -> a check."""
     user_ns = user_ns or {}
 
-    def fail(message: str) -> ValueError:
-        return ValueError(f"checks: item {index} ({_describe(item)}): {message}")
+    def fail(message: str) -> InvalidSpec:
+        return InvalidSpec(f"checks: item {index} ({_describe(item)}): {message}")
 
     severity = None
     if isinstance(item, str):
@@ -155,7 +156,7 @@ def _apply_aliases(
         spreads = key == var_positional or (key not in params and key in ("col", "column", "columns", "cols"))
         if var_positional and spreads:
             if positional:
-                raise ValueError(f"give the columns either as a list or as {key!r}, not both")
+                raise InvalidSpec(f"give the columns either as a list or as {key!r}, not both")
             positional = list(value) if isinstance(value, list) else [value]
             continue
         renamed[key] = value

@@ -29,12 +29,14 @@ import pandas as pd
 from bauplan import exceptions as bx
 
 from wap_notebook.backend import describe_backend, username
+from wap_notebook.engine import gate
 from wap_notebook.engine.client import LakehouseClient
 from wap_notebook.engine.events import EventStream, IngestionEvent, now
 from wap_notebook.engine.guard import Guard
 from wap_notebook.engine.inspection import Inspection
-from wap_notebook.engine.listing import inspect_branch, list_ingestions, resumed
+from wap_notebook.engine.open_ingestions import list_ingestions, prune_ingestions
 from wap_notebook.engine.phases import Action, Phase
+from wap_notebook.engine.recovery import Recovery
 from wap_notebook.engine.refs import new_branch_name
 from wap_notebook.engine.spec import ChecksArg, IngestionSpec
 from wap_notebook.engine.state import Context, IngestionState
@@ -44,8 +46,8 @@ from wap_notebook.options import MODES, ON_FAILURE, ON_SUCCESS
 from wap_notebook.profiles import TableProfile
 from wap_notebook.progress import ImportProgress
 
-__all__ = ["Ingestion", "IngestionEvent", "IngestionSpec", "list_ingestions", "MODES", "ON_FAILURE", "ON_SUCCESS",
-           "Phase"]
+__all__ = ["Ingestion", "IngestionEvent", "IngestionSpec", "list_ingestions", "prune_ingestions", "MODES",
+           "ON_FAILURE", "ON_SUCCESS", "Phase"]
 
 
 def _connect(client: LakehouseClient | None) -> LakehouseClient:
@@ -57,7 +59,7 @@ def _connect(client: LakehouseClient | None) -> LakehouseClient:
     return connected
 
 
-class Ingestion:
+class Ingestion(Recovery):
     """Write-Audit-Publish of `table` from `source` (or several tables: `Ingestion({t: uri, ...}, None)`).
 
     `run()` imports on a fresh branch, validates, and applies the policies (`on_success="merge"` merges,
@@ -71,7 +73,7 @@ class Ingestion:
         source: str | None = None,
         *,
         namespace: str = "bauplan",
-        checks: ChecksArg = (),
+        checks: ChecksArg | None = None,
         on_success: str = "inspect",
         on_failure: str = "inspect",
         mode: str = "auto",
@@ -79,11 +81,17 @@ class Ingestion:
         branch: str | None = None,
         client: LakehouseClient | None = None,
         import_duplicate_files: bool = False,
+        on_conflict: str = "fail",
     ) -> None:
-        spec = IngestionSpec.build(table, source, namespace=namespace, checks=checks, on_success=on_success,
+        """`checks=None` reuses the checks last merged into each existing table (`checks=[]`: built-ins only);
+        see `wap_notebook.engine.gate`. `on_conflict="rebase"`: see `rebase()`."""
+        spec = IngestionSpec.build(table, source, namespace=namespace, checks=checks or (), on_success=on_success,
                                    on_failure=on_failure, mode=mode, from_ref=from_ref, branch=branch,
-                                   import_duplicate_files=import_duplicate_files)
+                                   import_duplicate_files=import_duplicate_files, on_conflict=on_conflict)
         self._assemble(_connect(client), spec)
+        self._ctx.spec = gate.with_remembered_checks(self._ctx, spec, checks_given=checks is not None)
+        gate.check_columns_on_from_ref(self._ctx)
+        gate.warn_unchecked_merge(self._ctx.spec)
 
     def _assemble(self, client: LakehouseClient, spec: IngestionSpec, state: IngestionState | None = None) -> None:
         user = username(client)
@@ -236,8 +244,8 @@ class Ingestion:
                 if state.phase in (Phase.IMPORTED, Phase.PASSED, Phase.FAILED, Phase.ERROR) and state.imported:
                     steps.validate()
                 if state.phase == Phase.PASSED and self.on_success == "merge":
-                    steps.merge(force=False, reason=None)
-                elif state.phase == Phase.FAILED and self.on_failure == "delete":
+                    steps.publish(force=False, reason=None)  # may rebase (on_conflict) and fail the gate
+                if state.phase == Phase.FAILED and self.on_failure == "delete":
                     steps.discard()
             except bx.ConflictError as exc:
                 # a merge conflict keeps the branch and the verdict: the user can retry or discard
@@ -287,13 +295,17 @@ class Ingestion:
         key = Action.FORCE_MERGE if force and state.passed is not True else Action.MERGE
         with self._guard.action("merge", key):
             try:
-                return self._steps.merge(force=force, reason=reason)
+                commit = self._steps.publish(force=force, reason=reason)
             except bx.ConflictError as exc:
                 self._guard.failed("merge", exc, keep_phase=True)
                 raise
             except Exception as exc:
                 self._guard.failed("merge", exc)
                 raise
+        if commit is None:  # on_conflict="rebase" re-validated on the new head, and the gate held
+            raise MergeRefused(f"Nothing merged: after rebasing on the new head of {self.from_ref}, "
+                               f"validation failed ({state.error or 'see report'})")
+        return commit
 
     def discard(self) -> None:
         """Delete the import branch; idempotent (a second call, or one after the branch is gone, is a no-op)."""
@@ -339,21 +351,3 @@ class Ingestion:
     def schemas(self) -> dict[str, pd.DataFrame]:
         """Per table: column, type, required on the branch (or the merge commit)."""
         return self.inspect.schemas()
-
-    # ---------------------------------------------------------------------------------- resume
-    @classmethod
-    def resume(cls, branch: str, *, client: LakehouseClient | None = None, checks: ChecksArg = (),
-               namespace: str = "bauplan", from_ref: str = "main") -> Ingestion:
-        """Rebuild an ingestion from an existing import branch (e.g. after the kernel died).
-
-        Tables are those changed on the branch since it forked from `from_ref`; each is "append" if it
-        existed at the fork point and "create" otherwise. The result is in phase "imported".
-        """
-        client = _connect(client)
-        spec, state = resumed(inspect_branch(client, branch, namespace, from_ref), checks)
-        self = cls.__new__(cls)
-        self._assemble(client, spec, state)
-        for table in spec.tables:
-            self._steps.rows.count_rows(table)
-        self._ctx.set_phase(Phase.IMPORTED, f"Resumed {branch} (tables: {', '.join(spec.tables)})")
-        return self

@@ -11,6 +11,8 @@ ON_SUCCESS = ("inspect", "merge")
 ON_FAILURE = ("inspect", "keep", "delete")  # "keep" is an alias of "inspect" (the reference script's word)
 MODES = ("auto", "create", "append", "replace")
 SEVERITIES = ("error", "warn")
+ON_CONFLICT = ("fail", "rebase")  # rebase: re-import on the new head of from_ref, a bounded number of times
+CHECKS_SOURCES = ("given", "remembered", "none", "opted_out")
 
 
 def choice(value: object, allowed: Sequence[str], what: str) -> str:

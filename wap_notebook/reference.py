@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from wap_notebook.check_model import Check
+from wap_notebook.engine.phases import Phase
 from wap_notebook.errors import IngestionFailed
 from wap_notebook.ingestion import Ingestion
 from wap_notebook.options import ON_FAILURE, ON_SUCCESS, choice
@@ -40,7 +41,7 @@ def quality_gated_update(
             ingestion.run()
         finally:
             branch = ingestion.branch  # the name may have been re-drawn on a collision
-        if ingestion.phase != "passed":
+        if ingestion.phase != Phase.PASSED:
             raise IngestionFailed(ingestion.error or f"ingestion ended in phase {ingestion.phase!r}", ingestion)
         print(f"Imported {sum(ingestion.rows_added.values())} rows")
         if on_success == "inspect":
@@ -53,7 +54,7 @@ def quality_gated_update(
     except Exception as exc:
         print(f"Import failed: {exc}")
         if on_failure == "delete":
-            if ingestion.phase not in ("discarded", "merged", "new"):
+            if ingestion.phase not in (Phase.DISCARDED, Phase.MERGED, Phase.NEW):
                 ingestion.discard()
                 print(f"Cleaned up failed branch: {branch}")
         else:

@@ -22,6 +22,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 
+from wap_notebook.errors import InvalidSpec
 from wap_notebook.naming import COMMIT_HASH, REF_NAME, validate_identifier
 
 # Regex features RE2 (DuckDB, DataFusion) does not support; refused up front with a clear message
@@ -32,16 +33,16 @@ _UNSUPPORTED_REGEX = re.compile(r"\(\?[=!]|\(\?<[=!]|\\[1-9]|\(\?P=")
 def validate_ref(ref: object, what: str = "ref", *, allow_hash: bool = True) -> str:
     """A branch/tag name (`alice.my_branch`, `main`) or, if allowed, a fixed ref `name@hash`."""
     if not isinstance(ref, str) or not ref or len(ref) > 200:
-        raise ValueError(f"Invalid {what} {ref!r}: expected a branch name such as 'main' or 'alice.my_branch'")
+        raise InvalidSpec(f"Invalid {what} {ref!r}: expected a branch name such as 'main' or 'alice.my_branch'")
     name, at, commit = ref.partition("@")
     if at:
         if not allow_hash:
-            raise ValueError(f"Invalid {what} {ref!r}: must be a branch name, not a fixed 'name@hash' ref")
+            raise InvalidSpec(f"Invalid {what} {ref!r}: must be a branch name, not a fixed 'name@hash' ref")
         if not COMMIT_HASH.fullmatch(commit) or (name and not REF_NAME.fullmatch(name)):
-            raise ValueError(f"Invalid {what} {ref!r}: expected '<branch>@<hex hash>'")
+            raise InvalidSpec(f"Invalid {what} {ref!r}: expected '<branch>@<hex hash>'")
         return ref
     if not REF_NAME.fullmatch(name):
-        raise ValueError(
+        raise InvalidSpec(
             f"Invalid {what} {ref!r}: use letters, digits, '_', '-' and '.'-separated parts "
             "(e.g. 'main' or 'alice.my_branch')"
         )
@@ -51,9 +52,9 @@ def validate_ref(ref: object, what: str = "ref", *, allow_hash: bool = True) -> 
 def quote_ident(name: str) -> str:
     """Double-quote any identifier (column names may contain anything); embedded quotes are doubled."""
     if not isinstance(name, str) or not name:
-        raise ValueError(f"Invalid identifier {name!r}")
+        raise InvalidSpec(f"Invalid identifier {name!r}")
     if "\x00" in name:
-        raise ValueError(f"Invalid identifier {name!r}: contains a NUL character")
+        raise InvalidSpec(f"Invalid identifier {name!r}: contains a NUL character")
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -72,11 +73,11 @@ def sql_literal(value: object) -> str:
         return str(int(value))
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueError(f"Cannot use the non-finite number {value!r} in a check")
+            raise InvalidSpec(f"Cannot use the non-finite number {value!r} in a check")
         return repr(float(value))
     if isinstance(value, decimal.Decimal):
         if not value.is_finite():
-            raise ValueError(f"Cannot use the non-finite number {value!r} in a check")
+            raise InvalidSpec(f"Cannot use the non-finite number {value!r} in a check")
         return str(value)
     if isinstance(value, _dt.datetime):
         return f"TIMESTAMP {string_literal(value.isoformat(sep=' '))}"
@@ -94,7 +95,7 @@ def sql_literal(value: object) -> str:
 def string_literal(text: str) -> str:
     """`'text'` with embedded quotes doubled (NUL refused: no engine keeps it)."""
     if "\x00" in text:
-        raise ValueError("Strings used in checks cannot contain NUL characters")
+        raise InvalidSpec("Strings used in checks cannot contain NUL characters")
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -102,20 +103,20 @@ def literal_list(values: Iterable[object]) -> str:
     """`(lit1, lit2, ...)` for an IN list; at least one value."""
     rendered = [sql_literal(v) for v in values]
     if not rendered:
-        raise ValueError("An IN list needs at least one value")
+        raise InvalidSpec("An IN list needs at least one value")
     return "(" + ", ".join(rendered) + ")"
 
 
 def validate_regex(pattern: object) -> str:
     """Check that `pattern` compiles and avoids features the query engines (RE2) lack."""
     if not isinstance(pattern, str):
-        raise ValueError(f"Regex must be a string; got {pattern!r}")
+        raise InvalidSpec(f"Regex must be a string; got {pattern!r}")
     try:
         re.compile(pattern)
     except re.error as exc:
-        raise ValueError(f"Invalid regex {pattern!r}: {exc}") from exc
+        raise InvalidSpec(f"Invalid regex {pattern!r}: {exc}") from exc
     if _UNSUPPORTED_REGEX.search(pattern):
-        raise ValueError(
+        raise InvalidSpec(
             f"Regex {pattern!r} uses lookaround or backreferences, which the query engine (RE2) does not support"
         )
     return pattern
@@ -141,5 +142,5 @@ def strip_statement(query: str) -> str:
     while text.endswith(";"):
         text = text[:-1].rstrip()
     if not text:
-        raise ValueError("Empty SQL query")
+        raise InvalidSpec("Empty SQL query")
     return text

@@ -137,7 +137,8 @@ def _append_race(tmp_path, s3_server, rounds: int, worker=Worker) -> None:
             lost = [k for k, res in enumerate(results) if res.get("conflict")]
             assert len(won) == 1 and len(lost) == 1, results
             loser = results[lost[0]]
-            assert loser["conflict"] == "MergeConflictError" and loser["phase"] == "passed", loser
+            # the readable project conflict (a MergeConflictError: the worker caught it as one)
+            assert loser["conflict"] == "IngestionConflict" and loser["phase"] == "passed", loser
             assert "orders" in loser["message"]
             loser_branch = loser["branch"]
             paths["ingestion"] += 1

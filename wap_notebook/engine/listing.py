@@ -5,14 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import pandas as pd
-
-from wap_notebook.backend import username
 from wap_notebook.engine.client import LakehouseClient
-from wap_notebook.engine.events import now
-from wap_notebook.engine.refs import branch_created_at, changed_tables, fork_point, import_prefix
-from wap_notebook.engine.spec import ChecksArg, IngestionSpec
-from wap_notebook.engine.state import IngestionState
+from wap_notebook.engine.refs import changed_tables, fork_point
 from wap_notebook.errors import InvalidSpec
 from wap_notebook.naming import validate_identifier
 from wap_notebook.sql import validate_ref
@@ -45,9 +39,7 @@ def inspect_branch(client: LakehouseClient, branch: str, namespace: str, from_re
         raise InvalidSpec(f"Branch {branch!r} does not exist (see wap_notebook.list_ingestions())")
     fork = fork_point(client, branch, from_ref)
     base_ref = f"{from_ref}@{fork}"
-    tables = changed_tables(client, branch, base_ref, namespace)
-    if not tables:
-        raise InvalidSpec(f"Branch {branch!r} has no table changes in namespace {namespace!r} vs {from_ref}")
+    tables = changed_tables(client, branch, base_ref, namespace)  # none: the import never finished
     sources = dict.fromkeys(tables, UNKNOWN_SOURCE)
     for commit in client.get_commits(branch, limit=_COMMITS_SCANNED):
         message = getattr(commit, "message", "") or ""
@@ -59,41 +51,3 @@ def inspect_branch(client: LakehouseClient, branch: str, namespace: str, from_re
                 sources[t] = uri
     base_exists = {t: bool(client.has_table(t, base_ref, namespace=namespace)) for t in tables}
     return FoundBranch(branch, namespace, from_ref, fork, sources, base_exists)
-
-
-def resumed(found: FoundBranch, checks: ChecksArg) -> tuple[IngestionSpec, IngestionState]:
-    """The spec and state of the ingestion that made `found`: its data imported, not validated yet."""
-    spec = IngestionSpec.build(found.sources, None, namespace=found.namespace, checks=checks,
-                               from_ref=found.from_ref, branch=found.branch)
-    state = IngestionState(branch=found.branch, branch_given=True, branch_created=True, base_hash=found.fork,
-                           base_exists=dict(found.base_exists), imported=True,
-                           modes={t: "append" if e else "create" for t, e in found.base_exists.items()})
-    return spec, state
-
-
-def list_ingestions(client: LakehouseClient | None = None) -> pd.DataFrame:
-    """Open import branches of the current user: branch, tables, created, age, head."""
-    if client is None:
-        from wap_notebook.backend import connect
-
-        client = connect()
-    user = username(client)
-    prefix = import_prefix(user)
-    rows = []
-    for branch in client.get_branches(user=user):
-        name = getattr(branch, "name", str(branch))
-        if not name.startswith(prefix):
-            continue
-        created = branch_created_at(name)
-        try:
-            changed = changed_tables(client, name, f"main@{fork_point(client, name, 'main')}", None)
-        except Exception:  # noqa: BLE001 - listing must not fail on one odd branch
-            changed = []
-        rows.append({
-            "branch": name,
-            "tables": ", ".join(changed),
-            "created": created,
-            "age": (now() - created) if created else None,
-            "head": getattr(branch, "hash", None),
-        })
-    return pd.DataFrame(rows, columns=["branch", "tables", "created", "age", "head"])

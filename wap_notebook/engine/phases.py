@@ -14,10 +14,14 @@ from enum import Enum
 
 
 class _StrEnum(str, Enum):
-    """A string-valued enum that prints, formats and hashes as its value (3.10 has no StrEnum)."""
+    """A string-valued enum that prints, formats, hashes and even shows (repr) as its value, so a phase in
+    a notebook or a message reads as it always did (3.10 has no StrEnum)."""
 
     def __str__(self) -> str:
         return str(self.value)
+
+    def __repr__(self) -> str:
+        return repr(self.value)
 
     __hash__ = str.__hash__
 
@@ -41,6 +45,7 @@ class Action(_StrEnum):
     FORCE_MERGE = "force_merge"
     DISCARD = "discard"
     REFRESH = "refresh"
+    REBASE = "rebase"  # re-create the branch from from_ref's new head and re-import the same sources
 
 
 #: Phases after which nothing can happen any more.
@@ -62,22 +67,25 @@ class Facts:
 _ALWAYS = "always"
 _IF_IMPORTED = "if imported"
 _IF_NO_BRANCH = "if no branch yet"
+_IF_BRANCH = "if the branch exists"
 _IF_PASSED = "if imported and passed"
 _IF_NOT_PASSED = "if imported and not passed"
 
 TRANSITIONS: dict[Phase, dict[Action, str]] = {
     Phase.NEW: {Action.IMPORT: _ALWAYS, Action.DISCARD: _ALWAYS},
     Phase.IMPORTING: {},
-    Phase.IMPORTED: {Action.VALIDATE: _ALWAYS, Action.DISCARD: _ALWAYS, Action.REFRESH: _ALWAYS},
+    Phase.IMPORTED: {Action.VALIDATE: _ALWAYS, Action.DISCARD: _ALWAYS, Action.REFRESH: _ALWAYS,
+                     Action.REBASE: _ALWAYS},
     Phase.VALIDATING: {},
     Phase.PASSED: {Action.MERGE: _ALWAYS, Action.VALIDATE: _ALWAYS, Action.DISCARD: _ALWAYS,
-                   Action.REFRESH: _ALWAYS},
+                   Action.REFRESH: _ALWAYS, Action.REBASE: _ALWAYS},
     Phase.FAILED: {Action.DISCARD: _ALWAYS, Action.REFRESH: _ALWAYS, Action.VALIDATE: _IF_IMPORTED,
-                   Action.FORCE_MERGE: _IF_IMPORTED},
+                   Action.FORCE_MERGE: _IF_IMPORTED, Action.REBASE: _ALWAYS},
     Phase.MERGED: {},
     Phase.DISCARDED: {},
     Phase.ERROR: {Action.DISCARD: _ALWAYS, Action.REFRESH: _ALWAYS, Action.IMPORT: _IF_NO_BRANCH,
-                  Action.VALIDATE: _IF_IMPORTED, Action.MERGE: _IF_PASSED, Action.FORCE_MERGE: _IF_NOT_PASSED},
+                  Action.VALIDATE: _IF_IMPORTED, Action.MERGE: _IF_PASSED, Action.FORCE_MERGE: _IF_NOT_PASSED,
+                  Action.REBASE: _IF_BRANCH},
 }
 
 
@@ -88,6 +96,8 @@ def _holds(condition: str, facts: Facts) -> bool:
         return facts.imported
     if condition == _IF_NO_BRANCH:
         return not facts.branch_created
+    if condition == _IF_BRANCH:
+        return facts.branch_created
     if condition == _IF_PASSED:
         return facts.imported and bool(facts.passed)
     if condition == _IF_NOT_PASSED:

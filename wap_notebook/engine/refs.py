@@ -38,6 +38,12 @@ def new_branch_name(username: str, tables: list[str]) -> str:
     return validate_ref(name, "branch", allow_hash=False)
 
 
+def branch_label(name: str) -> str:
+    """The table part of `<user>.import_<table>_<stamp>_<hex>` (a multi-table label for several tables)."""
+    match = re.search(r"\.import_(\w+?)_\d{8}T\d{6}_[0-9a-f]{6}$", name)
+    return match.group(1) if match else "unknown_table"
+
+
 def branch_created_at(name: str) -> datetime | None:
     match = _BRANCH_TS.search(name)
     if not match:

@@ -14,13 +14,22 @@ from typing import Any
 from wap_notebook.check_model import Check
 from wap_notebook.errors import InvalidSpec
 from wap_notebook.naming import validate_identifier
-from wap_notebook.options import MODES, ON_FAILURE, ON_SUCCESS, choice
+from wap_notebook.options import CHECKS_SOURCES, MODES, ON_CONFLICT, ON_FAILURE, ON_SUCCESS, choice
 from wap_notebook.sql import validate_ref
 from wap_notebook.uris import has_embedded_credentials, redact_uri
 
 ChecksArg = Sequence[Check] | Mapping[str, Sequence[Check]]
 
 SPEC_VERSION = 1
+
+
+def identifier(value: object, what: str) -> str:
+    """A table or namespace name (`wap_notebook.naming`'s rule, shared with the lakehouse), refused as
+    `InvalidSpec` like every other problem of what the user asked."""
+    try:
+        return validate_identifier(value, what)
+    except ValueError as exc:
+        raise InvalidSpec(str(exc)) from None
 
 
 def normalize_checks(checks: ChecksArg | Check, tables: Sequence[str]) -> dict[str, tuple[Check, ...]]:
@@ -55,7 +64,7 @@ def _validate_sources(table: str | Mapping[str, str], source: str | None) -> dic
             raise InvalidSpec(f"A source URI is required for table {table!r} (e.g. 's3://bucket/path/*.parquet')")
         sources = {table: source}
     for name, uri in sources.items():
-        validate_identifier(name, "table")
+        identifier(name, "table")
         if not isinstance(uri, str) or not uri.strip() or "\x00" in uri:
             raise InvalidSpec(f"Invalid source URI for table {name!r}: {uri!r}")
         if has_embedded_credentials(uri):
@@ -80,19 +89,26 @@ class IngestionSpec:
     mode: str = "auto"
     from_ref: str = "main"
     branch: str | None = None  # the import branch the user named, or None for a generated name
-    import_duplicate_files: bool = False  # let Bauplan import files already imported into the table
+    import_duplicate_files: bool = False  # re-import files the table already has (refused by default)
+    on_conflict: str = "fail"  # "rebase": re-import on the new head when from_ref moved under the tables
+    # Where the checks came from: "given", "remembered" (the last merged ingestion's, see preflight),
+    # "none" (nothing given, nothing remembered) or "opted_out" (checks=[] given explicitly).
+    checks_source: str = "given"
 
     @classmethod
     def build(cls, table: str | Mapping[str, str], source: str | None = None, *, namespace: str = "bauplan",
               checks: ChecksArg = (), on_success: str = "inspect", on_failure: str = "inspect",
               mode: str = "auto", from_ref: str = "main", branch: str | None = None,
-              import_duplicate_files: bool = False) -> IngestionSpec:
+              import_duplicate_files: bool = False, on_conflict: str = "fail",
+              checks_source: str = "given") -> IngestionSpec:
         """Validate everything the user typed; raises `InvalidSpec` (a ValueError) on the first problem."""
         choice(on_success, ON_SUCCESS, "on_success")
         choice(on_failure, ON_FAILURE, "on_failure")
         choice(mode, MODES, "mode")
+        choice(on_conflict, ON_CONFLICT, "on_conflict")
+        choice(checks_source, CHECKS_SOURCES, "checks_source")
         sources = _validate_sources(table, source)
-        validate_identifier(namespace, "namespace")
+        identifier(namespace, "namespace")
         validate_ref(from_ref, "from_ref", allow_hash=False)
         if branch is not None:
             validate_ref(branch, "branch", allow_hash=False)
@@ -108,6 +124,8 @@ class IngestionSpec:
             from_ref=from_ref,
             branch=branch,
             import_duplicate_files=bool(import_duplicate_files),
+            on_conflict=on_conflict,
+            checks_source=checks_source,
         )
 
     @property
@@ -127,6 +145,8 @@ class IngestionSpec:
             "from_ref": self.from_ref,
             "branch": self.branch,
             "import_duplicate_files": self.import_duplicate_files,
+            "on_conflict": self.on_conflict,
+            "checks_source": self.checks_source,
         }
 
     @classmethod
@@ -141,4 +161,6 @@ class IngestionSpec:
         return cls.build(dict(data["sources"]), None, namespace=data["namespace"], checks=checks,
                          on_success=data["on_success"], on_failure=data["on_failure"], mode=data["mode"],
                          from_ref=data["from_ref"], branch=data.get("branch"),
-                         import_duplicate_files=bool(data.get("import_duplicate_files", False)))
+                         import_duplicate_files=bool(data.get("import_duplicate_files", False)),
+                         on_conflict=data.get("on_conflict", "fail"),
+                         checks_source=data.get("checks_source", "given"))

@@ -37,6 +37,9 @@ class IngestionState:
     rows_after: dict[str, int] = field(default_factory=dict)
     rows_added: dict[str, int] = field(default_factory=dict)
     files: dict[str, list[str]] = field(default_factory=dict)  # per table, as reported by the import
+    # Why the checks that should gate this branch are unknown (resumed without a record), else None:
+    # merging then needs checks given at resume, or a forced merge with a reason.
+    checks_unknown: str | None = None
 
     def base_ref(self, from_ref: str) -> str | None:
         """`from_ref@<hash>`: the fixed commit the branch was made from (None before the import)."""

@@ -8,6 +8,7 @@ the bookkeeping of failures are the facade's (`wap_notebook.ingestion`); the ste
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from typing import Any
 
 from bauplan import exceptions as bx
@@ -15,17 +16,21 @@ from bauplan import exceptions as bx
 from wap_notebook import check_partials
 from wap_notebook import checks as ck
 from wap_notebook.check_model import Check, CheckResult
+from wap_notebook.engine import gate, persist
+from wap_notebook.engine.listing import UNKNOWN_SOURCE
 from wap_notebook.engine.phases import Phase
 from wap_notebook.engine.planner import TableStats, run_table_checks
 from wap_notebook.engine.refs import new_branch_name
 from wap_notebook.engine.rows import TableRows
-from wap_notebook.engine.state import Context
+from wap_notebook.engine.state import Context, IngestionState
 from wap_notebook.errors import InvalidSpec
 from wap_notebook.lakehouse import partials
 from wap_notebook.progress import ImportProgress, reporting_to
+from wap_notebook.races import IngestionConflict, moved_text
 
 _SUCCESS_STATUSES = {"SUCCESS", "SUCCEEDED", "COMPLETE", "COMPLETED"}
 _BRANCH_ATTEMPTS = 6
+MAX_REBASES = 3  # on_conflict="rebase": enough for a busy main, bounded for unattended runs
 _MAX_LISTED_FILES = 50  # beyond this the audit record keeps counts per table, not names
 
 
@@ -41,8 +46,9 @@ class Steps:
         ctx.set_phase(Phase.IMPORTING, f"Importing {', '.join(spec.tables)}")
         if not ctx.state.branch_created:
             self._prepare_branch()
-        for table in spec.tables:
+        for index, table in enumerate(spec.tables):
             if not self._import_table(table):
+                gate.after_failed_import(ctx, data_on_branch=index > 0)
                 return
         for table in spec.tables:
             self.rows.count_rows(table)
@@ -51,6 +57,7 @@ class Steps:
             ctx.state.error = None
         added = ", ".join(f"{t}: {n}" for t, n in ctx.state.rows_added.items())
         ctx.set_phase(Phase.IMPORTED, f"Imported on {ctx.state.branch} (rows added: {added})")
+        persist.save(ctx)
 
     def _prepare_branch(self) -> None:
         ctx, spec, client = self.ctx, self.ctx.spec, self.ctx.client
@@ -58,9 +65,11 @@ class Steps:
         base_ref = f"{spec.from_ref}@{head}"
         exists = {t: bool(client.has_table(t, base_ref, namespace=spec.namespace)) for t in spec.tables}
         modes = {t: self._resolve_mode(t, exists[t]) for t in spec.tables}
+        gate.check_columns(ctx, base_ref, modes)  # before any branch exists
         self._create_branch(base_ref)
         with ctx.lock:
             ctx.state.base_hash, ctx.state.modes, ctx.state.base_exists = head, modes, exists
+        persist.save(ctx)
         branch = ctx.state.branch
         if not client.has_namespace(spec.namespace, branch):
             client.create_namespace(spec.namespace, branch, if_not_exists=True)
@@ -130,9 +139,7 @@ class Steps:
 
     def _import_failed(self, table: str, uri: str, reason: str) -> None:
         ctx = self.ctx
-        if "import_duplicate_files" in reason:  # the advice must be followable from every entry point
-            reason += (" (Ingestion(..., import_duplicate_files=True); --import-duplicate-files in %wap_ingest "
-                       "and the CLI)")
+        reason = gate.followable_advice(reason)
         with ctx.lock:
             ctx.state.error = f"Import of {uri} into {ctx.spec.namespace}.{table} failed: {reason}"
             ctx.state.passed = False
@@ -169,11 +176,13 @@ class Steps:
                    for r in results if r.severity == "error" and r.status != "passed"]
             state.error = None if passed else f"{len(bad)} check(s) failed: {', '.join(bad)}"
         warned = sum(r.status == "warned" for r in results)
+        note = gate.checks_note(ctx.spec)
         if passed:
-            ctx.set_phase(Phase.PASSED,
-                          f"All {len(results)} checks passed" + (f" ({warned} warnings)" if warned else ""))
+            ctx.set_phase(Phase.PASSED, f"All {len(results)} checks passed"
+                          + (f" ({warned} warnings)" if warned else "") + (f"; {note}" if note else ""))
         else:
             ctx.set_phase(Phase.FAILED, ctx.state.error or "Checks failed")
+        persist.save(ctx)
 
     # ------------------------------------------------------------------------------ merge
     def table_version(self, table: str, ref: str) -> Any:
@@ -192,14 +201,10 @@ class Steps:
         head = ctx.client.get_branch(spec.from_ref).hash
         if head == base_hash or base_ref is None:
             return
-        for table in spec.tables:
-            if self.table_version(table, base_ref) != self.table_version(table, spec.from_ref):
-                raise bx.MergeConflictError(
-                    409, "MERGE_CONFLICT",
-                    f"Cannot publish {spec.namespace}.{table}: it changed on {spec.from_ref!r} since this "
-                    f"ingestion branched ({spec.from_ref} was at {base_hash}, is now at {head}). "
-                    f"Nothing was merged; branch {ctx.state.branch!r} is kept: discard it and re-run the "
-                    f"ingestion on the new {spec.from_ref}, or inspect both versions first.")
+        changed = [f"{spec.namespace}.{table}" for table in spec.tables
+                   if self.table_version(table, base_ref) != self.table_version(table, spec.from_ref)]
+        if changed:
+            raise gate.conflict(ctx, changed, head=head)
 
     def audit_record(self, *, force: bool = False, reason: str | None = None) -> dict[str, str]:
         """The commit properties written on the merge commit (all values are strings)."""
@@ -220,21 +225,26 @@ class Steps:
             "wap.checks_warned": str(sum(r.status == "warned" for r in results)),
             "wap.forced": "true" if force else "false",
             "wap.force_reason": (reason or "") if force else "",
+            **gate.audit_properties(ctx),
         }
 
     def merge(self, *, force: bool, reason: str | None) -> str:
         ctx, spec, state = self.ctx, self.ctx.spec, self.ctx.state
+        gate.before_merge(ctx, force=force)  # says how far from_ref moved; drops leftover record markers
         self.check_conflicts()
         tables = ", ".join(f"{spec.namespace}.{t}" for t in spec.tables)
         body_lines = [f"{r.table}.{r.check}: {r.status}" for r in state.results]
         if force:
             body_lines.insert(0, f"FORCED by {ctx.user}: {reason}")
-        result = ctx.client.merge_branch(
-            state.branch, spec.from_ref,
-            commit_message=f"Publish {tables} from {state.branch}",
-            commit_body="\n".join(body_lines) or None,
-            commit_properties=self.audit_record(force=force, reason=reason),
-        )
+        try:
+            result = ctx.client.merge_branch(
+                state.branch, spec.from_ref,
+                commit_message=f"Publish {tables} from {state.branch}",
+                commit_body="\n".join(body_lines) or None,
+                commit_properties=self.audit_record(force=force, reason=reason),
+            )
+        except bx.MergeConflictError as exc:  # the lakehouse's own check, racing with ours
+            raise gate.conflict(ctx, list(spec.tables), head=None) from exc
         commit = getattr(result, "hash", None)
         if not isinstance(commit, str):
             commit = str(ctx.client.get_branch(spec.from_ref).hash)
@@ -269,3 +279,43 @@ class Steps:
             for table in ctx.spec.tables:
                 self.rows.count_rows(table)
         ctx.emit("log", "Refreshed")
+
+    # ------------------------------------------------------------------------------ rebase
+    def rebase(self) -> None:
+        """Re-create the branch from `from_ref`'s head, re-import the same sources and re-validate, keeping
+        the spec: the batch is then published at most once, on top of what others merged meanwhile."""
+        ctx, spec, state = self.ctx, self.ctx.spec, self.ctx.state
+        unknown = [t for t, uri in spec.sources.items() if uri == UNKNOWN_SOURCE]
+        if unknown:
+            raise InvalidSpec(f"Cannot rebase {state.branch}: the sources of {', '.join(unknown)} are unknown (no "
+                              "ingestion record on the branch); discard it and start a new Ingestion")
+        old = state.branch
+        if state.branch_created:
+            ctx.client.delete_branch(old, if_exists=True)
+        fresh = IngestionState(branch=old if state.branch_given else new_branch_name(ctx.user, spec.tables),
+                               branch_given=state.branch_given, files={t: [] for t in spec.tables})
+        with ctx.lock:  # in place: the guard holds this object (busy), the facade reads it
+            for name in (f.name for f in fields(IngestionState) if f.name != "busy"):
+                setattr(state, name, getattr(fresh, name))
+        ctx.emit("log", f"Rebase: deleted {old}; re-importing the same sources on {state.branch} from the head "
+                 f"of {spec.from_ref}")
+        self.import_all()
+        if state.imported:
+            self.validate()
+
+    def publish(self, *, force: bool, reason: str | None) -> str | None:
+        """`merge`, rebasing on a conflict when `on_conflict="rebase"` (at most MAX_REBASES times, never for
+        a forced merge). None when a rebase's re-validation failed: the gate holds, nothing is merged."""
+        ctx = self.ctx
+        for attempt in range(MAX_REBASES + 1):
+            try:
+                return self.merge(force=force, reason=reason)
+            except IngestionConflict as exc:
+                if ctx.spec.on_conflict != "rebase" or force or attempt == MAX_REBASES:
+                    raise
+                ctx.emit("log", f"{moved_text(ctx.spec.from_ref, exc.moved)}: rebasing "
+                         f"(attempt {attempt + 1} of {MAX_REBASES})")
+                self.rebase()
+                if ctx.state.phase != Phase.PASSED:
+                    return None
+        return None  # pragma: no cover - the loop returns or raises

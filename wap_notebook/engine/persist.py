@@ -1,0 +1,114 @@
+"""Save what an ingestion asked and what happened on its branch, and read it back in another process.
+
+The storage is `wap_notebook.records` (record commits on the import branch, on both backends). This module
+turns the engine's `IngestionSpec` / `IngestionState` into the JSON-able dicts a record holds, and back.
+Saves happen when the branch is created and after the import and each validation; a record that cannot
+be written is an event, not a failure: without it `resume` restores no verdict and refuses to merge
+until checks are given, which is the safe side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from wap_notebook import records
+from wap_notebook.check_model import CheckResult
+from wap_notebook.engine.events import now
+from wap_notebook.engine.phases import Phase
+from wap_notebook.engine.spec import IngestionSpec
+from wap_notebook.engine.state import Context, IngestionState
+
+_MAX_RECORDED_FILES = 50  # commit properties are small strings: beyond this the file names are left out
+_RESULT_FIELDS = ("table", "check", "columns", "severity", "status", "observed", "expected", "failing_rows",
+                  "message")
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item):
+        try:
+            return _jsonable(item())
+        except (TypeError, ValueError):
+            pass
+    return str(value)
+
+
+def state_dict(ctx: Context) -> dict[str, Any]:
+    state = ctx.state
+    with ctx.lock:
+        return {
+            "phase": str(state.phase),
+            "branch": state.branch,
+            "base_hash": state.base_hash,
+            "modes": dict(state.modes),
+            "base_exists": dict(state.base_exists),
+            "imported": state.imported,
+            "passed": state.passed,
+            "forced": state.forced,
+            "force_reason": state.force_reason,
+            "error": state.error,
+            "rows_before": dict(state.rows_before),
+            "rows_after": dict(state.rows_after),
+            "rows_added": dict(state.rows_added),
+            "files": ({t: list(v) for t, v in state.files.items()}
+                      if sum(len(v) for v in state.files.values()) <= _MAX_RECORDED_FILES else {}),
+            "results": [{name: _jsonable(getattr(r, name)) for name in _RESULT_FIELDS} for r in state.results],
+            "user": ctx.user,
+            "created_at": ctx.events.history[0].at.isoformat() if ctx.events.history else None,
+            "saved_at": now().isoformat(),
+        }
+
+
+def save(ctx: Context) -> None:
+    """Write a record of the ingestion on its branch (only while the branch exists)."""
+    if not ctx.state.branch_created:
+        return
+    try:
+        records.save(ctx.client, ctx.state.branch, ctx.spec.to_dict(), state_dict(ctx))
+    except Exception as exc:  # noqa: BLE001 - see the module docstring: losing a record is the safe side
+        ctx.emit("error", f"Could not record the ingestion on {ctx.state.branch}: {exc}")
+
+
+@dataclass(frozen=True)
+class Restored:
+    spec: IngestionSpec | None  # None when the record's checks could not be rebuilt (see `problem`)
+    state: IngestionState
+    verdict_restored: bool
+    problem: str | None
+
+
+def restore(record: records.Record, branch: str, user_ns: Mapping[str, Any] | None) -> Restored:
+    """The spec and state a record describes. The verdict (phase passed/failed, report) is restored only
+    from a fresh record: if data changed on the branch after it, the ingestion must be validated again."""
+    data = record.state
+    problem = None
+    spec: IngestionSpec | None
+    try:
+        spec = IngestionSpec.from_dict(record.spec, user_ns)
+    except (ValueError, KeyError, TypeError) as exc:
+        spec, problem = None, f"the recorded checks cannot be rebuilt here ({exc})"
+    state = IngestionState(branch=branch, branch_given=True, branch_created=True)
+    state.base_hash = data.get("base_hash")
+    state.modes = dict(data.get("modes") or {})
+    state.base_exists = {t: bool(v) for t, v in (data.get("base_exists") or {}).items()}
+    state.imported = bool(data.get("imported"))
+    state.files = {t: list(v) for t, v in (data.get("files") or {}).items()}
+    for name in ("rows_before", "rows_after", "rows_added"):
+        setattr(state, name, {t: int(v) for t, v in (data.get(name) or {}).items()})
+    phase = str(data.get("phase") or "")
+    verdict = record.fresh and state.imported and phase in (Phase.PASSED, Phase.FAILED) and spec is not None
+    if verdict:
+        state.phase = Phase(phase)
+        state.passed = bool(data.get("passed"))
+        state.error = data.get("error")
+        state.results = [CheckResult(**{name: r.get(name) for name in _RESULT_FIELDS})
+                         for r in data.get("results") or []]
+    return Restored(spec=spec, state=state, verdict_restored=verdict, problem=problem)
