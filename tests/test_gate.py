@@ -19,6 +19,7 @@ from wap_notebook import LocalClient
 from wap_notebook import checks as C
 from wap_notebook.errors import WapError
 from wap_notebook.ingestion import Ingestion, list_ingestions, prune_ingestions
+from wap_notebook.panel import ingestion_html
 from wap_notebook.races import IngestionConflict
 from wap_notebook.summary import text_summary
 
@@ -67,7 +68,8 @@ from wap_notebook.ingestion import Ingestion
 lake = LocalClient(sys.argv[1], username="tester")
 ing = Ingestion.resume(sys.argv[2], client=lake)
 out = {"phase": str(ing.phase), "checks": [c.name for t in ing.spec.checks.values() for c in t],
-       "statuses": dict(zip(ing.report["check"], ing.report["status"]))}
+       "statuses": dict(zip(ing.report["check"], ing.report["status"])),
+       "failing": ing.failures("between(body_mass_g)")["body_mass_g"].tolist()}
 ing.validate()
 out["revalidated"] = str(ing.phase)
 try:
@@ -89,6 +91,7 @@ def test_1_resume_in_a_new_process_restores_checks_and_verdict(seeded, put_table
     assert out["phase"] == "failed"  # the verdict came back, not "imported, no checks run yet"
     assert out["checks"] == ["not_null(penguin_id)", "unique(penguin_id)", "between(body_mass_g)"]
     assert out["statuses"]["between(body_mass_g)"] == "failed"
+    assert out["failing"] == [99999]  # the failing rows of the restored report, before any re-validation
     assert out["revalidated"] == "failed"  # re-validate runs the user's checks, not only the built-ins
     assert out["merge"].startswith("MergeRefused")
     assert main_count(seeded) == 50
@@ -127,6 +130,7 @@ def test_2_the_table_remembers_its_checks_and_no_checks_is_loud(seeded, put_tabl
     assert unchecked.phase == "merged"  # an explicit opt-out is honoured...
     assert "only built-in checks ran" in unchecked.checks_note  # ...and said everywhere
     assert "NOTE: only built-in checks ran" in text_summary(unchecked)
+    assert "only built-in checks ran" in ingestion_html(unchecked)  # the panel's static HTML / _repr_html_
     assert any("only built-in checks ran" in e.message for e in unchecked.history if e.kind == "phase")
     commit = next(iter(seeded.get_commits("main", limit=1)))
     assert "only built-in checks ran" in commit.properties["wap.checks_note"]
@@ -139,6 +143,8 @@ def test_4_forced_merge_is_visible(seeded, put_table):
     assert bad.forced is True and bad.force_reason == "sensor recalibrated, value confirmed"
     summary = text_summary(bad)
     assert "Merged with override: sensor recalibrated, value confirmed" in summary
+    html = ingestion_html(bad)
+    assert "checks overridden: sensor recalibrated, value confirmed" in html and "wap-warn" in html
     commit = next(iter(seeded.get_commits("main", limit=1)))
     assert commit.properties["wap.forced"] == "true"
 

@@ -337,3 +337,18 @@ def test_every_option_a_message_recommends_exists():
     magic_only = {"--as", "--no-panel", "--background"}
     assert recommended - magic - {"--checks"} == set()
     assert recommended - cli - magic_only == set()
+
+
+def test_no_checks_in_the_shell_reuses_the_tables_checks_and_says_so(shell, uris, lake_path, capsys):
+    # scenario 2, second half: a line magic with no checks no longer merges a bad batch without a word
+    shell.user_ns["uri"] = uris["orders"]
+    run(shell, "%%wap_ingest orders {uri} --no-panel --on-success merge\n" + GOOD_CHECKS).raise_error()
+    shell.user_ns["uri"] = uris["bad"]
+    run(shell, "%wap_ingest orders {uri} --no-panel --on-success merge --on-conflict rebase --as bad").raise_error()
+    bad = shell.user_ns["bad"]
+    assert bad.spec.checks_source == "remembered" and bad.spec.on_conflict == "rebase"
+    assert bad.phase == "failed"
+    out = capsys.readouterr().out
+    assert "NOTE: no checks given: the checks of the last ingestion merged into the table ran" in out
+    lake = LocalClient(lake_path)
+    assert lake.query("SELECT COUNT(*) AS n FROM bauplan.orders", ref="main").column("n")[0].as_py() == 120

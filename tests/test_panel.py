@@ -12,7 +12,7 @@ import pytest
 
 from wap_notebook import Ingestion, checks
 from wap_notebook import panel_views as views
-from wap_notebook.demo.sample_data import orders_bad_batch, orders_batch
+from wap_notebook.demo.sample_data import customers, orders_bad_batch, orders_batch
 from wap_notebook.panel import IngestionPanel, display_ingestion, ingestion_html, panel_for
 from wap_notebook.panel_progress import ProgressMeter
 from wap_notebook.panel_tables import frame_html, schema_compare_html
@@ -129,6 +129,8 @@ def test_failed_checks_show_charts_failing_cells_and_need_an_override_with_reaso
     charts = panel.charts_view.value
     assert "Failing rows per check" in charts and "amount" in charts and "status" in charts
     assert "90 on main" in charts and "#e45756" in charts
+    # the negative amounts sit in their own bar left of the bins, labelled, instead of stretching the axis
+    assert "&lt; 0</text>" in charts
 
     labels = [label for label, _ in panel.failure_select.options]
     assert any(label.startswith("orders · between(amount) · failed") for label in labels)
@@ -270,6 +272,36 @@ def test_an_override_merged_from_code_shows_as_such(lakehouse, bad_uri):
     assert "MERGED WITH OVERRIDE" in panel.summary.value and "R-7" in panel.summary.value
     assert "wap-status-warn" in panel.status.value
     assert panel.wait(60)
+
+
+def test_several_tables_each_have_their_rows_charts_and_schema(lakehouse, orders_uri, put_table):
+    customers_uri = put_table("customers/part-000.csv", customers(50))
+    ing = Ingestion({"orders": orders_uri, "customers": customers_uri}, None, client=lakehouse,
+                    checks={"orders": STRICT, "customers": [checks.matches("email", r"^[^@ ]+@[^@ ]+$")]})
+    panel = IngestionPanel(ing)
+    panel.run()
+    assert panel.wait(60) and ing.phase == "passed"
+    assert "<b>orders</b> +90 rows" in panel.summary.value and "<b>customers</b> +50 rows" in panel.summary.value
+    assert "orders.unique(order_id)" in panel.report.value and "customers.matches(email)" in panel.report.value
+    assert panel.charts_view.value.count('class="wap-chart"') == 4 + 1  # orders' 4 columns, customers' email
+    assert panel.sample_view.value.count("<h4") == 2 and "customer001@example.com" in panel.sample_view.value
+    assert "orders: new table" in panel.schema_view.value and "customers: new table" in panel.schema_view.value
+
+
+def test_a_branch_behind_main_says_so(lakehouse, orders_uri, put_table):
+    more_uri = put_table("orders/more/part-000.parquet", orders_batch(120).slice(90))
+    Ingestion("orders", orders_uri, checks=STRICT, client=lakehouse, on_success="merge").run()
+    ours = Ingestion("orders", more_uri, checks=STRICT, client=lakehouse)
+    ours.run()
+    panel = IngestionPanel(ours)
+    assert panel.wait(60) and "since the fork" not in panel.summary.value
+    theirs = Ingestion("orders", put_table("orders/theirs/part-000.parquet", orders_batch(130).slice(120)),
+                       checks=STRICT, client=lakehouse, on_success="merge")
+    theirs.run()  # main moves on while ours waits for review
+    panel.merge_button.click()  # asking to merge looks at main again
+    assert "main moved 1 commit since the fork" in panel.summary.value
+    assert "moved 1 commit since the fork" in panel.confirm_text.value
+    panel.cancel_button.click()
 
 
 def test_panels_are_kept_per_ingestion_object_not_per_id(lakehouse, orders_uri):

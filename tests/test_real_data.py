@@ -127,7 +127,7 @@ def test_what_iceberg_cannot_hold_is_refused_naming_file_and_column(lakehouse, s
 
 def test_uint64_within_int64_imports_exactly(lakehouse, s3_server, bucket):
     uri = s3_server.upload_bytes(bucket, "u.parquet", _parquet(pa.table({"u": pa.array([0, 2**63 - 1], pa.uint64())})))
-    ing = Ingestion("t", uri, client=lakehouse, on_success="merge").run()
+    ing = Ingestion("t", uri, client=lakehouse, on_success="merge", checks=[C.not_null("u")]).run()
     assert ing.phase == "merged", ing.error
     assert lakehouse.query("SELECT u FROM bauplan.t ORDER BY u", ref="main").column(0).to_pylist() == [0, 2**63 - 1]
 

@@ -604,8 +604,22 @@ def test_column_names_refused_or_kept(tmp_path):
 @pytest.mark.parametrize("name", ["r.jsonl", "r.jsonl.gz"])
 def test_json_lines_rows_straddling_raw_reads(tmp_path, monkeypatch, name):
     monkeypatch.setattr(sources, "_JSON_READ_BYTES", 50)  # most rows straddle a raw read
+    monkeypatch.setattr(sources, "_FIRST_READ_BYTES", 7)
     rows = [{"id": i, "s": f'quote " brace }} newline \\n ünï {i}' * (i % 4), "l": list(range(i % 3))}
             for i in range(200)]
     text = "\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode()  # no final newline
     [file] = resolve(_local(tmp_path, name, gzip.compress(text) if name.endswith(".gz") else text))
     assert _read_all(file, read_schema(file)).to_pylist() == rows
+
+
+@pytest.mark.parametrize(("name", "payload"), [
+    ("big.csv", b"id,u\n1,1\n2,18446744073709551615\n"),
+    ("big.jsonl", b'{"id": 1, "u": 1}\n{"id": 2, "u": 18446744073709551615}\n'),
+    ("neg.csv", b"u\n-9223372036854775809\n"),
+])
+def test_text_integers_beyond_int64_are_refused_not_rounded(tmp_path, name, payload):
+    [file] = resolve(_local(tmp_path, name, payload))
+    with pytest.raises(SourceFormatError, match=rf"{name}.*column 'u': -?\d+ is an integer beyond the 64-bit range"):
+        read_schema(file)
+    [fine] = resolve(_local(tmp_path, "fine.csv", b"u\n9223372036854775807\n-9223372036854775808\n"))
+    assert _read_all(fine, read_schema(fine)).column("u").to_pylist() == [2**63 - 1, -(2**63)]

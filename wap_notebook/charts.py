@@ -125,6 +125,11 @@ def column_spec(profile: ColumnProfile, base_label: str = "main") -> dict[str, A
                            "share": 100 * bar.new_failing / new_total})
     x_type = "temporal" if temporal else "quantitative"
     x_axis: dict[str, Any] = {"format": "%Y-%m-%d"} if temporal else {"format": "~s"}
+    spans = [(b.start, b.end) for b in profile.bars if b.edge is None and b.start is not None and b.end is not None]
+    edges = [b for b in profile.bars if b.edge is not None]
+    if edges and spans:  # ticks only under the bins: the edge bars' positions are not values
+        first, last = spans[0][0], spans[-1][1]
+        x_axis["values"] = [first + (last - first) * i / 4 for i in range(5)]
     encoding: dict[str, Any] = {
         "x": {"field": "start", "type": x_type, "bin": {"binned": True}, "title": None,
               "axis": {**x_axis, "labelOverlap": True}},
@@ -148,6 +153,14 @@ def column_spec(profile: ColumnProfile, base_label: str = "main") -> dict[str, A
         layers.append({"data": {"values": [{"at": v} for v in rules]},
                        "mark": {"type": "rule", "color": FAILING, "strokeDash": [4, 3]},
                        "encoding": {"x": {"field": "at", "type": "quantitative"}}})
+    if edges:  # what the bars beside the bins hold, written on them
+        tops = [max(100 * b.new / new_total, 100 * b.base / base_total if has_base else 0) for b in edges]
+        layers.append({"data": {"values": [{"at": ((b.start or 0) + (b.end or 0)) / 2, "label": b.label, "top": top}
+                                           for b, top in zip(edges, tops, strict=True)]},
+                       "mark": {"type": "text", "color": FAILING, "dy": -3, "baseline": "bottom", "fontSize": 10,
+                                "fontWeight": "bold"},
+                       "encoding": {"x": {"field": "at", "type": "quantitative"},
+                                    "y": {"field": "top", "type": "quantitative"}, "text": {"field": "label"}}})
     return {"title": title, "data": {"values": values}, "width": 240, "height": 90, "layer": layers,
             "config": _CONFIG}
 

@@ -62,6 +62,7 @@ class IngestionPanel(widgets.VBox):
         self._loader: threading.Thread | None = None
         self._load_wanted = 0  # bumped by every event that makes the data views stale
         self._loading = False  # a loader thread is running (set and cleared under the lock)
+        self._refresh_displays = False  # the running loader also refreshes the static HTML when done
         self._log = views.history_lines(ingestion)[-LOG_KEEP:]
         self._displays: list[Any] = []  # DisplayHandles of the outputs showing this panel
         self._meter = ProgressMeter()
@@ -243,6 +244,12 @@ class IngestionPanel(widgets.VBox):
             if self._forcing():
                 question += (f' <b class="wap-warn">Failed checks will be overridden</b> (reason: '
                              f"{tables.esc(self.reason.value.strip())}).")
+            # asked now, not only at the last load: someone may have merged into the base ref meanwhile
+            self._behind = _behind(self.ingestion)
+            if self._behind:
+                self.summary.value = views.CSS + views.summary_html(self.facts())
+                question += (f' <span class="wap-warn">{into} moved {self._behind} commit'
+                             f"{'' if self._behind == 1 else 's'} since the fork.</span>")
         else:
             question = f"Delete branch <code>{branch}</code> and its imported data?"
         self.confirm_text.value = question
@@ -280,11 +287,14 @@ class IngestionPanel(widgets.VBox):
         In the calling thread by default (the magic), on the worker thread with `background=True`."""
         self._start("run", self._do_run, threaded=background)
 
-    def _schedule_data_load(self) -> None:
+    def _schedule_data_load(self, *, update_displays: bool = False) -> None:
         """(Re)load the data views on the loader thread: queries and chart rendering never hold up the
-        cell or the event that asked for them."""
+        event that asked for them. `update_displays` also refreshes the static HTML afterwards; only asked
+        after a button click: sending display data flushes the kernel's stdout, and a flush from this
+        thread while a cell prints would cut that cell's output in two."""
         with self._lock:
             self._load_wanted += 1
+            self._refresh_displays = self._refresh_displays or update_displays
             if self._loading:
                 return  # the running loader sees the bump and loads again
             self._loading = True
@@ -294,11 +304,13 @@ class IngestionPanel(widgets.VBox):
     def _load_loop(self) -> None:
         while True:
             with self._lock:
-                wanted = self._load_wanted
+                wanted, refresh_displays = self._load_wanted, self._refresh_displays
+                self._refresh_displays = False
             if not self.busy:  # an action of this panel reloads when it ends
                 try:
                     self.load_data()
-                    self.update_displays()  # the static export gets the charts too
+                    if refresh_displays:
+                        self.update_displays()  # the static export gets the charts too
                 except Exception:  # noqa: BLE001 - the views say what failed; the loop must end cleanly
                     pass
             with self._lock:
@@ -340,9 +352,14 @@ class IngestionPanel(widgets.VBox):
                 message += f" ({time.monotonic() - started:.2f} s)"
             self._set_status(kind, message)
             self.busy = False
-            self.update_displays()
-            if action in ("run", "validate"):
-                self._schedule_data_load()
+            if action not in ("run", "validate"):
+                self.update_displays()
+            elif threading.current_thread() is self._worker:
+                self.update_displays()
+                self._schedule_data_load(update_displays=True)
+            else:  # the magic runs in the cell: the cell ends with every view (and the static export) complete
+                self.load_data()
+                self.update_displays()
 
     def _do_merge(self, forced: bool, reason: str | None) -> tuple[str, str]:
         if forced:

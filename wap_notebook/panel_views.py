@@ -196,6 +196,7 @@ class Facts:
     behind: int | None  # commits `from_ref` moved since the fork, when known
     report: pd.DataFrame | None
     seen: list[str]
+    checks_note: str | None = None  # "only built-in checks ran ..." when no user check applies (issue 10)
 
 
 def read_facts(ingestion: Any, *, behind: int | None = None) -> Facts:
@@ -213,6 +214,7 @@ def read_facts(ingestion: Any, *, behind: int | None = None) -> Facts:
         behind=behind,
         report=_safe(lambda: ingestion.report, None),
         seen=seen_phases(ingestion),
+        checks_note=_safe(lambda: ingestion.checks_note, None),
     )
 
 
@@ -242,6 +244,8 @@ def summary_html(facts: Facts) -> str:
         parts.append(f'<span class="wap-warn" title="the branch does not contain them: merge refuses tables '
                      f'that changed on {esc(facts.from_ref)}">⚠ {esc(facts.from_ref)} moved {facts.behind} commit'
                      f"{plural} since the fork</span>")
+    if facts.checks_note and facts.phase in (Phase.PASSED, Phase.FAILED, Phase.MERGED):
+        parts.append(f'<span class="wap-warn" title="{esc(facts.checks_note)}">⚠ only built-in checks ran</span>')
     counts = _counts_text(facts.report)
     if counts:
         parts.append(f'<span class="wap-dim">{esc(counts)}</span>')

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -42,6 +43,7 @@ class Bar:
     base: int
     start: float | None = None
     end: float | None = None
+    edge: str | None = None  # "below" / "above": values outside a between range, drawn apart from the bins
 
 
 @dataclass(frozen=True)
@@ -201,8 +203,8 @@ def _profile_column(scope: ck.TableScope, column: str, checks: list[Any], kind: 
         bars = _top_values(scope, quote_ident(column), values, failing, null, base.present if base else 0)
         bounds = None
     else:
-        bars = _histogram(scope, column, kind, values, failing, null, base)
         bounds = _bounds(checks) if kind == "numeric" else None
+        bars = _histogram(scope, column, kind, values, failing, null, base, bounds)
     return ColumnProfile(
         table=scope.table, column=column, kind=kind, checks=names, bars=tuple(bars), new_rows=len(values),
         new_nulls=int(null.sum()), new_nulls_failing=nulls_fail, base_rows=base.rows if base else 0,
@@ -221,15 +223,28 @@ def _bounds(checks: list[Any]) -> tuple[float | None, float | None] | None:
 
 
 def _histogram(scope: ck.TableScope, column: str, kind: str, values: pa.ChunkedArray, failing: pd.Series,
-               null: pd.Series, base: _Base | None) -> list[Bar]:
+               null: pd.Series, base: _Base | None,
+               bounds: tuple[float | None, float | None] | None = None) -> list[Bar]:
+    """Bins over the values inside the allowed range (all values without one); values below or above a
+    between range go to one bar on each side, so a single 99999 does not squash every other bin."""
+    low, high = bounds or (None, None)
     numbers = _numbers(values, kind)
-    present = numbers[~null.to_numpy()]
-    lows, highs = ([float(present.min())], [float(present.max())]) if len(present) else ([], [])
+    keep = ~null.to_numpy()
+    present, bad = numbers[keep], failing.to_numpy()[keep]
+    below = (present < low).to_numpy() if low is not None else np.zeros(len(present), dtype=bool)
+    above = (present > high).to_numpy() if high is not None else np.zeros(len(present), dtype=bool)
+    inside = present[~below & ~above]
+    lows, highs = ([float(inside.min())], [float(inside.max())]) if len(inside) else ([], [])
     on_base = False
     if base is not None and base.present and base.lo is not None and base.hi is not None:
-        lows.append(base.lo)
-        highs.append(base.hi)
         on_base = True
+        base_lo = base.lo if low is None else max(base.lo, low)  # main's range, inside the allowed one
+        base_hi = base.hi if high is None else min(base.hi, high)
+        if base_lo <= base_hi:
+            lows.append(base_lo)
+            highs.append(base_hi)
+    if not lows:  # every value is out of range: bin over the allowed range itself
+        lows = highs = [v for v in (low, high) if v is not None]
     if not lows or not all(math.isfinite(v) for v in (*lows, *highs)):
         return []
     lo, hi = min(lows), max(highs)
@@ -237,23 +252,41 @@ def _histogram(scope: ck.TableScope, column: str, kind: str, values: pa.ChunkedA
     width = (hi - lo) / bins if hi > lo else 1.0
 
     def index(x: pd.Series) -> pd.Series:
-        return ((x - lo) / width).floordiv(1).clip(0, bins - 1).astype("int64")
+        idx = ((x - lo) / width).floordiv(1).clip(0, bins - 1).astype("int64")
+        if low is not None:
+            idx[(x < low).to_numpy()] = -1
+        if high is not None:
+            idx[(x > high).to_numpy()] = bins
+        return idx
 
     new_idx = index(present)
     new_counts = new_idx.value_counts()
-    failing_counts = new_idx[failing[~null.to_numpy()].to_numpy()].value_counts()
+    failing_counts = new_idx[bad].value_counts()
     base_counts: dict[int, int] = {}
     if on_base:
+        expr = _expr(column, kind)
+        cases = "".join(f" WHEN {expr} < {low!r} THEN -1" for _ in [low] if low is not None) + "".join(
+            f" WHEN {expr} > {high!r} THEN {bins}" for _ in [high] if high is not None)
         binned = _on_base(
             scope,
-            f"SELECT LEAST(GREATEST(CAST(FLOOR(({_expr(column, kind)} - {lo!r}) / {width!r}) AS BIGINT), 0), "
+            f"SELECT CASE{cases} ELSE LEAST(GREATEST(CAST(FLOOR(({expr} - {lo!r}) / {width!r}) AS BIGINT), 0), "
+            f"{bins - 1}) END AS b, COUNT(*) AS n FROM {scope.fqn} WHERE {quote_ident(column)} IS NOT NULL GROUP BY 1"
+            if cases else
+            f"SELECT LEAST(GREATEST(CAST(FLOOR(({expr} - {lo!r}) / {width!r}) AS BIGINT), 0), "
             f"{bins - 1}) AS b, COUNT(*) AS n FROM {scope.fqn} WHERE {quote_ident(column)} IS NOT NULL GROUP BY 1")
         base_counts = {int(b): int(n) for b, n in _pairs(binned)}
-    return [
-        Bar(label=f"{lo + i * width:g}", new=int(new_counts.get(i, 0)), new_failing=int(failing_counts.get(i, 0)),
-            base=base_counts.get(i, 0), start=lo + i * width, end=lo + (i + 1) * width)
-        for i in range(bins)
-    ]
+
+    def bar(i: int, label: str, start: float, end: float, edge: str | None = None) -> Bar:
+        return Bar(label=label, new=int(new_counts.get(i, 0)), new_failing=int(failing_counts.get(i, 0)),
+                   base=base_counts.get(i, 0), start=start, end=end, edge=edge)
+
+    bars = [bar(i, f"{lo + i * width:g}", lo + i * width, lo + (i + 1) * width) for i in range(bins)]
+    gap = width * max(1.0, bins / 10)  # edge bars stand apart: their position is not a value
+    if low is not None and (new_counts.get(-1, 0) or base_counts.get(-1, 0)):
+        bars.insert(0, bar(-1, f"< {low:,g}", lo - gap - width, lo - gap, "below"))
+    if high is not None and (new_counts.get(bins, 0) or base_counts.get(bins, 0)):
+        bars.append(bar(bins, f"> {high:,g}", hi + gap, hi + gap + width, "above"))
+    return bars
 
 
 def _top_values(scope: ck.TableScope, col: str, values: pa.ChunkedArray, failing: pd.Series, null: pd.Series,

@@ -102,25 +102,34 @@ MEASURES = [
 ]
 
 
-def measures_parquet() -> bytes:
+# Appended by a second ingestion (a second snapshot on the same table).
+MEASURES_LATER = [
+    {"id": 13, "value": -0.0, "price": Decimal("999999999.999"), "attrs": {"a": -1, "b": 2**40},
+     "pos": {"x": 0.5, "y": 0.25}, "small": 2**31 - 1, "ok": True, "raw": b"\xff", "taken": datetime(2262, 1, 1),
+     "order": "last"},
+]
+
+
+def measures_parquet(rows: list[dict] | None = None) -> bytes:
+    rows = MEASURES if rows is None else rows
     taken_ns = [None if r["taken"] is None else (r["taken"] - datetime(1970, 1, 1)) // timedelta(microseconds=1) * 1000
-                for r in MEASURES]
+                for r in rows]
     table = pa.table({
-        "id": pa.array([r["id"] for r in MEASURES], pa.int64()),
-        "value": pa.array([r["value"] for r in MEASURES], pa.float64()),
-        "price": pa.array([r["price"] for r in MEASURES], pa.decimal128(12, 3)),
-        "attrs": pa.array([None if r["attrs"] is None else list(r["attrs"].items()) for r in MEASURES],
+        "id": pa.array([r["id"] for r in rows], pa.int64()),
+        "value": pa.array([r["value"] for r in rows], pa.float64()),
+        "price": pa.array([r["price"] for r in rows], pa.decimal128(12, 3)),
+        "attrs": pa.array([None if r["attrs"] is None else list(r["attrs"].items()) for r in rows],
                           pa.map_(pa.string(), pa.int64())),
-        "pos": pa.array([r["pos"] for r in MEASURES], pa.struct([("x", pa.float64()), ("y", pa.float64())])),
-        "small": pa.array([r["small"] for r in MEASURES], pa.int32()),
-        "ok": pa.array([r["ok"] for r in MEASURES], pa.bool_()),
-        "raw": pa.array([r["raw"] for r in MEASURES], pa.binary()),
+        "pos": pa.array([r["pos"] for r in rows], pa.struct([("x", pa.float64()), ("y", pa.float64())])),
+        "small": pa.array([r["small"] for r in rows], pa.int32()),
+        "ok": pa.array([r["ok"] for r in rows], pa.bool_()),
+        "raw": pa.array([r["raw"] for r in rows], pa.binary()),
         "taken": pa.array(taken_ns, pa.timestamp("ns")),
-        "order": pa.array([r["order"] for r in MEASURES], pa.large_string()),
+        "order": pa.array([r["order"] for r in rows], pa.large_string()),
     })
     buffer = io.BytesIO()
     pq.write_table(table, buffer)
     return buffer.getvalue()
 
 
-EXPECTED = {"events": EVENTS, "stations": STATIONS, "measures": MEASURES}
+EXPECTED = {"events": EVENTS, "stations": STATIONS, "measures": MEASURES + MEASURES_LATER}

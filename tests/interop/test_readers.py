@@ -28,7 +28,8 @@ MAPS = {("measures", "attrs")}  # map columns: readers return key/value pairs in
 
 @pytest.fixture(scope="module")
 def published(s3_server, tmp_path_factory):
-    """Upload the files, ingest the three tables in one WAP run with checks, merge; table -> metadata path."""
+    """Upload the files, ingest the three tables in one WAP run with checks, merge, then append to one table
+    in a second run; table -> metadata location on main."""
     from wap_notebook import LocalClient
 
     bucket = "interop"
@@ -49,6 +50,10 @@ def published(s3_server, tmp_path_factory):
                            "measures": f"s3://{bucket}/measures/*.parquet"}, None,
                           checks=checks, client=client, on_success="merge").run()
     assert ingestion.phase == "merged", ingestion.report.to_string()
+    upload(bucket, "measures-later/m.parquet", data.measures_parquet(data.MEASURES_LATER))
+    append = Ingestion("measures", f"s3://{bucket}/measures-later/m.parquet", client=client, on_success="merge",
+                       checks=[C.unique("id"), C.between("value", -1, 10)]).run()
+    assert append.phase == "merged" and append.rows_added == {"measures": 1}, append.report.to_string()
     return {name: client.get_table(name, "main").metadata_location for name in data.EXPECTED}
 
 

@@ -19,6 +19,7 @@ from wap_notebook.engine.events import now
 from wap_notebook.engine.phases import Phase
 from wap_notebook.engine.spec import IngestionSpec
 from wap_notebook.engine.state import Context, IngestionState
+from wap_notebook.sql import qualified_table
 
 _MAX_RECORDED_FILES = 50  # commit properties are small strings: beyond this the file names are left out
 _RESULT_FIELDS = ("table", "check", "columns", "severity", "status", "observed", "expected", "failing_rows",
@@ -77,6 +78,24 @@ def save(ctx: Context) -> None:
         ctx.emit("error", f"Could not record the ingestion on {ctx.state.branch}: {exc}")
 
 
+def _reattach(results: list[CheckResult], spec: IngestionSpec) -> None:
+    """Give restored report rows their check objects and failing-row predicates back, so `failures()` works
+    after a resume. The SQL is re-derived from the rebuilt (validated) checks, never read from the record."""
+    for result in results:
+        check = next((c for c in spec.checks.get(result.table, ()) if c.name == result.check), None)
+        if check is None:
+            continue
+        result.check_obj = check
+        if result.status == "passed":
+            continue
+        predicate = getattr(check, "predicate", None)
+        failing = getattr(check, "failing_predicate", None)
+        if callable(predicate):
+            result.predicate = str(predicate())
+        elif callable(failing):
+            result.predicate = str(failing(qualified_table(spec.namespace, result.table)))
+
+
 @dataclass(frozen=True)
 class Restored:
     spec: IngestionSpec | None  # None when the record's checks could not be rebuilt (see `problem`)
@@ -104,11 +123,12 @@ def restore(record: records.Record, branch: str, user_ns: Mapping[str, Any] | No
     for name in ("rows_before", "rows_after", "rows_added"):
         setattr(state, name, {t: int(v) for t, v in (data.get(name) or {}).items()})
     phase = str(data.get("phase") or "")
-    verdict = record.fresh and state.imported and phase in (Phase.PASSED, Phase.FAILED) and spec is not None
-    if verdict:
+    verdict = record.fresh and state.imported and phase in (Phase.PASSED, Phase.FAILED)
+    if verdict and spec is not None:
         state.phase = Phase(phase)
         state.passed = bool(data.get("passed"))
         state.error = data.get("error")
         state.results = [CheckResult(**{name: r.get(name) for name in _RESULT_FIELDS})
                          for r in data.get("results") or []]
-    return Restored(spec=spec, state=state, verdict_restored=verdict, problem=problem)
+        _reattach(state.results, spec)
+    return Restored(spec=spec, state=state, verdict_restored=verdict and spec is not None, problem=problem)

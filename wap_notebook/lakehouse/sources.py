@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import re
 import threading
@@ -552,12 +553,44 @@ def _text_schema(file: SourceFile) -> pa.Schema:
     nested = {f.name: _text_leaves(f.type) for f in raw if pa.types.is_nested(f.type)}
     nested = {name: t for name, t in nested.items() if t != raw.field(name).type}
     pinned = {f.name: pa.string() for f in raw if temporal.is_temporal(f.type)} | nested
+    # Integers beyond int64 are inferred as double, which would drop digits: look at their text.
+    floats = [f.name for f in raw if pa.types.is_floating(f.type)]
+    if file.format == "csv":
+        pinned |= {name: pa.string() for name in floats}
+    elif floats:
+        _refuse_wide_json_integers(file, floats)
     if pinned:
         raw = pa.schema([f.with_type(nested.get(f.name, f.type)) for f in raw])
         _, sample = _first_block(file, pinned)
     if sample is None:
         return raw
+    for name in floats if file.format == "csv" else ():
+        _refuse_wide_integers(file, name, sample.column(name))
     return _with_temporal_types(file, raw, sample)
+
+
+_INTEGER_TEXT = r"^\s*[+-]?\d{19,}\s*$"  # 19+ digits: the only integers that may not fit int64
+
+
+def _refuse_wide_integers(file: SourceFile, name: str, text: pa.Array) -> None:
+    """Refuse a column holding an integer beyond int64 (Iceberg's widest): as a double it loses digits."""
+    candidates = text.filter(pc.fill_null(pc.match_substring_regex(text, _INTEGER_TEXT), False))
+    wide = [v for v in candidates.to_pylist() if not -(2**63) <= int(v) < 2**63]
+    if wide:
+        raise _format_error(file, f"column {name!r}: {wide[0].strip()} is an integer beyond the 64-bit range "
+                                  "Iceberg stores, and as a floating-point number it would lose digits: write "
+                                  "such values as text (quoted)")
+
+
+def _refuse_wide_json_integers(file: SourceFile, names: Sequence[str]) -> None:
+    """The same for JSON Lines, whose reader gives no number text: look for the literals in the first block."""
+    with _open_stream(file, _SCHEMA_BLOCK_BYTES) as stream:
+        block = stream.read(_SCHEMA_BLOCK_BYTES)
+    for name in names:
+        key = re.escape(json.dumps(name).encode())
+        literals = re.findall(key + rb"\s*:\s*(-?\d{19,})(?![\d.eE])", block)
+        if literals:
+            _refuse_wide_integers(file, name, pa.array([v.decode() for v in literals]))
 
 
 def _text_leaves(t: pa.DataType) -> pa.DataType:
@@ -799,7 +832,8 @@ def _json_batches(file: SourceFile, target: pa.Schema, best_effort: bool,
         yield from _sliced((conform(b) for b in reader), batch_rows)
 
 
-_READ_AHEAD = 2  # raw reads in flight: S3 serves concurrent ranged GETs in parallel
+_READ_AHEAD = 1  # raw reads in flight besides the chunk being parsed (more measured no faster on 2 cores)
+_FIRST_READ_BYTES = 4 << 20
 
 
 @contextmanager
@@ -819,9 +853,14 @@ def _raw_chunks(file: SourceFile, size: int) -> Iterator[Iterator[bytes]]:
         pending: deque[Future[bytes]] = deque()
 
         def chunks() -> Iterator[bytes]:
-            for offset in range(0, total, size):
-                pending.append(pool.submit(handle.read_at, min(size, total - offset), offset))
-                if len(pending) >= _READ_AHEAD:
+            # A small first read so parsing starts early, then `size`; `_READ_AHEAD` reads stay in flight
+            # while the consumer works on the chunk it was given.
+            offset = 0
+            while offset < total:
+                length = min(_FIRST_READ_BYTES if offset == 0 else size, total - offset)
+                pending.append(pool.submit(handle.read_at, length, offset))
+                offset += length
+                if len(pending) > _READ_AHEAD:
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()
