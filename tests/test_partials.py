@@ -276,3 +276,14 @@ def test_minmax_with_a_file_of_only_nan_matches_duckdb(lakehouse, setup):
     found = partials.lookup(lakehouse, "events", NS, "tester.b", None)
     expected = _sql_values(lakehouse, "tester.b")
     assert _same(_partial_values(found)[7], expected[7]), (found.get(MEASURES[7]), expected[7])
+
+
+def test_a_failing_measure_drops_the_partials_never_the_import(lakehouse, setup):
+    uri = setup([_table(0, 300)])
+    lakehouse.create_branch("tester.b", "main")
+    lakehouse.create_table("events", uri, branch="tester.b", namespace=NS)
+    broken = PartialRequest((Measure("nulls", ("id",)), Measure("not_matching", ("code",), "(unclosed")))
+    with partials.requested({f"{NS}.events": broken}):
+        state = lakehouse.import_data("events", uri, branch="tester.b", namespace=NS)
+    assert state.error is None  # the rows are imported ...
+    assert partials.lookup(lakehouse, "events", NS, "tester.b", None) is None  # ... and nothing is claimed

@@ -54,7 +54,17 @@ def _scenario_append(client, put_table, tag: str) -> Ingestion:
                      checks=_checks()).run()
 
 
-@pytest.mark.parametrize("scenario", [_scenario_create, _scenario_append])
+def _scenario_append_disjoint(client, put_table, tag: str) -> Ingestion:
+    seed = Ingestion("orders", put_table(f"{tag}/seed.parquet", _batch(0, 200)), client=client,
+                     checks=[C.unique("id")], on_success="merge").run()
+    assert seed.phase == "merged", seed.report
+    # New ids 1000-1299 (above every existing id, so unique is answered from partials + bounds), with
+    # duplicates inside the batch, nulls and bad values.
+    return Ingestion("orders", put_table(f"{tag}/new.parquet", _batch(1000, 300, dup=1005, bad_every=11)),
+                     client=client, checks=_checks()).run()
+
+
+@pytest.mark.parametrize("scenario", [_scenario_create, _scenario_append, _scenario_append_disjoint])
 def test_partials_and_sql_give_the_same_report(tmp_path, put_table, scenario, monkeypatch):
     from wap_notebook import LocalClient
 
@@ -74,6 +84,22 @@ def test_partials_and_sql_give_the_same_report(tmp_path, put_table, scenario, mo
     assert passed is False  # the batches are bad: the gate must hold whichever path answered
     failed = {r["check"] for r in rows if r["status"] == "failed"}
     assert {"not_null(id)", "unique(id)", "between(amount)", "accepted_values(status)", "matches(code)"} <= failed
+
+
+@pytest.mark.parametrize("scenario, scans", [(_scenario_append_disjoint, 0), (_scenario_append, 2)])
+def test_unique_in_append_mode_scans_only_when_new_keys_may_collide(tmp_path, put_table, monkeypatch, scenario,
+                                                                    scans):
+    """New ids above every existing id cannot collide with them: unique is answered from the partials and
+    the base's manifest bounds. Overlapping ids need SQL (the branch and base scans)."""
+    from wap_notebook import LocalClient
+
+    client = LocalClient(tmp_path / "lh", username="tester")
+    queries: list[str] = []
+    original = client.query
+    monkeypatch.setattr(client, "query", lambda query, **kw: queries.append(query) or original(query, **kw))
+    ing = scenario(client, put_table, scenario.__name__)
+    assert ing.report.set_index("check").loc["unique(id)", "status"] == "failed"  # duplicates in both batches
+    assert len([q for q in queries if "COUNT(DISTINCT" in q]) == scans, queries
 
 
 def test_clean_batch_passes_from_partials_without_an_aggregate_scan(lakehouse, put_table, monkeypatch):

@@ -32,7 +32,8 @@ def measures(check: Any) -> list[Measure]:
         found = [Measure("nulls", (c,)) for c in cols]
         return found + ([Measure("any_null", cols)] if len(cols) > 1 else [])
     if kind is ck.Unique and len(cols) == 1:
-        return [Measure("distinct", cols)]
+        # min/max of the new keys: when appending, keys outside the existing rows' bounds cannot collide.
+        return [Measure("distinct", cols), Measure("minmax", cols)]
     if kind is ck.AcceptedValues:
         return [Measure("not_in", cols, list(check.values))]
     if kind is ck.Between:
@@ -54,7 +55,7 @@ def values(check: Any, found: NewRowPartials, *, incremental: bool) -> dict[str,
     """`check`'s aggregate values over the new rows, keyed like its SQL terms; None if not answerable.
 
     `incremental` (append to a table that has rows): distinct keys of the new rows alone say nothing about
-    duplicates with the rows already there, so `unique` is left to SQL.
+    duplicates with the rows already there, so `unique` is left to SQL unless the bounds rule them out.
     """
     from wap_notebook import checks as ck
 
@@ -62,23 +63,44 @@ def values(check: Any, found: NewRowPartials, *, incremental: bool) -> dict[str,
         return {}
     wanted = measures(check)
     got = [found.get(m) for m in wanted]
+    kind = type(check)
+    if kind is ck.Unique:
+        if not got or got[0] is None:
+            return None
+        # Appending: new keys may equal existing ones, which only SQL over both counts, unless the new keys
+        # lie outside the existing ones' bounds (min/max is computed for numeric and text keys only).
+        if incremental and not _disjoint(found.base_bounds, check.columns[0], got[1]):
+            return None
+        nonnull, distinct = got[0]
+        return {"nonnull": nonnull, "distinct": distinct}
     if not wanted or any(v is None for v in got):
         return None
-    kind = type(check)
     if kind is ck.NotNull:
         out = {f"n{i}": got[i] for i in range(len(check.columns))}
         if len(check.columns) > 1:
             out["any"] = got[-1]
         return out
-    if kind is ck.Unique:
-        if incremental:
-            return None
-        nonnull, distinct = got[0]
-        return {"nonnull": nonnull, "distinct": distinct}
     if kind is ck.Between:
         lo, hi = minmax_as_duckdb(got[1])
         return {"bad": got[0], "lo": lo, "hi": hi}
     return {"bad": got[0]}
+
+
+def _disjoint(base_bounds: dict[str, Any], column: str, new_minmax: list[Any] | None) -> bool:
+    """Whether the new keys lie entirely outside the existing rows' [min, max] (integer keys: exact bounds).
+
+    Then no new key can equal an existing one, and the duplicates the batch introduces are its own:
+    SQL's ``(nonnull - distinct)@branch - (nonnull - distinct)@base`` equals the new rows' nonnull - distinct.
+    """
+    if column not in base_bounds or new_minmax is None:
+        return False
+    bounds = base_bounds[column]
+    lo, hi, nans, nonnull = new_minmax
+    if bounds is None or nonnull == 0:
+        return True  # no existing key, or no new key
+    if nans or not isinstance(lo, int) or not isinstance(hi, int) or isinstance(lo, bool):
+        return False
+    return lo > bounds[1] or hi < bounds[0]
 
 
 @dataclass

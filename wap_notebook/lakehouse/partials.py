@@ -497,6 +497,9 @@ class NewRowPartials:
     values: dict[str, Any] = field(default_factory=dict)
     snapshots: int = 0
     rows_before: int = 0  # rows of the `since_ref` version (its snapshot summary), 0 without one
+    # Per integer column of a wanted `distinct` measure: (min, max) of the `since_ref` version's values from
+    # its manifests, None for a base with no value in it; absent when the statistics do not prove it.
+    base_bounds: dict[str, tuple[int, int] | None] = field(default_factory=dict)
 
     def get(self, measure: Measure) -> Any:
         return self.values.get(measure.key)
@@ -567,6 +570,12 @@ def _walk(after: Any, before: Any | None, wanted: tuple[Measure, ...] = ()) -> N
         return None  # nothing known beyond row counts: ask SQL
     found = _combine(documents)
     found.rows_before = rows_before
+    if before is not None:
+        for m in wanted:
+            if m.kind == "distinct" and m.columns[0] not in found.base_bounds:
+                bounds = _integer_bounds(before, m.columns[0])
+                if bounds is not False:
+                    found.base_bounds[m.columns[0]] = bounds  # type: ignore[assignment]
     return found
 
 
@@ -619,6 +628,37 @@ def _from_statistics(table: Any, snapshot: Any, wanted: tuple[Measure, ...], add
             elif lo is None or ((m.arg[0] is None or lo >= m.arg[0]) and (m.arg[1] is None or hi <= m.arg[1])):
                 values[m.key] = 0  # every value lies within the range: nothing out of it, without a scan
     return {"v": FORMAT_VERSION, "rows": added, "m": values}
+
+
+def _integer_bounds(table: Any, column: str) -> tuple[int, int] | None | bool:
+    """(min, max) of an integer column over every live data file of the table version, from the manifests;
+    None when no file holds a value; False when the statistics cannot prove the bounds."""
+    from pyiceberg.conversions import from_bytes
+    from pyiceberg.types import IntegerType, LongType
+
+    snapshot = table.current_snapshot()
+    if snapshot is None:
+        return None
+    try:
+        field = table.schema().find_field(column)
+    except ValueError:
+        return False
+    if not isinstance(field.field_type, (IntegerType, LongType)):
+        return False
+    lows: list[int] = []
+    highs: list[int] = []
+    for manifest in snapshot.manifests(table.io):
+        for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True):
+            f = entry.data_file
+            nulls = (f.null_value_counts or {}).get(field.field_id)
+            if nulls is not None and nulls == f.record_count:
+                continue  # no value of the column in this file
+            lower, upper = (f.lower_bounds or {}).get(field.field_id), (f.upper_bounds or {}).get(field.field_id)
+            if lower is None or upper is None:
+                return False
+            lows.append(from_bytes(field.field_type, lower))
+            highs.append(from_bytes(field.field_type, upper))
+    return (min(lows), max(highs)) if lows else None
 
 
 def _combine(documents: list[dict[str, Any]]) -> NewRowPartials:
