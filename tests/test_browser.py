@@ -244,6 +244,14 @@ def test_panel_states_in_jupyterlab(jupyterlab, request):
             expect(discard.locator(".wap-phase[data-phase='discarded']")).to_have_count(1, timeout=30_000)
             measured["discarded"] = show_and_shoot(page, discard, "discarded")
 
+            # main moved (the override was merged): asking to merge the passed branch says so
+            passed.scroll_into_view_if_needed()
+            passed.locator("button", has_text="Merge").first.click()
+            expect(passed.locator(".widget-html", has_text="since the fork").first).to_be_visible()
+            passed.locator("button", has_text="Cancel").click()
+            expect(passed.locator(".wap-summary")).to_contain_text("main moved 1 commit since the fork")
+            show_and_shoot(page, passed, "passed_behind_main")
+
             # the kernel goes away: the open branch's panel says so and shows how to pick it up again
             page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").first.click()
             page.get_by_text("Restart Kernel…", exact=True).click()

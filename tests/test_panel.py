@@ -288,6 +288,22 @@ def test_several_tables_each_have_their_rows_charts_and_schema(lakehouse, orders
     assert "orders: new table" in panel.schema_view.value and "customers: new table" in panel.schema_view.value
 
 
+def test_a_branch_behind_main_says_so(lakehouse, orders_uri, put_table):
+    more_uri = put_table("orders/more/part-000.parquet", orders_batch(120).slice(90))
+    Ingestion("orders", orders_uri, checks=STRICT, client=lakehouse, on_success="merge").run()
+    ours = Ingestion("orders", more_uri, checks=STRICT, client=lakehouse)
+    ours.run()
+    panel = IngestionPanel(ours)
+    assert panel.wait(60) and "since the fork" not in panel.summary.value
+    theirs = Ingestion("orders", put_table("orders/theirs/part-000.parquet", orders_batch(130).slice(120)),
+                       checks=STRICT, client=lakehouse, on_success="merge")
+    theirs.run()  # main moves on while ours waits for review
+    panel.merge_button.click()  # asking to merge looks at main again
+    assert "main moved 1 commit since the fork" in panel.summary.value
+    assert "moved 1 commit since the fork" in panel.confirm_text.value
+    panel.cancel_button.click()
+
+
 def test_panels_are_kept_per_ingestion_object_not_per_id(lakehouse, orders_uri):
     ing = Ingestion("orders", orders_uri, client=lakehouse)
     panel = panel_for(ing)

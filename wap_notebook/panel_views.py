@@ -244,7 +244,7 @@ def summary_html(facts: Facts) -> str:
         parts.append(f'<span class="wap-warn" title="the branch does not contain them: merge refuses tables '
                      f'that changed on {esc(facts.from_ref)}">⚠ {esc(facts.from_ref)} moved {facts.behind} commit'
                      f"{plural} since the fork</span>")
-    if facts.checks_note and facts.phase in ("passed", "failed", "merged"):
+    if facts.checks_note and facts.phase in (Phase.PASSED, Phase.FAILED, Phase.MERGED):
         parts.append(f'<span class="wap-warn" title="{esc(facts.checks_note)}">⚠ only built-in checks ran</span>')
     counts = _counts_text(facts.report)
     if counts:
