@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import inspect
 import itertools
-from types import SimpleNamespace
 from unittest import mock
 
 import bauplan
@@ -73,24 +72,24 @@ class FakeBauplan:
 
     # --- API -----------------------------------------------------------------------------------
     def info(self, *, client_timeout=None):
-        return SimpleNamespace(user=SimpleNamespace(username=self.username))
+        return shaped(bauplan.InfoState, user=shaped(bauplan.UserInfo, username=self.username))
 
     def create_branch(self, branch, from_ref, *, if_not_exists=False):
         if branch in self.branches:
             if if_not_exists:
-                return SimpleNamespace(name=branch, hash=self.branches[branch])
+                return shaped(bs.Branch, name=branch, hash=self.branches[branch], type=bs.RefType.BRANCH)
             raise bx.BranchExistsError(409, "BRANCH_EXISTS", branch)
         self.branches[branch] = self._resolve(from_ref)
-        return SimpleNamespace(name=branch, hash=self.branches[branch], type="BRANCH")
+        return shaped(bs.Branch, name=branch, hash=self.branches[branch], type=bs.RefType.BRANCH)
 
     def has_branch(self, branch):
         return branch in self.branches
 
     def get_branch(self, branch):
-        return SimpleNamespace(name=branch, hash=self._resolve(branch), type="BRANCH")
+        return shaped(bs.Branch, name=branch, hash=self._resolve(branch), type=bs.RefType.BRANCH)
 
     def get_branches(self, *, name=None, user=None, limit=None):
-        return iter([SimpleNamespace(name=n, hash=h) for n, h in self.branches.items()
+        return iter([shaped(bs.Branch, name=n, hash=h) for n, h in self.branches.items()
                      if (not user or n.startswith(f"{user}.")) and (not name or name in n)])
 
     def delete_branch(self, branch, *, if_exists=False):
@@ -106,25 +105,25 @@ class FakeBauplan:
 
     def get_namespaces(self, ref, *, filter_by_name=None, limit=None):
         names = sorted(n for n in self.namespaces[self._resolve(ref)] if not filter_by_name or filter_by_name in n)
-        return iter([SimpleNamespace(name=n) for n in names])
+        return iter([shaped(bs.Namespace, name=n) for n in names])
 
     def create_namespace(self, namespace, branch, *, commit_body=None, commit_properties=None, if_not_exists=False):
         current = self.namespaces[self._resolve(branch)]
         if namespace in current:
             if if_not_exists:
-                return SimpleNamespace(name=namespace)
+                return shaped(bs.Namespace, name=namespace)
             raise bx.NamespaceExistsError(409, "NAMESPACE_EXISTS", namespace)
         self._write(branch, lambda s: None, commit_properties, current | {namespace})
-        return SimpleNamespace(name=namespace)
+        return shaped(bs.Namespace, name=namespace)
 
     def delete_namespace(self, namespace, branch, *, if_exists=False, commit_body=None, commit_properties=None):
         current = self.namespaces[self._resolve(branch)]
         if namespace not in current:
             if if_exists:
-                return SimpleNamespace(name=branch, hash=self.branches[branch])
+                return shaped(bs.Branch, name=branch, hash=self.branches[branch], type=bs.RefType.BRANCH)
             raise bx.NamespaceNotFoundError(404, "NAMESPACE_NOT_FOUND", namespace)
         self._write(branch, lambda s: None, commit_properties, current - {namespace})
-        return SimpleNamespace(name=branch, hash=self.branches[branch])
+        return shaped(bs.Branch, name=branch, hash=self.branches[branch], type=bs.RefType.BRANCH)
 
     def has_table(self, table, ref, *, namespace=None):
         return self._key(table, namespace) in self.snapshots[self._resolve(ref)]
@@ -135,9 +134,9 @@ class FakeBauplan:
         if key not in state:
             raise bx.TableNotFoundError(404, "TABLE_NOT_FOUND", key)
         data, version = state[key]
-        fields = [SimpleNamespace(name=f.name, type=str(f.type), required=not f.nullable) for f in data.schema]
-        return SimpleNamespace(name=table, namespace=namespace, fields=fields, records=data.num_rows,
-                               metadata_location=version, current_snapshot_id=None)
+        fields = [shaped(bs.TableField, name=f.name, type=str(f.type), required=not f.nullable) for f in data.schema]
+        return shaped(bs.Table, name=table, namespace=namespace, fields=fields, records=data.num_rows,
+                      metadata_location=version, current_snapshot_id=None)
 
     def get_tables(self, ref, *, filter_by_name=None, filter_by_namespace=None, limit=None):
         out = []
@@ -145,7 +144,7 @@ class FakeBauplan:
             ns, name = key.split(".")
             if filter_by_namespace and ns != filter_by_namespace:
                 continue
-            out.append(SimpleNamespace(name=name, namespace=ns, metadata_location=version))
+            out.append(shaped(bs.Table, name=name, namespace=ns, metadata_location=version))
         return iter(out)
 
     def create_table(self, table, search_uri, *, branch=None, namespace=None, partitioned_by=None, replace=None,
@@ -159,7 +158,7 @@ class FakeBauplan:
             state[key] = (schema.empty_table(), f"v{next(self._ids)}")
 
         self._write(branch, change)
-        return SimpleNamespace(name=table, namespace=namespace)
+        return shaped(bs.Table, name=table, namespace=namespace)
 
     def import_data(self, table, search_uri, *, branch=None, namespace=None, continue_on_error=False,
                     import_duplicate_files=False, best_effort=False, preview=None, args=None, priority=None,
@@ -199,7 +198,7 @@ class FakeBauplan:
         source = self.snapshots[self._resolve(source_ref)]
         self.last_merge = {"message": commit_message, "body": commit_body, "properties": commit_properties}
         self._write(into_branch, lambda state: state.update(source), commit_properties)
-        return SimpleNamespace(name=into_branch, hash=self.branches[into_branch], type="BRANCH")
+        return shaped(bs.Branch, name=into_branch, hash=self.branches[into_branch], type=bs.RefType.BRANCH)
 
     def get_commits(self, ref, *, limit=None, **_filters):
         out, h = [], self._resolve(ref)

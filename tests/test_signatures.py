@@ -89,3 +89,27 @@ def test_returned_objects_have_exactly_the_sdk_attributes(tmp_path):
               (client.get_job_logs(job)[0], bs.JobLogEvent), (client.get_tag(client.create_tag("v1", branch)), bs.Tag)]
     for obj, sdk in checks:
         assert public(obj) == public(sdk), type(obj).__name__
+
+
+def test_returned_values_have_the_sdk_types(tmp_path):
+    """Same attribute names are not enough: enums are the SDK's own members, ids UUIDs, dates datetimes."""
+    from datetime import datetime
+    from uuid import UUID
+
+    import pyarrow.parquet as pq
+
+    client = LocalClient(tmp_path / "lake", username="tester")
+    data = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"id": [1, 2]}), data)
+    branch = client.create_branch("tester.types", "main")
+    table = client.create_table("t", str(data), branch=branch)
+    state = client.import_data("t", str(data), branch=branch)
+    commit = next(client.get_commits(branch))
+    job = client.get_job(state.job_id)
+    assert branch.type == bs.RefType.BRANCH and commit.ref.type == bs.RefType.BRANCH
+    assert table.kind == bs.TableKind.Table and isinstance(table.id, UUID)
+    assert isinstance(table.last_updated_at, datetime) and isinstance(table.fields[0].type, str)
+    assert job.kind == bs.JobKind.TABLE_IMPORT and job.status == bs.JobState.COMPLETE
+    assert isinstance(commit.authored_date, datetime) and isinstance(commit.author, objects.Actor)
+    assert isinstance(client.get_job_logs(job)[0].level, type(bs.JobLogLevel.INFO))
+

@@ -18,10 +18,9 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from bauplan import exceptions as bx
 
@@ -156,7 +155,7 @@ class Catalog:
         """This thread's connection, for readers that share the catalog file (the job ledger)."""
         return self._connection()
 
-    def write(self) -> Any:
+    def write(self) -> AbstractContextManager[sqlite3.Connection]:
         """One exclusive write transaction (see `_write`), for writers that share the catalog file."""
         return self._write()
 
@@ -292,7 +291,7 @@ class Catalog:
         for job_id, location, job_host, pid in con.execute(
             "SELECT job_id, location, host, pid FROM pending_writes"
         ).fetchall():
-            if job_host == host and not _process_alive(pid):
+            if job_host == host and not process_alive(pid):
                 con.execute("DELETE FROM pending_writes WHERE job_id = ?", (job_id,))
             else:
                 live.add(location)
@@ -429,7 +428,8 @@ class Catalog:
             return self.commit(new_hash, con)
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process of this host is still running (a dead writer's entries are stale)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

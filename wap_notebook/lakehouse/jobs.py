@@ -29,6 +29,7 @@ from typing import Any
 from bauplan import exceptions as bx
 from bauplan.schema import JobKind, JobLogLevel, JobLogStream, JobState
 
+from wap_notebook.lakehouse.catalog import process_alive
 from wap_notebook.lakehouse.objects import Job, JobContext, JobLogEvent
 
 SCHEMA = """
@@ -108,16 +109,6 @@ def _epoch(value: Any) -> float | None:
     if not isinstance(value, datetime):
         raise ValueError(f"Expected a datetime, got {value!r}")
     return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _member(enum: Any, value: Any, what: str) -> str:
@@ -258,7 +249,7 @@ class JobLedger:
     def _live(self, row: tuple) -> tuple:
         """A RUNNING job whose process on this host is gone is reported as failed."""
         status, host, pid = row[2], row[11], row[12]
-        if status in ("RUNNING", "NOT_STARTED") and host == self._host and not _process_alive(pid):
+        if status in ("RUNNING", "NOT_STARTED") and host == self._host and not process_alive(pid):
             return (*row[:2], "FAIL", *row[3:6], row[6] or row[5], "the process running the job exited",
                     *row[8:])
         return row

@@ -11,13 +11,12 @@ caller's text.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any
 
 import duckdb
 from bauplan import exceptions as bx
 
-from wap_notebook.lakehouse.query import _parser_connection
+from wap_notebook.lakehouse.query import _parser_connection, _walk
+from wap_notebook.lakehouse.query import _quote as quote
 
 _PROBE_TABLE = "__wap_scan"
 _PREFIX = f"SELECT * FROM {_PROBE_TABLE} WHERE "
@@ -35,21 +34,6 @@ _ALLOWED_FUNCTIONS = frozenset({
 
 def _error(message: str) -> bx.BauplanQueryError:
     return bx.BauplanQueryError(message)
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _walk(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        if "class" in node:
-            yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _walk(value)
 
 
 def canonical_filter(filters: str, columns: set[str]) -> str:
@@ -78,6 +62,8 @@ def canonical_filter(filters: str, columns: set[str]) -> str:
     if not shape_ok or node.get("where_clause") is None:
         raise _error(f"filters must be one boolean expression over the table's columns, not {filters!r}")
     for expr in _walk(node["where_clause"]):
+        if "class" not in expr:  # containers (argument lists, literals), not expressions
+            continue
         kind = expr["class"]
         if kind not in _ALLOWED_CLASSES:
             raise _error(f"filters may not contain {kind.lower().replace('_', ' ')} expressions")
@@ -99,8 +85,8 @@ def scan_sql(namespace: str, table: str, table_columns: list[str], columns: list
     """The query `scan` runs: every part validated, identifiers quoted, the filter re-rendered."""
     known = set(table_columns)
     if columns is not None:
-        if isinstance(columns, str) or not all(isinstance(c, str) for c in columns):
-            raise ValueError(f"columns must be a list of column names, got {columns!r}")
+        if isinstance(columns, str) or not columns or not all(isinstance(c, str) for c in columns):
+            raise ValueError(f"columns must be a non-empty list of column names (or None for all), got {columns!r}")
         unknown = [c for c in columns if c not in known]
         if unknown:
             raise _error(f"Unknown column(s) {', '.join(map(repr, unknown))}; the table has: "
