@@ -82,10 +82,8 @@ class IngestionPanel(widgets.VBox):
                                              tooltip="Delete the import branch")
         self.revalidate_button = widgets.Button(description="Re-validate", icon="refresh",
                                                 tooltip="Run the checks again on the branch")
-        base = views._safe(lambda: ingestion.from_ref, "main") or "main"
-        self.rebase_button = widgets.Button(
-            description="Rebase", icon="level-up", button_style="info",
-            tooltip=f"Re-import the same files on the new head of {base} and validate again")
+        self.rebase_button = widgets.Button(description="Rebase", icon="level-up", button_style="info",
+                                            tooltip=_rebase_question(ingestion, html=False))
         self.override = widgets.Checkbox(value=False, description="Override failed checks", indent=False,
                                          layout={"width": "auto"})
         self.reason = widgets.Text(placeholder="Reason (recorded in the merge commit)", layout={"width": "22em"})
@@ -265,8 +263,7 @@ class IngestionPanel(widgets.VBox):
                 question += (f' <span class="wap-warn">{into} moved {self.behind} commit'
                              f"{'' if self.behind == 1 else 's'} since the fork.</span>")
         elif action == "rebase":
-            question = (f"Delete <code>{branch}</code>, re-import the same files on the new head of "
-                        f"<code>{into}</code> and validate again?")
+            question = _rebase_question(self.ingestion, html=True)
         else:
             question = f"Delete branch <code>{branch}</code> and its imported data?"
         self.confirm_text.value = question
@@ -387,8 +384,7 @@ class IngestionPanel(widgets.VBox):
             else:
                 self.ingestion.merge()
         except bx.MergeConflictError as exc:  # the branch and verdict are kept: offer Rebase, not a traceback
-            self.behind = exc.moved if isinstance(exc, IngestionConflict) else _behind(self.ingestion)
-            self.conflict = _conflict_line(exc, views._safe(lambda: self.ingestion.from_ref, "main") or "main")
+            self.behind, self.conflict = _conflict(exc, self.ingestion)
             return "error", self.conflict
         result = views.result_text(self.ingestion, self.facts())
         return result or ("ok", "Merged.")
@@ -401,13 +397,7 @@ class IngestionPanel(widgets.VBox):
     def _do_rebase(self) -> tuple[str, str]:
         self.ingestion.rebase()  # deletes the old branch; the summary shows the new one and its base
         self.conflict = ""
-        facts = self.facts()
-        base = f"{facts.from_ref}@{facts.base_hash[:12]}" if facts.base_hash else facts.from_ref
-        done = f"Rebased on {base}, new branch {facts.branch}"
-        if facts.phase == Phase.PASSED:
-            return "ok", f"{done}: checks passed again."
-        result = views.result_text(self.ingestion, facts)
-        return "error", f"{done}: {result[1] if result else facts.phase}"
+        return _rebased_text(self.ingestion, self.facts())
 
     def _do_validate(self) -> None:
         self.ingestion.validate()
@@ -511,15 +501,37 @@ def _behind(ingestion: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _conflict_line(exc: Exception, from_ref: str) -> str:
-    """A merge conflict in one readable line that offers the way out."""
+def _conflict(exc: Exception, ingestion: Any) -> tuple[int | None, str]:
+    """How far the base ref moved, and the merge conflict in one readable line that offers the way out."""
+    from_ref = views._safe(lambda: ingestion.from_ref, "main") or "main"
     if isinstance(exc, IngestionConflict):
-        tables = ", ".join(exc.tables) or "the tables"
-        what = f"{tables} changed on {exc.from_ref} ({moved_text(exc.from_ref, exc.moved)})"
+        names = ", ".join(exc.tables) or "the tables"
+        moved: int | None = exc.moved
+        what = f"{names} changed on {exc.from_ref} ({moved_text(exc.from_ref, exc.moved)})"
     else:
-        what = f"the tables changed on {from_ref} since this import"
-    return (f"Not merged: {what}. The branch is kept: Rebase re-imports the same files on the new head of "
-            f"{from_ref} and validates again; or Discard it.")
+        moved, what = _behind(ingestion), f"the tables changed on {from_ref} since this import"
+    return moved, (f"Not merged: {what}. The branch is kept: Rebase re-imports the same files on the new head of "
+                   f"{from_ref} and validates again; or Discard it.")
+
+
+def _rebase_question(ingestion: Any, *, html: bool) -> str:
+    """What Rebase does: the button's tooltip, and (with the branch named) the confirmation question."""
+    into = views._safe(lambda: ingestion.from_ref, "main") or "main"
+    if not html:
+        return f"Re-import the same files on the new head of {into} and validate again"
+    branch = tables.esc(views._safe(lambda: ingestion.branch, "?"))
+    return (f"Delete <code>{branch}</code>, re-import the same files on the new head of "
+            f"<code>{tables.esc(into)}</code> and validate again?")
+
+
+def _rebased_text(ingestion: Any, facts: views.Facts) -> tuple[str, str]:
+    """The status after a rebase: the new base and branch, and the new verdict."""
+    base = f"{facts.from_ref}@{facts.base_hash[:12]}" if facts.base_hash else facts.from_ref
+    done = f"Rebased on {base}, new branch {facts.branch}"
+    if facts.phase == Phase.PASSED:
+        return "ok", f"{done}: checks passed again."
+    result = views.result_text(ingestion, facts)
+    return "error", f"{done}: {result[1] if result else facts.phase}"
 
 
 def _unless_disabled(action: Callable[[], object]) -> Callable[[Any], None]:
