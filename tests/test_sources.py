@@ -623,3 +623,10 @@ def test_text_integers_beyond_int64_are_refused_not_rounded(tmp_path, name, payl
         read_schema(file)
     [fine] = resolve(_local(tmp_path, "fine.csv", b"u\n9223372036854775807\n-9223372036854775808\n"))
     assert _read_all(fine, read_schema(fine)).column("u").to_pylist() == [2**63 - 1, -(2**63)]
+
+
+def test_json_lines_into_a_map_column_is_refused_clearly(tmp_path):
+    [file] = resolve(_local(tmp_path, "m.jsonl", b'{"id": 2, "attrs": {"x": 5}}\n'))
+    target = pa.schema([("id", pa.int64()), ("attrs", pa.map_(pa.string(), pa.int64()))])
+    with pytest.raises(SourceFormatError, match=r"m\.jsonl.*column 'attrs' is a map in the table"):
+        _read_all(file, target)

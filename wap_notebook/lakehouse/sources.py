@@ -819,6 +819,10 @@ def _parquet_batches(file: SourceFile, target: pa.Schema | None, best_effort: bo
 
 def _json_batches(file: SourceFile, target: pa.Schema, best_effort: bool,
                   batch_rows: int) -> Iterator[pa.RecordBatch]:
+    maps = [f.name for f in target if _holds_map(f.type)]
+    if maps:  # the JSON parser cannot fill a map type; say so instead of its "changed from array to object"
+        raise _format_error(file, f"column {maps[0]!r} is a map in the table, and JSON Lines objects can only "
+                                  "be imported into struct columns (or import this data from Parquet)")
     # Declare the target columns so later blocks cannot drift from the first block's inference, and so
     # columns first seen after the first block are still accepted.
     explicit = pa.schema([pa.field(f.name, _json_reader_type(f.type)) for f in target])
@@ -897,6 +901,14 @@ class _ChunkReader(io.RawIOBase):
             self._current = self._current[size:]
             filled += size
         return filled
+
+
+def _holds_map(t: pa.DataType) -> bool:
+    if pa.types.is_map(t):
+        return True
+    if _is_list(t):
+        return _holds_map(t.value_type)
+    return pa.types.is_struct(t) and any(_holds_map(t.field(i).type) for i in range(t.num_fields))
 
 
 def _json_reader_type(t: pa.DataType) -> pa.DataType:
