@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from wap_notebook.lakehouse import tables
+from wap_notebook import partials_contract
+from wap_notebook.lakehouse import partials, tables
 from wap_notebook.lakehouse.catalog import Catalog
 from wap_notebook.lakehouse.client_imports import ImportsMixin
 from wap_notebook.lakehouse.client_queries import QueriesMixin
@@ -105,3 +106,7 @@ class LocalClient(RefsMixin, TablesMixin, ImportsMixin, QueriesMixin):
                 for name in removable:
                     Path(name).unlink(missing_ok=True)
         return sorted(removable)
+
+
+# The engine asks for check partials through the backend-neutral contract; this client answers it.
+partials_contract.register_reader(LocalClient, partials.read)

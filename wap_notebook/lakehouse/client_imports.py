@@ -163,7 +163,7 @@ class ImportsMixin(ClientCore):
         failed: dict[str, str] = {}
         rows = 0
         bytes_done = 0
-        # Check partials, when the caller asked for them (see partials.requested): computed on a worker
+        # Check partials, when the caller asked for them (see partials_contract.requested): computed on a worker
         # thread from the batches being written, stored in this import's snapshot.
         checks = partials.start(key, target_schema, job_id)
         bytes_total = sum(f.size for f in files)
