@@ -13,8 +13,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from wap_notebook import partials_contract
 from wap_notebook.lakehouse import partials
-from wap_notebook.lakehouse.partials import KeySet, Measure, PartialRequest
+from wap_notebook.lakehouse.partials import KeySet
+from wap_notebook.partials_contract import Measure, PartialRequest
 
 NS = "bauplan"
 
@@ -72,11 +74,11 @@ def _sql_values(client, ref: str) -> dict[int, object]:
     return {i: row[f"m{i}"] for i in SQL} | {"rows": row["n"]}
 
 
-def _partial_values(found: partials.NewRowPartials) -> dict[int, object]:
+def _partial_values(found: partials_contract.NewRowPartials) -> dict[int, object]:
     out: dict[int, object] = {}
     for i, m in enumerate(MEASURES):
         value = found.get(m)
-        out[i] = list(partials.minmax_as_duckdb(value)) if m.kind == "minmax" and value is not None else value
+        out[i] = list(partials_contract.minmax_as_duckdb(value)) if m.kind == "minmax" and value is not None else value
     return out | {"rows": found.rows}
 
 
@@ -89,7 +91,7 @@ def _same(a: object, b: object) -> bool:
 
 
 def _import(client, branch: str, uri: str, **kw):
-    with partials.requested({f"{NS}.events": PartialRequest(MEASURES)}):
+    with partials_contract.requested({f"{NS}.events": PartialRequest(MEASURES)}):
         return client.import_data("events", uri, branch=branch, namespace=NS, **kw)
 
 
@@ -108,7 +110,7 @@ def test_partials_match_sql_on_a_new_table(lakehouse, setup):
     lakehouse.create_table("events", uri, branch="tester.b", namespace=NS)
     state = _import(lakehouse, "tester.b", uri)
     assert state.error is None
-    found = partials.lookup(lakehouse, "events", NS, "tester.b", None)
+    found = partials_contract.lookup(lakehouse, "events", NS, "tester.b", None)
     assert found is not None and found.rows == 5000
     expected, got = _sql_values(lakehouse, "tester.b"), _partial_values(found)
     for key in expected:
@@ -125,7 +127,7 @@ def test_append_partials_cover_only_the_new_rows(lakehouse, setup):
     second = setup([_table(500, 1500)], "new")
     lakehouse.create_branch("tester.b", base_ref)
     assert _import(lakehouse, "tester.b", second).error is None
-    found = partials.lookup(lakehouse, "events", NS, "tester.b", base_ref)
+    found = partials_contract.lookup(lakehouse, "events", NS, "tester.b", base_ref)
     assert found is not None and found.rows == 1500
     after, before = _sql_values(lakehouse, "tester.b"), _sql_values(lakehouse, base_ref)
     got = _partial_values(found)
@@ -134,7 +136,7 @@ def test_append_partials_cover_only_the_new_rows(lakehouse, setup):
             continue  # not additive: compared on a new table above
         assert got[i] == (after[i] or 0) - (before[i] or 0), (m, got[i])
     # The base rows carry no partials: over the whole table only the row count is known, no measure.
-    whole = partials.lookup(lakehouse, "events", NS, "tester.b", None)
+    whole = partials_contract.lookup(lakehouse, "events", NS, "tester.b", None)
     assert whole is not None and whole.rows == 2500 and whole.values == {}
 
 
@@ -144,7 +146,7 @@ def test_two_imports_add_up_but_distinct_keys_do_not(lakehouse, setup):
     lakehouse.create_table("events", one, branch="tester.b", namespace=NS)
     assert _import(lakehouse, "tester.b", one).error is None
     assert _import(lakehouse, "tester.b", two).error is None
-    found = partials.lookup(lakehouse, "events", NS, "tester.b", None)
+    found = partials_contract.lookup(lakehouse, "events", NS, "tester.b", None)
     assert found is not None and found.rows == 1600 and found.snapshots == 2
     got, expected = _partial_values(found), _sql_values(lakehouse, "tester.b")
     for i, m in enumerate(MEASURES):
@@ -164,7 +166,7 @@ def test_failed_import_leaves_no_partials(lakehouse, setup, put_table):
     state = _import(lakehouse, "tester.b", mixed)
     assert state.error is not None
     assert lakehouse.get_branch("tester.b").hash == head  # nothing committed ...
-    assert partials.lookup(lakehouse, "events", NS, "tester.b", None) is None  # ... so no partials either
+    assert partials_contract.lookup(lakehouse, "events", NS, "tester.b", None) is None  # ... so no partials either
 
 
 def test_continue_on_error_counts_only_the_committed_files(lakehouse, setup, put_table):
@@ -175,7 +177,7 @@ def test_continue_on_error_counts_only_the_committed_files(lakehouse, setup, put
     lakehouse.create_table("events", uri.replace("*", "good"), branch="tester.b", namespace=NS)
     state = _import(lakehouse, "tester.b", uri, continue_on_error=True)
     assert state.error is None and lakehouse.job_details(state.job_id).files_failed
-    found = partials.lookup(lakehouse, "events", NS, "tester.b", None)
+    found = partials_contract.lookup(lakehouse, "events", NS, "tester.b", None)
     assert found is not None
     expected, got = _sql_values(lakehouse, "tester.b"), _partial_values(found)
     for key in expected:
@@ -196,8 +198,8 @@ def test_partials_belong_to_the_snapshot_not_the_table_name(lakehouse, setup):
     lakehouse.create_table("events", uri, branch="tester.y", namespace=NS, replace=True)
     assert _import(lakehouse, "tester.y", uri).error is None
     # tester.y's table is a new table, not a descendant of main's: no "new rows since main" partials.
-    assert partials.lookup(lakehouse, "events", NS, "tester.y", moved) is None
-    assert partials.lookup(lakehouse, "events", NS, "tester.y", None).rows == 300
+    assert partials_contract.lookup(lakehouse, "events", NS, "tester.y", moved) is None
+    assert partials_contract.lookup(lakehouse, "events", NS, "tester.y", None).rows == 300
 
 
 def test_no_request_means_no_partials_and_bauplan_clients_get_none(lakehouse, setup):
@@ -205,8 +207,8 @@ def test_no_request_means_no_partials_and_bauplan_clients_get_none(lakehouse, se
     lakehouse.create_branch("tester.b", "main")
     lakehouse.create_table("events", uri, branch="tester.b", namespace=NS)
     assert lakehouse.import_data("events", uri, branch="tester.b", namespace=NS).error is None
-    assert partials.lookup(lakehouse, "events", NS, "tester.b", None) is None
-    assert partials.lookup(object(), "events", NS, "tester.b", None) is None
+    assert partials_contract.lookup(lakehouse, "events", NS, "tester.b", None) is None
+    assert partials_contract.lookup(object(), "events", NS, "tester.b", None) is None
 
 
 @pytest.mark.parametrize("spread", [1, 1_000_003])  # dense ids (flags), sparse ids (hash table, then spill)
@@ -256,7 +258,7 @@ def test_metadata_first_null_counts_and_integer_bounds_without_partials(lakehous
     wanted = (Measure("nulls", ("id",)), Measure("nulls", ("amount",)), Measure("minmax", ("id",)),
               Measure("out_of_range", ("id",), [0, 10_000]), Measure("out_of_range", ("id",), [0, 1000]),
               Measure("minmax", ("amount",)), Measure("not_in", ("status",), ["placed"]))
-    found = partials.lookup(lakehouse, "events", NS, "tester.b", None, wanted)
+    found = partials_contract.lookup(lakehouse, "events", NS, "tester.b", None, wanted)
     assert found is not None and found.rows == 1000
     row = lakehouse.query(f"SELECT COUNT(*) - COUNT(id) AS a, COUNT(*) - COUNT(amount) AS b, MIN(id) AS lo, "
                           f"MAX(id) AS hi, COUNT(id) AS n FROM {NS}.events", ref="tester.b").to_pylist()[0]
@@ -273,7 +275,7 @@ def test_minmax_with_a_file_of_only_nan_matches_duckdb(lakehouse, setup):
     lakehouse.create_branch("tester.b", "main")
     lakehouse.create_table("events", uri, branch="tester.b", namespace=NS)
     assert _import(lakehouse, "tester.b", uri).error is None
-    found = partials.lookup(lakehouse, "events", NS, "tester.b", None)
+    found = partials_contract.lookup(lakehouse, "events", NS, "tester.b", None)
     expected = _sql_values(lakehouse, "tester.b")
     assert _same(_partial_values(found)[7], expected[7]), (found.get(MEASURES[7]), expected[7])
 
@@ -283,7 +285,7 @@ def test_a_failing_measure_drops_the_partials_never_the_import(lakehouse, setup)
     lakehouse.create_branch("tester.b", "main")
     lakehouse.create_table("events", uri, branch="tester.b", namespace=NS)
     broken = PartialRequest((Measure("nulls", ("id",)), Measure("not_matching", ("code",), "(unclosed")))
-    with partials.requested({f"{NS}.events": broken}):
+    with partials_contract.requested({f"{NS}.events": broken}):
         state = lakehouse.import_data("events", uri, branch="tester.b", namespace=NS)
     assert state.error is None  # the rows are imported ...
-    assert partials.lookup(lakehouse, "events", NS, "tester.b", None) is None  # ... and nothing is claimed
+    assert partials_contract.lookup(lakehouse, "events", NS, "tester.b", None) is None  # ... and nothing is claimed

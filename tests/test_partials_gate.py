@@ -9,11 +9,10 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from wap_notebook import check_partials
+from wap_notebook import check_partials, partials_contract
 from wap_notebook import checks as C
 from wap_notebook.ingestion import Ingestion
-from wap_notebook.lakehouse import partials
-from wap_notebook.lakehouse.partials import PartialRequest
+from wap_notebook.partials_contract import PartialRequest
 
 COMPARED = ["table", "check", "columns", "severity", "status", "observed", "expected", "failing_rows"]
 
@@ -75,7 +74,7 @@ def test_partials_and_sql_give_the_same_report(tmp_path, put_table, scenario, mo
                 patch.setattr(check_partials, "request", lambda checks: PartialRequest(()))
             client = LocalClient(tmp_path / mode, username="tester")
             ing = scenario(client, put_table, f"{scenario.__name__}-{mode}")
-            used = partials.lookup(client, "orders", "bauplan", ing.branch,
+            used = partials_contract.lookup(client, "orders", "bauplan", ing.branch,
                                    ing.base_ref if ing.mode == "append" else None)
             assert (used is not None) == (mode == "partials")
             reports[mode] = (_report(ing), ing.passed, ing.rows_added)
@@ -129,7 +128,7 @@ def test_revalidation_after_the_branch_changed_falls_back_to_sql(lakehouse, put_
     state = lakehouse.import_data("orders", bad, branch=ing.branch, namespace="bauplan")  # no partials asked
     assert state.error is None
     wanted = check_partials.request(clean).measures
-    found = partials.lookup(lakehouse, "orders", "bauplan", ing.branch, None, wanted)
+    found = partials_contract.lookup(lakehouse, "orders", "bauplan", ing.branch, None, wanted)
     by_kind = {m.kind: found.get(m) for m in wanted}
     # The second import has no partials: only what its column statistics state is known (null counts),
     # so distinct keys and regex counts are not, and those checks must be scanned.

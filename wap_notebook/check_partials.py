@@ -1,13 +1,15 @@
 """Which check aggregates the import can compute as it writes, and their values read back.
 
-The bridge between the checks (backend-agnostic) and the embedded lakehouse's partials
-(`wap_notebook.lakehouse.partials`): `request(checks)` turns the aggregate checks of one table into
+The bridge between the checks (backend-agnostic) and the partials a backend computes during an import,
+through the backend-neutral contract (`wap_notebook.partials_contract`; the embedded lakehouse computes
+them in `wap_notebook.lakehouse.partials`): `request(checks)` turns the aggregate checks of one table into
 the measures the import computes on its record batches; `answerable(scope, found, checks)` gives each
 check it can answer the same aggregate values its SQL terms would produce over the rows this ingestion
 added, and leaves the others to the planner's SQL scan. Only the built-in checks are answered (by exact
 type: a subclass may redefine what its terms mean).
 
-On Bauplan's cloud `partials.lookup` returns None, so every check runs as SQL there.
+On Bauplan's cloud `partials_contract.lookup` returns None (no reader is registered for its client), so every
+check runs as SQL there.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wap_notebook.check_model import TableScope, Values
-from wap_notebook.lakehouse.partials import Measure, NewRowPartials, PartialRequest, minmax_as_duckdb
+from wap_notebook.partials_contract import Measure, NewRowPartials, PartialRequest, minmax_as_duckdb
 
 
 def measures(check: Any) -> list[Measure]:

@@ -22,10 +22,10 @@ import logging
 import pyarrow as pa
 from bauplan import exceptions as bx
 
+from wap_notebook import partials_contract
 from wap_notebook.arrow_sql import local_sql, scalar
 from wap_notebook.check_model import Fields, TableScope, as_int
 from wap_notebook.engine.state import Context
-from wap_notebook.lakehouse import partials
 from wap_notebook.sql import qualified_table
 
 logger = logging.getLogger("wap_notebook.ingestion")
@@ -120,7 +120,7 @@ class TableRows:
             query=self._query,
             new_rows=lambda where, limit: self.new_rows(table, where, limit),
             fields=lambda ref: self.fields(table, ref),
-            partials=lambda wanted: partials.lookup(
+            partials=lambda wanted: partials_contract.lookup(
                 self.ctx.client, table, self.ctx.spec.namespace, self.ctx.data_ref,
                 self.ctx.base_ref if self._incremental(table) else None, wanted),
         )

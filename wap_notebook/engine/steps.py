@@ -13,7 +13,7 @@ from typing import Any
 
 from bauplan import exceptions as bx
 
-from wap_notebook import check_partials
+from wap_notebook import check_partials, partials_contract
 from wap_notebook import checks as ck
 from wap_notebook.check_model import Check, CheckResult
 from wap_notebook.engine import gate, persist
@@ -24,7 +24,6 @@ from wap_notebook.engine.refs import new_branch_name
 from wap_notebook.engine.rows import TableRows
 from wap_notebook.engine.state import Context, IngestionState
 from wap_notebook.errors import InvalidSpec
-from wap_notebook.lakehouse import partials
 from wap_notebook.progress import ImportProgress, reporting_to
 from wap_notebook.races import IngestionConflict, moved_text
 
@@ -122,7 +121,7 @@ class Steps:
                 ctx.client.create_table(table, uri, branch=branch, namespace=spec.namespace, replace=True)
             # The embedded lakehouse computes the checks' aggregates as it writes; Bauplan ignores this.
             wanted = {f"{spec.namespace}.{table}": check_partials.request(self.effective_checks(table))}
-            with reporting_to(on_progress), partials.requested(wanted):
+            with reporting_to(on_progress), partials_contract.requested(wanted):
                 job = ctx.client.import_data(table, uri, branch=branch, namespace=spec.namespace,
                                              import_duplicate_files=spec.import_duplicate_files)
         except (bx.BauplanJobError, bx.TableCreatePlanError) as exc:

@@ -1,10 +1,12 @@
 """Check partial aggregates computed while an import has the record batches in memory.
 
-A local-only channel, invisible to `bauplan.Client`'s API (whose signatures `LocalClient` keeps):
+A local-only channel, invisible to `bauplan.Client`'s API (whose signatures `LocalClient` keeps); the types,
+the request context and `lookup` are the backend-neutral contract in `wap_notebook.partials_contract`, this
+module computes and reads (`read`, registered as `LocalClient`'s reader):
 
 - the caller states what it wants before calling `import_data`, in a context::
 
-      with partials.requested({"ns.table": PartialRequest(measures)}):
+      with partials_contract.requested({"ns.table": PartialRequest(measures)}):
           client.import_data("table", uri, branch=..., namespace="ns")
 
 - the import computes the measures on each record batch it writes (on a worker thread, so the
@@ -12,8 +14,9 @@ A local-only channel, invisible to `bauplan.Client`'s API (whose signatures `Loc
   whole, merges the kept files' partials, and stores them **in the Iceberg snapshot the import
   commits** (snapshot summary property `wap.partials`). A failed import commits no snapshot, so it
   leaves no partials; with `continue_on_error` the failed files' partials are dropped with them;
-- `lookup(client, table, namespace, ref, since_ref)` returns the partials of exactly the rows a ref's
-  table version added since `since_ref` (or since the table was created), by walking the table's
+- `read(client, table, namespace, ref, since_ref)` (what `partials_contract.lookup` calls for a
+  `LocalClient`) returns the partials of exactly the rows a ref's table version added since
+  `since_ref` (or since the table was created), by walking the table's
   snapshot ancestry: every snapshot in between must be an import that carries partials whose row
   count matches the snapshot's `added-records`, or the answer is None and the caller queries.
 
@@ -30,79 +33,27 @@ disk past a memory budget. Anything that cannot be computed exactly is left out 
 
 from __future__ import annotations
 
-import contextvars
-import hashlib
 import json
 import logging
 import math
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from wap_notebook.partials_contract import Measure, NewRowPartials, PartialRequest, request_for
+
 logger = logging.getLogger(__name__)
 
 PROPERTY = "wap.partials"  # snapshot summary key
 FORMAT_VERSION = 1
-KINDS = ("nulls", "any_null", "not_in", "out_of_range", "minmax", "not_matching", "distinct")
 # Distinct keys held in memory before spilling to disk (an int64 hash table costs ~24 bytes a key).
 KEYSET_MEMORY_KEYS = 4_000_000
 _MAX_PENDING = 4  # batches queued for the worker: bounds memory when the checks are slower than writing
-
-
-@dataclass(frozen=True)
-class Measure:
-    """One partial aggregate over the rows of an import.
-
-    kinds: ``nulls`` (col), ``any_null`` (cols: rows with a NULL in any), ``not_in`` (col, arg = list:
-    non-NULL values outside it), ``out_of_range`` (col, arg = [min, max], either may be None),
-    ``minmax`` (col), ``not_matching`` (col, arg = regex: non-NULL values with no match), ``distinct``
-    (col: [non-NULL count, distinct non-NULL values]).
-    """
-
-    kind: str
-    columns: tuple[str, ...]
-    arg: Any = None
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"unknown partial measure {self.kind!r}")
-
-    @property
-    def key(self) -> str:
-        text = json.dumps([self.kind, list(self.columns), self.arg], sort_keys=True, default=str)
-        return hashlib.sha1(text.encode()).hexdigest()[:16]
-
-
-@dataclass(frozen=True)
-class PartialRequest:
-    measures: tuple[Measure, ...]
-
-
-_requests: contextvars.ContextVar[Mapping[str, PartialRequest] | None] = contextvars.ContextVar(
-    "wap_partial_requests", default=None)
-
-
-@contextmanager
-def requested(requests: Mapping[str, PartialRequest]) -> Iterator[None]:
-    """Ask the embedded lakehouse's imports in this context for partials, per "namespace.table"."""
-    token = _requests.set(dict(requests))
-    try:
-        yield
-    finally:
-        _requests.reset(token)
-
-
-def request_for(table_key: str) -> PartialRequest | None:
-    found = _requests.get()
-    return None if found is None else found.get(table_key)
 
 
 # ------------------------------------------------------------------------------------------ computing
@@ -385,16 +336,6 @@ def _merge(m: Measure, a: Any, b: Any) -> Any:
     return _merge_minmax(a, b) if m.kind == "minmax" else a + b
 
 
-def minmax_as_duckdb(value: list[Any]) -> tuple[Any, Any]:
-    """(MIN, MAX) as DuckDB computes them over the same values (NaN counts as the largest number)."""
-    lo, hi, nans, nonnull = value
-    if nans:
-        hi = float("nan")
-        if nans == nonnull:
-            lo = float("nan")
-    return lo, hi
-
-
 class ImportPartials:
     """The partials of one import: per-file accumulators on a worker thread, merged when files succeed."""
 
@@ -489,35 +430,15 @@ def start(table_key: str, schema: pa.Schema, job_id: str) -> ImportPartials | No
 
 
 # ------------------------------------------------------------------------------------------ reading
-@dataclass
-class NewRowPartials:
-    """Merged partials of the rows a table version added: measure key -> value."""
-
-    rows: int
-    values: dict[str, Any] = field(default_factory=dict)
-    snapshots: int = 0
-    rows_before: int = 0  # rows of the `since_ref` version (its snapshot summary), 0 without one
-    # Per integer column of a wanted `distinct` measure: (min, max) of the `since_ref` version's values from
-    # its manifests, None for a base with no value in it; absent when the statistics do not prove it.
-    base_bounds: dict[str, tuple[int, int] | None] = field(default_factory=dict)
-
-    def get(self, measure: Measure) -> Any:
-        return self.values.get(measure.key)
-
-
-def lookup(client: Any, table: str, namespace: str, ref: str, since_ref: str | None,
-           wanted: tuple[Measure, ...] = ()) -> NewRowPartials | None:
+def read(client: Any, table: str, namespace: str, ref: str, since_ref: str | None,
+         wanted: tuple[Measure, ...] = ()) -> NewRowPartials | None:
     """Partials of the rows `table` gained on `ref` since `since_ref` (None: since it was created).
 
     A snapshot on the path that carries no partials (imported without a request) is described from its
     Iceberg column statistics instead, for the `wanted` measures those answer exactly (metadata first:
-    null counts; bounds of integer columns). None when `client` is not the embedded lakehouse (Bauplan's
-    cloud imports remotely) or when no snapshot on the path carries anything: the caller then uses SQL.
+    null counts; bounds of integer columns). None when no snapshot on the path carries anything: the caller
+    then uses SQL. `LocalClient`'s reader for `partials_contract.lookup` (registered in lakehouse/client.py).
     """
-    from wap_notebook.lakehouse.client import LocalClient
-
-    if not isinstance(client, LocalClient):
-        return None
     try:
         from wap_notebook.lakehouse import tables
 

@@ -1,0 +1,391 @@
+"""`TablesMixin`: namespaces, tables, table creation plans and external tables of `LocalClient`."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace as dc_replace
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from bauplan import exceptions as bx
+
+from wap_notebook.lakehouse import errors, partitioning, plans, sources, tables
+from wap_notebook.lakehouse.catalog import MAIN, CatalogState, CommitRecord
+from wap_notebook.lakehouse.client_core import JOB_ID_PROPERTY, ClientCore, _describe_error, _refuse_args
+from wap_notebook.lakehouse.names import parse_ref, validate_identifier
+from wap_notebook.lakehouse.objects import (
+    Branch,
+    ExternalTableCreateContext,
+    ExternalTableCreateState,
+    Namespace,
+    Table,
+    TableCreatePlanApplyState,
+    TableCreatePlanContext,
+    TableCreatePlanState,
+)
+
+_SCHEMA_READERS = 8  # footers/first blocks are small: overlap their S3 round trips
+
+
+class TablesMixin(ClientCore):
+    """Namespaces, tables (read, create, plan and apply, delete, revert) and external tables."""
+
+    # ------------------------------------------------------------------ namespaces
+    def create_namespace(self, /, namespace, branch, *, commit_body=None, commit_properties=None,
+                         if_not_exists=False) -> Namespace:
+        name = validate_identifier(getattr(namespace, "name", namespace), "namespace")
+        target = self._writable_branch(branch)
+
+        def change(head: CommitRecord, _con: Any) -> CatalogState | None:
+            if name in head.state.namespaces:
+                if if_not_exists:
+                    return None
+                raise bx.NamespaceExistsError(
+                    409, "NAMESPACE_EXISTS", f"Namespace {name!r} already exists on {target!r}"
+                )
+            return dc_replace(head.state, namespaces=head.state.namespaces | {name})
+
+        self._commit(target, change, message=f"Create namespace {name}",
+                                       body=commit_body, properties=commit_properties)
+        return Namespace(name=name)
+
+    def has_namespace(self, /, namespace, ref) -> bool:
+        name = validate_identifier(getattr(namespace, "name", namespace), "namespace")
+        return name in self._resolve(ref).commit.state.namespaces
+
+    def get_namespace(self, /, namespace, ref) -> Namespace:
+        name = validate_identifier(getattr(namespace, "name", namespace), "namespace")
+        if name not in self._resolve(ref).commit.state.namespaces:
+            raise errors.namespace_not_found(name, str(ref))
+        return Namespace(name=name)
+
+    def get_namespaces(self, /, ref, *, filter_by_name=None, limit=None) -> Iterator[Namespace]:
+        names = sorted(self._resolve(ref).commit.state.namespaces)
+        names = [n for n in names if not filter_by_name or filter_by_name in n]
+        return iter([Namespace(name=n) for n in names[: limit or None]])
+
+    def delete_namespace(self, /, namespace, branch, *, if_exists=False, commit_body=None,
+                         commit_properties=None) -> Branch:
+        name = validate_identifier(getattr(namespace, "name", namespace), "namespace")
+        target = self._writable_branch(branch)
+
+        def change(head: CommitRecord, _con: Any) -> CatalogState | None:
+            if name not in head.state.namespaces:
+                if if_exists:
+                    return None
+                raise errors.namespace_not_found(name, target)
+            if any(key.split(".")[0] == name for key in head.state.tables):
+                raise bx.NamespaceIsNotEmptyError(409, "NAMESPACE_IS_NOT_EMPTY", f"Namespace {name!r} still has tables")
+            return dc_replace(head.state, namespaces=head.state.namespaces - {name})
+
+        commit = self._commit(target, change, message=f"Delete namespace {name}", body=commit_body,
+                                                properties=commit_properties)
+        return Branch(name=target, hash=commit.hash)
+
+    # ------------------------------------------------------------------ tables: reading
+    def has_table(self, /, table, ref, *, namespace=None) -> bool:
+        _, _, key = self._table_key(table, namespace)
+        return key in self._resolve(ref).commit.state.tables
+
+    def get_table(self, /, table, ref, *, namespace=None) -> Table:
+        ns, name, key = self._table_key(table, namespace)
+        location = self._resolve(ref).commit.state.tables.get(key)
+        if location is None:
+            raise errors.table_not_found(key, str(getattr(ref, "name", ref)))
+        return self._describe(ns, name, location)
+
+    def get_tables(self, /, ref, *, filter_by_name=None, filter_by_namespace=None, limit=None) -> Iterator[Table]:
+        state = self._resolve(ref).commit.state
+        ns_filter = getattr(filter_by_namespace, "name", filter_by_namespace)
+        found = []
+        for key, location in sorted(state.tables.items()):
+            ns, name = key.split(".", 1)
+            if (filter_by_name and filter_by_name not in name) or (ns_filter and ns != ns_filter):
+                continue
+            found.append((ns, name, location))
+        # Lazy, as Bauplan's paginating iterator: each table's metadata is read when it is reached.
+        return (self._describe(ns, name, location) for ns, name, location in found[: limit or None])
+
+    # ------------------------------------------------------------------ tables: writing
+    @staticmethod
+    def _read_schemas(search_uri: str) -> tuple[list[sources.SourceFile], list[pa.Schema]]:
+        """Every matched file and its own schema, read concurrently (footers and first blocks are small)."""
+        files = sources.resolve(search_uri)
+        with ThreadPoolExecutor(max_workers=min(_SCHEMA_READERS, len(files))) as pool:
+            return files, list(pool.map(sources.read_schema, files))
+
+    def _infer_schema(self, search_uri: str) -> tuple[list[sources.SourceFile], pa.Schema]:
+        files, schemas = self._read_schemas(search_uri)
+        return files, sources.unify_schemas(list(zip(files, schemas, strict=True)))
+
+    def _publish_new_table(self, branch: str, ns: str, name: str, schema: pa.Schema, *, replace: bool,
+                           message: str, expected_location: str | None, job_id: str,
+                           partitions: list[partitioning.PartitionTerm] | None = None) -> Table:
+        folder = tables.new_table_folder(ns, name, self.warehouse)
+        with self._catalog.pending_write(str(folder)):
+            location = tables.create_table(ns, name, schema, folder, partitions=partitions)
+            return self._commit_table(branch, ns, name, location, replace=replace, message=message,
+                                      expected_location=expected_location, job_id=job_id)
+
+    def _commit_table(self, branch: str, ns: str, name: str, location: str, *, replace: bool, message: str,
+                      expected_location: str | None, job_id: str) -> Table:
+        key = f"{ns}.{name}"
+
+        def change(head: CommitRecord, _con: Any) -> CatalogState:
+            current = head.state.tables.get(key)
+            if current is not None and not replace:
+                raise bx.TableExistsError(409, "TABLE_EXISTS", f"Table {key!r} already exists on {branch!r}")
+            if replace and current != expected_location:
+                raise bx.BranchHeadChangedError(409, "BRANCH_HEAD_CHANGED",
+                                                f"Table {key!r} changed on {branch!r} while it was being replaced")
+            return CatalogState(head.state.namespaces | {ns}, {**head.state.tables, key: location})
+
+        commit = self._commit(branch, change, message=message, properties={JOB_ID_PROPERTY: job_id})
+        self._jobs.finish(job_id, tx_ref=commit.hash, details={"commit_hash": commit.hash})
+        return self._describe(ns, name, location)
+
+    def _run_job(self, kind: str, ref: str | None, work: Any, *, message: str) -> Any:
+        """Run `work(job_id)` as a job: its failure is recorded in the ledger, then re-raised."""
+        job_id = self._jobs.start(kind, self.username, ref=ref, message=message)
+        try:
+            return work(job_id)
+        except BaseException as exc:
+            self._jobs.finish(job_id, error=_describe_error(exc))
+            raise
+
+    def _plan(self, job_id: str, target: str, ns: str, name: str, search_uri: str, replace: bool,
+              terms: list[partitioning.PartitionTerm]) -> tuple[str, bool, list[str], pa.Schema | None]:
+        """Plan YAML, whether it is conflict-free, the files, and the unified schema when there is one."""
+        files, schemas = self._read_schemas(search_uri)
+        columns: dict[str, list[pa.DataType]] = {}
+        for schema in schemas:
+            for field in schema:
+                seen = columns.setdefault(field.name, [])
+                if field.type not in seen:
+                    seen.append(field.type)
+        unified: pa.Schema | None = None
+        resolved: dict[str, pa.DataType] = {}
+        try:
+            unified = sources.unify_schemas(list(zip(files, schemas, strict=True)))
+            resolved = {f.name: f.type for f in unified}
+        except errors.SchemaConflictError:
+            for column in columns:
+                single = [(f, pa.schema([s.field(column)])) for f, s in zip(files, schemas, strict=True)
+                          if column in s.names]
+                try:
+                    resolved[column] = sources.unify_schemas(single).field(column).type
+                except errors.SchemaConflictError:
+                    continue
+        text, clean = plans.build(plan_id=job_id, branch=target, namespace=ns, table=name, replace=replace,
+                                  search_uri=search_uri, columns=columns, resolved=resolved, partitions=terms)
+        return text, clean, [f.uri for f in files], unified
+
+    def create_table(self, /, table, search_uri, *, branch=None, namespace=None, partitioned_by=None, replace=None,
+                     args=None, priority=None, client_timeout=None) -> Table:
+        _refuse_args(args)
+        ns, name, key = self._table_key(table, namespace)
+        target = self._writable_branch(branch or MAIN)
+        terms = partitioning.parse_partitioned_by(partitioned_by)
+        existing = self._resolve(target).commit.state.tables.get(key)
+        if existing is not None and not replace:
+            raise bx.TableExistsError(409, "TABLE_EXISTS", f"Table {key!r} already exists on {target!r}")
+
+        def plan(job_id: str) -> pa.Schema:
+            _, schema = self._infer_schema(search_uri)
+            self._jobs.finish(job_id)
+            return schema
+
+        # As on Bauplan, creating a table is a plan job followed by an apply job.
+        schema = self._run_job("TABLE_PLAN_CREATE", target, plan, message=f"plan table {key} from {search_uri}")
+        verb = "Replace" if existing else "Create"
+        return self._run_job(
+            "TABLE_PLAN_CREATE_APPLY", target,
+            lambda job_id: self._publish_new_table(target, ns, name, schema, replace=bool(replace),
+                                                   message=f"{verb} table {key} from {search_uri}",
+                                                   expected_location=existing, job_id=job_id, partitions=terms),
+            message=f"apply plan for table {key}")
+
+    def plan_table_creation(self, /, table, search_uri, *, branch=None, namespace=None, partitioned_by=None,
+                            replace=None, args=None, priority=None, client_timeout=None) -> TableCreatePlanState:
+        _refuse_args(args)
+        ns, name, key = self._table_key(table, namespace)
+        target = self._writable_branch(branch or MAIN)
+        terms = partitioning.parse_partitioned_by(partitioned_by)
+        ctx = TableCreatePlanContext(branch_name=target, namespace=ns, table_name=name, search_string=search_uri,
+                                     table_partitioned_by=partitioning.describe(terms), table_replace=bool(replace))
+
+        def plan(job_id: str) -> TableCreatePlanState:
+            text, clean, files, _ = self._plan(job_id, target, ns, name, search_uri, bool(replace), terms)
+            self._jobs.finish(job_id)
+            return TableCreatePlanState(job_id=job_id, job_status="SUCCESS", error=None, ctx=ctx, plan=text,
+                                        can_auto_apply=clean, files_to_be_imported=files)
+
+        state = self._run_job("TABLE_PLAN_CREATE", target, plan, message=f"plan table {key} from {search_uri}")
+        if state.can_auto_apply:  # Bauplan applies a conflict-free plan at once
+            self.apply_table_creation_plan(state)
+        return state
+
+    def apply_table_creation_plan(self, /, plan, *, args=None, priority=None,
+                                  client_timeout=None) -> TableCreatePlanApplyState:
+        _refuse_args(args)
+        text = plan.plan if isinstance(plan, TableCreatePlanState) else plan
+        if not isinstance(text, (str, dict)):
+            raise ValueError(f"plan must be a TableCreatePlanState or its YAML text, got {type(plan).__name__}")
+        job_id = self._jobs.start("TABLE_PLAN_CREATE_APPLY", self.username, ref=None, message="apply table plan")
+        try:
+            parsed = plans.parse(text)
+            ns = validate_identifier(parsed.namespace, "namespace")
+            name = validate_identifier(parsed.table, "table")
+            target = self._writable_branch(parsed.branch)
+            needs_sources = any(str(entry.get("datatype")) not in plans.KNOWN_TYPES
+                                for _, entry in parsed.columns if isinstance(entry, dict))
+            source_types: dict[str, list[pa.DataType]] = {}
+            if needs_sources and parsed.search_uri:
+                for schema in self._read_schemas(parsed.search_uri)[1]:
+                    for field in schema:
+                        source_types.setdefault(field.name, []).append(field.type)
+            schema = parsed.schema(source_types)
+            existing = self._resolve(target).commit.state.tables.get(f"{ns}.{name}")
+            self._publish_new_table(target, ns, name, schema, replace=parsed.replace,
+                                    message=f"Create table {ns}.{name} from plan", expected_location=existing,
+                                    job_id=job_id, partitions=parsed.partitions)
+        except (errors.TablePlanApplyError, errors.PartitionSpecError, ValueError) as exc:
+            message = f"Cannot apply the table creation plan: {exc}"
+            self._jobs.finish(job_id, error=message)
+            raise errors.TablePlanApplyError(
+                message, TableCreatePlanApplyState(job_id=job_id, job_status="FAILED", error=message)) from None
+        except BaseException as exc:
+            self._jobs.finish(job_id, error=_describe_error(exc))
+            raise
+        return TableCreatePlanApplyState(job_id=job_id, job_status="SUCCESS", error=None)
+
+    def delete_table(self, /, table, branch, *, namespace=None, if_exists=False, commit_body=None,
+                     commit_properties=None) -> Branch:
+        _, _, key = self._table_key(table, namespace)
+        target = self._writable_branch(branch)
+
+        def change(head: CommitRecord, _con: Any) -> CatalogState | None:
+            if key not in head.state.tables:
+                if if_exists:
+                    return None
+                raise errors.table_not_found(key, target)
+            return dc_replace(head.state, tables={k: v for k, v in head.state.tables.items() if k != key})
+
+        commit = self._commit(target, change, message=f"Delete table {key}", body=commit_body,
+                              properties=commit_properties)
+        return Branch(name=target, hash=commit.hash)
+
+    def revert_table(self, /, table, *, namespace=None, source_ref, into_branch, replace=None, commit_body=None,
+                     commit_properties=None) -> Branch:
+        ns, _, key = self._table_key(table, namespace)
+        source = self._resolve(source_ref)
+        location = source.commit.state.tables.get(key)
+        if location is None:
+            raise errors.table_not_found(key, str(parse_ref(source_ref)))
+        target = self._writable_branch(into_branch)
+
+        def change(head: CommitRecord, _con: Any) -> CatalogState:
+            if head.hash == source.commit.hash:
+                raise bx.SameRefError(400, "SAME_REF", f"{str(parse_ref(source_ref))!r} and {target!r} are the "
+                                                       "same commit: nothing to revert")
+            current = head.state.tables.get(key)
+            if current == location:
+                raise bx.RevertIdenticalTableError(409, "REVERT_IDENTICAL_TABLE",
+                                                   f"Table {key!r} on {target!r} is already as on the source ref")
+            if current is not None and not replace:
+                raise bx.RevertDestinationTableExistsError(
+                    409, "REVERT_DESTINATION_TABLE_EXISTS",
+                    f"Table {key!r} exists on {target!r}: revert_table(..., replace=True) replaces it")
+            return CatalogState(head.state.namespaces | {ns}, {**head.state.tables, key: location})
+
+        commit = self._commit(target, change, message=f"Revert table {key} to {parse_ref(source_ref)}",
+                              body=commit_body, properties=commit_properties)
+        return Branch(name=target, hash=commit.hash)
+
+    # ------------------------------------------------------------------ external tables
+    def create_external_table_from_parquet(self, /, table, search_patterns, *, branch=None, namespace=None,
+                                           overwrite=False, args=None, priority=None, client_timeout=None,
+                                           detach=False) -> ExternalTableCreateState:
+        _refuse_args(args)
+        if isinstance(search_patterns, str) or not search_patterns:
+            raise ValueError("search_patterns must be a non-empty list of URIs of parquet files")
+        ns, name, key = self._table_key(table, namespace)
+        target = self._writable_branch(branch or MAIN)
+        existing = self._resolve(target).commit.state.tables.get(key)
+        if existing is not None and not overwrite:
+            raise bx.UpdateConflictError(409, "UPDATE_CONFLICT", f"Table {key!r} already exists on {target!r}")
+        ctx = ExternalTableCreateContext(branch_name=target, namespace=ns, table_name=name)
+        job_id = self._jobs.start("EXTERNAL_TABLE_CREATE", self.username, ref=target,
+                                  status="NOT_STARTED" if detach else "RUNNING",
+                                  message=f"register {len(search_patterns)} pattern(s) as external table {key}")
+
+        def work() -> None:
+            self._jobs.mark_running(job_id)
+            try:
+                self._register_parquet(job_id, target, ns, name, list(search_patterns), existing)
+            except Exception as exc:  # noqa: BLE001 - reported in the state, as Bauplan's jobs do
+                self._jobs.finish(job_id, error=_describe_error(exc))
+
+        if detach:
+            threading.Thread(target=work, name=f"wap-external-{job_id[:8]}").start()
+            return ExternalTableCreateState(job_id=job_id, job_status="RUNNING", error=None, ctx=ctx)
+        work()
+        status, error = self._jobs.status(job_id)
+        return ExternalTableCreateState(job_id=job_id, job_status=status, error=error, ctx=ctx)
+
+    def _register_parquet(self, job_id: str, target: str, ns: str, name: str, patterns: list[str],
+                          existing: str | None) -> None:
+        files = [f for pattern in patterns for f in sources.resolve(pattern)]
+        not_parquet = [f.uri for f in files if f.format != "parquet"]
+        if not_parquet:
+            raise errors.SourceFormatError(f"External tables register parquet files only; not parquet: "
+                                           f"{', '.join(not_parquet[:5])}", uri=not_parquet[0])
+        local = [f for f in files if f.uri.startswith("s3://")]
+        if local:
+            raise errors.SourceError("The embedded lakehouse registers local parquet files only; "
+                                     f"{local[0].uri} is on S3 (import it with create_table + import_data)",
+                                     uri=local[0].uri)
+        with ThreadPoolExecutor(max_workers=min(_SCHEMA_READERS, len(files))) as pool:
+            schemas = list(pool.map(sources.read_schema, files))
+        schema = sources.unify_schemas(list(zip(files, schemas, strict=True)))
+        paths = [str(Path(f.uri.removeprefix("file://")).resolve()) for f in files]
+        folder = tables.new_table_folder(ns, name, self.warehouse)
+        with self._catalog.pending_write(str(folder)):
+            location = tables.create_table(ns, name, schema, folder,
+                                           properties={tables.EXTERNAL_PROPERTY: "true"})
+            location = tables.register_files(location, (ns, name), paths)
+            self._commit_table(target, ns, name, location, replace=existing is not None,
+                               message=f"Create external table {ns}.{name}", expected_location=existing,
+                               job_id=job_id)
+
+    def create_external_table_from_metadata(self, /, table, metadata_json_uri, *, namespace, branch=None,
+                                            overwrite=False) -> Table:
+        if not isinstance(metadata_json_uri, str) or not metadata_json_uri.strip():
+            raise ValueError("metadata_json_uri must be the URI of an Iceberg metadata.json file")
+        ns, name, key = self._table_key(table, namespace)
+        target = self._writable_branch(branch or MAIN)
+        location = metadata_json_uri.strip()
+        if location.startswith("s3://"):
+            raise ValueError("The embedded lakehouse registers local Iceberg metadata files only; "
+                             f"{location} is on S3")
+        path = Path(location.removeprefix("file://")).expanduser().resolve()
+        if path.is_relative_to(self.warehouse.resolve()):
+            raise bx.InvalidDataError(400, "INVALID_DATA", "The metadata location is inside the lakehouse's "
+                                                           "warehouse: register external tables only")
+        if ns not in self._resolve(target).commit.state.namespaces:
+            raise errors.namespace_not_found(ns, target)
+        try:
+            tables.load_table_at(str(path))
+        except Exception as exc:  # noqa: BLE001 - any unreadable metadata is the caller's input error
+            raise ValueError(f"{location} is not a readable Iceberg metadata file: {exc}") from None
+
+        def change(head: CommitRecord, _con: Any) -> CatalogState:
+            if key in head.state.tables and not overwrite:
+                raise bx.UpdateConflictError(409, "UPDATE_CONFLICT", f"Table {key!r} already exists on {target!r}")
+            return dc_replace(head.state, tables={**head.state.tables, key: str(path)})
+
+        self._commit(target, change, message=f"Register external table {key}")
+        return self._describe(ns, name, str(path))
