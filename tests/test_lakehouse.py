@@ -219,6 +219,43 @@ def test_delete_branch_keeps_files_other_refs_reach(lakehouse, put_table):
     assert lakehouse.gc(dry_run=True) == []
 
 
+def test_gc_reads_each_table_version_once_however_long_the_history(lakehouse, put_table, monkeypatch):
+    """gc's work grows with the table versions, not with commits x tables or commits x refs.
+
+    Record commits (a namespace created and deleted) and refs pile up without changing any table;
+    gc once re-loaded every table's metadata for every reachable commit and re-read every manifest
+    for every snapshot of every version (600 s in the slow crash suite). Counts work, not time.
+    """
+    from pyiceberg.manifest import ManifestFile
+
+    from wap_notebook.lakehouse import tables
+
+    for i in range(3):
+        lakehouse.create_branch(f"{BRANCH}{i}", "main")
+        if i == 0:
+            lakehouse.create_table("orders", put_table("g/0.parquet", orders(0, 5)), branch=f"{BRANCH}{i}")
+        lakehouse.import_data("orders", put_table(f"g/{i}.parquet", orders(i * 5, 5)), branch=f"{BRANCH}{i}")
+        for j in range(15):
+            lakehouse.create_namespace(f"wap_record_{i}_{j}", f"{BRANCH}{i}")
+            lakehouse.delete_namespace(f"wap_record_{i}_{j}", f"{BRANCH}{i}")
+        lakehouse.merge_branch(f"{BRANCH}{i}", "main")
+        lakehouse.create_tag(f"v{i}", "main")
+    catalog = lakehouse._catalog
+    reachable = catalog.all_reachable_commits()
+    versions = {loc for h in reachable for loc in catalog.commit(h).state.tables.values()}
+    manifests = [p for p in lakehouse.warehouse.rglob("*.avro") if not p.name.startswith("snap-")]
+    assert len(reachable) > 90 and len(versions) <= 6
+    loads, reads = [], []
+    real_load, real_fetch = tables.load_table_at, ManifestFile.fetch_manifest_entry
+    monkeypatch.setattr(tables, "load_table_at", lambda *a, **k: loads.append(a[0]) or real_load(*a, **k))
+    monkeypatch.setattr(ManifestFile, "fetch_manifest_entry",
+                        lambda self, *a, **k: reads.append(self.manifest_path) or real_fetch(self, *a, **k))
+    assert lakehouse.gc(dry_run=True) == []
+    assert sorted(loads) == sorted(versions)  # each table version's metadata loaded exactly once
+    assert len(reads) == len(set(reads)) <= len(manifests)  # each manifest read at most once
+    assert count(lakehouse, "orders", "v0") == 5 and count(lakehouse, "orders", "main") == 15
+
+
 def test_source_errors_name_the_uri(lakehouse, bucket):
     lakehouse.create_branch(BRANCH, "main")
     empty = f"s3://{bucket}/nothing/*.parquet"

@@ -263,9 +263,17 @@ class Catalog:
 
     def all_reachable_commits(self, con: sqlite3.Connection | None = None) -> set[str]:
         con = con or self._connection()
+        # One walk over the union of every ref's history: each commit is read once, not once per ref.
         reachable: set[str] = set()
-        for (head,) in con.execute("SELECT hash FROM refs").fetchall():
-            reachable |= self.ancestors(head, con)
+        stack = [head for (head,) in con.execute("SELECT hash FROM refs").fetchall()]
+        while stack:
+            current = stack.pop()
+            if current in reachable:
+                continue
+            reachable.add(current)
+            row = con.execute("SELECT parents FROM commits WHERE hash = ?", (current,)).fetchone()
+            if row:
+                stack.extend(json.loads(row[0]))
         return reachable
 
     # -- files in flight ------------------------------------------------------------------------------

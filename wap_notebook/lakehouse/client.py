@@ -90,10 +90,15 @@ class LocalClient(RefsMixin, TablesMixin, ImportsMixin, QueriesMixin):
         """
         cutoff = time.time() - older_than
         with self._catalog.exclusive() as con:
-            reachable: set[str] = set()
+            # Most commits share table versions: load each distinct metadata file once, and each
+            # manifest list / manifest once across all of them (they are immutable).
+            locations: set[str] = set()
             for commit_hash in self._catalog.all_reachable_commits(con):
-                for location in self._catalog.commit(commit_hash, con).state.tables.values():
-                    reachable.update(tables.reachable_files(location))
+                locations.update(self._catalog.commit(commit_hash, con).state.tables.values())
+            reachable: set[str] = set()
+            seen: set[str] = set()
+            for location in sorted(locations):
+                reachable.update(tables.reachable_files(location, seen))
             in_flight = tuple(loc.removeprefix("file://").rstrip("/") + "/"
                               for loc in self._catalog.live_write_locations(con))
             removable = []

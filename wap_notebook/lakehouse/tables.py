@@ -326,15 +326,26 @@ def describe(metadata_location: str) -> tuple[Table, Schema]:
     return table, table.schema()
 
 
-def reachable_files(metadata_location: str) -> Iterator[str]:
-    """Every file a table version needs: metadata files, manifest lists, manifests, data files."""
+def reachable_files(metadata_location: str, seen: set[str] | None = None) -> Iterator[str]:
+    """Every file a table version needs: metadata files, manifest lists, manifests, data files.
+
+    Manifest lists and manifests are immutable, so one already listed in `seen` (shared across the
+    table versions of one gc) is not read again: its files were yielded the first time.
+    """
+    seen = set() if seen is None else seen
     table = load_table_at(metadata_location)
     yield metadata_location.removeprefix("file://")
     for entry in table.metadata.metadata_log:
         yield entry.metadata_file.removeprefix("file://")
     for snapshot in table.metadata.snapshots:
+        if snapshot.manifest_list in seen:
+            continue
+        seen.add(snapshot.manifest_list)
         yield snapshot.manifest_list.removeprefix("file://")
         for manifest in snapshot.manifests(table.io):
+            if manifest.manifest_path in seen:
+                continue
+            seen.add(manifest.manifest_path)
             yield manifest.manifest_path.removeprefix("file://")
             for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=False):
                 yield entry.data_file.file_path.removeprefix("file://")
