@@ -139,3 +139,29 @@ def test_nan_as_null_survives_the_yaml_round_trip():
     [back] = parse_checks(yaml.safe_dump([check.to_config()]))
     assert back.to_config() == check.to_config() and back.predicate() == '("x" IS NULL OR isnan("x"))'
     assert "nan_as_null" not in C.not_null("x").to_config()["not_null"]  # default configs unchanged
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+@pytest.mark.parametrize("wide", ["18446744073709551615", "-9223372036854775809"])
+def test_integer_beyond_int64_after_the_first_block_fails_the_import_naming_file_and_column(
+        lakehouse, s3_server, bucket, fmt, wide):
+    # More than the ~1 MiB first block of small integers, so `n` is typed int64; the wide value comes later.
+    rows = 150_000
+    if fmt == "csv":
+        payload = b"id,n\n" + b"".join(b"%d,%d\n" % (i, i % 97) for i in range(rows)) + f"{rows},{wide}\n".encode()
+    else:
+        payload = (b"".join(b'{"id": %d, "n": %d}\n' % (i, i % 97) for i in range(rows))
+                   + f'{{"id": {rows}, "n": {wide}}}\n'.encode())
+    assert len(payload) > 1 << 20
+    uri = s3_server.upload_bytes(bucket, f"late.{fmt}", payload)
+    problem = rf"column 'n': {wide} is an integer beyond the 64-bit range"
+    branch = "tester.late"
+    lakehouse.create_branch(branch, "main")
+    lakehouse.create_table("late", uri, branch=branch)
+    state = lakehouse.import_data("late", uri, branch=branch)
+    assert state.error is not None and uri in state.error and __import__("re").search(problem, state.error), \
+        state.error
+    assert lakehouse.query("SELECT count(*) FROM bauplan.late", ref=branch).column(0).to_pylist() == [0]
+    ing = _run(lakehouse, uri)  # the whole gate: failed, nothing published
+    assert ing.phase == "failed" and uri in ing.error and __import__("re").search(problem, ing.error), ing.error
+    assert not lakehouse.has_table("t", "main")

@@ -171,7 +171,40 @@ def _with_csv_column(text: str, columns: Sequence[str]) -> str:
     index = int(match.group(1))
     if index >= len(columns):
         return text
+    wide = _CSV_WIDE_RE.search(text)
+    if wide and not -(2**63) <= int(wide.group(1)) < 2**63:  # a later block than types were inferred from
+        return f"column {columns[index]!r}: {_wide_integer_problem(wide.group(1))}"
     return text.replace(match.group(0), f"column {columns[index]!r} (CSV column #{index}): ", 1)
+
+
+_CSV_WIDE_RE = re.compile(r"conversion error to int64: invalid value '\s*([+-]?\d{19,})\s*'")
+_JSON_WIDE_RE = re.compile(r"Failed to convert JSON to int64, couldn't parse:\s*(-?\d{19,})")
+
+
+def _wide_integer_problem(value: str) -> str:
+    return (f"{value.lstrip('+')} is an integer beyond the 64-bit range Iceberg stores, in an integer column "
+            "(typed from the file's first rows): write such values as text (quoted)")
+
+
+def _wide_json_integer(file: SourceFile, exc: BaseException) -> SourceFormatError | None:
+    """pyarrow's JSON reader names neither the column nor the reason when an integer column meets a value
+    beyond int64 after the first block: find the key holding that literal (error path only) and say so."""
+    match = _JSON_WIDE_RE.search(str(exc))
+    if match is None or -(2**63) <= int(match.group(1)) < 2**63:
+        return None
+    literal = match.group(1).encode()
+    pattern = re.compile(rb'"((?:[^"\\]|\\.)*)"\s*:\s*' + re.escape(literal) + rb"(?![\d.eE])")
+    where = "a column"
+    with _reading(file), _open_stream(file) as stream:
+        tail = b""
+        while chunk := stream.read(_JSON_READ_BYTES):
+            found = pattern.search(tail + chunk)
+            if found:
+                key = json.loads(b'"' + found.group(1) + b'"')
+                where = f"column {key!r}"
+                break
+            tail = (tail + chunk)[-4096:]
+    return _format_error(file, f"{where}: {_wide_integer_problem(match.group(1))}")
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -831,9 +864,15 @@ def _json_batches(file: SourceFile, target: pa.Schema, best_effort: bool,
     # Large raw reads fetched ahead in a thread: on S3 every buffer refill is one GET, and with 4 MiB buffers
     # read in line the request overhead made imports from S3 ~4x slower than from a local path.
     with _reading(file), _raw_chunks(file, _JSON_READ_BYTES) as chunks:
-        reader = pjson.open_json(_ChunkReader(chunks), read_options=read, parse_options=parse)
-        conform = _Conformer(file, reader.schema, target, best_effort)
-        yield from _sliced((conform(b) for b in reader), batch_rows)
+        try:
+            reader = pjson.open_json(_ChunkReader(chunks), read_options=read, parse_options=parse)
+            conform = _Conformer(file, reader.schema, target, best_effort)
+            yield from _sliced((conform(b) for b in reader), batch_rows)
+        except pa.ArrowInvalid as exc:
+            wide = _wide_json_integer(file, exc)
+            if wide is None:
+                raise
+            raise wide from exc
 
 
 _READ_AHEAD = 1  # raw reads in flight besides the chunk being parsed (more measured no faster on 2 cores)

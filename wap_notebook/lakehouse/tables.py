@@ -10,6 +10,7 @@ location; publishing that location is the commit graph's job.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import uuid
 from collections import OrderedDict
@@ -77,11 +78,32 @@ class _PointerCatalog(MetastoreCatalog):
     list_views = drop_view = view_exists = load_view = register_view = _unsupported
 
 
+def _metadata_stamp(metadata_location: str) -> tuple[int, int] | None:
+    """(mtime_ns, size) of a local metadata file, or None when it cannot be stat'ed (then nothing is cached)."""
+    if "://" in metadata_location and not metadata_location.startswith("file://"):
+        return None
+    try:
+        st = os.stat(metadata_location.removeprefix("file://"))
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
 def load_table_at(metadata_location: str, identifier: tuple[str, ...] = ("t",), catalog: Any = None) -> Table:
     from pyiceberg.io import load_file_io
 
     io = load_file_io(location=metadata_location)
-    metadata = FromInputFile.table_metadata(io.new_input(metadata_location))
+    # A commit reloads the same metadata file several times; PyIceberg's TableMetadata is a frozen model
+    # (updates build copies), so the parsed object is shared, keyed by location and the file's stat so a
+    # rewritten or deleted file is read (or fails) as before.
+    stamp = _metadata_stamp(metadata_location)
+    cached = _metadata_cache.get(metadata_location) if stamp is not None else None
+    if cached is not None and cached[0] == stamp:
+        metadata = cached[1]
+    else:
+        metadata = FromInputFile.table_metadata(io.new_input(metadata_location))
+        if stamp is not None:
+            _metadata_cache.put(metadata_location, (stamp, metadata))
     return Table(identifier, metadata, metadata_location, io, catalog or _PointerCatalog())
 
 
@@ -300,6 +322,7 @@ class _LRU:
 
 # Metadata files are immutable, so everything derived from one location can be cached forever.
 _files_cache = _LRU(512)
+_metadata_cache = _LRU(256)  # parsed TableMetadata, see load_table_at
 
 
 def table_files(metadata_location: str) -> TableFiles:
