@@ -68,19 +68,26 @@ def test_returned_classes_have_exactly_the_sdk_attributes(ours, sdk):
     assert public(ours) | fields == public(sdk)
 
 
-def test_returned_objects_have_exactly_the_sdk_attributes(tmp_path):
-    """Objects as the client returns them, from a real run (not only their classes)."""
-    client = LocalClient(tmp_path / "lake", username="tester")
-    data = tmp_path / "d.parquet"
+@pytest.fixture
+def imported(tmp_path):
+    """A real run on the embedded lakehouse: a branch, a table created and imported on it, its commit and job."""
     import pyarrow.parquet as pq
 
+    client = LocalClient(tmp_path / "lake", username="tester")
+    data = tmp_path / "d.parquet"
     pq.write_table(pa.table({"id": [1, 2]}), data)
     branch = client.create_branch("tester.sig", "main")
     table = client.create_table("t", str(data), branch=branch)
     state = client.import_data("t", str(data), branch=branch)
-    plan = client.plan_table_creation("u", str(data), branch=branch)
     commit = next(client.get_commits(branch))
     job = client.get_job(state.job_id)
+    return client, data, branch, table, state, commit, job
+
+
+def test_returned_objects_have_exactly_the_sdk_attributes(imported):
+    """Objects as the client returns them, from a real run (not only their classes)."""
+    client, data, branch, table, state, commit, job = imported
+    plan = client.plan_table_creation("u", str(data), branch=branch)
     checks = [(branch, bs.Branch), (table, bs.Table), (table.fields[0], bs.TableField),
               (state, bst.TableDataImportState),
               (state.ctx, bst.TableDataImportContext), (plan, bst.TableCreatePlanState), (commit, bs.Commit),
@@ -91,21 +98,12 @@ def test_returned_objects_have_exactly_the_sdk_attributes(tmp_path):
         assert public(obj) == public(sdk), type(obj).__name__
 
 
-def test_returned_values_have_the_sdk_types(tmp_path):
+def test_returned_values_have_the_sdk_types(imported):
     """Same attribute names are not enough: enums are the SDK's own members, ids UUIDs, dates datetimes."""
     from datetime import datetime
     from uuid import UUID
 
-    import pyarrow.parquet as pq
-
-    client = LocalClient(tmp_path / "lake", username="tester")
-    data = tmp_path / "d.parquet"
-    pq.write_table(pa.table({"id": [1, 2]}), data)
-    branch = client.create_branch("tester.types", "main")
-    table = client.create_table("t", str(data), branch=branch)
-    state = client.import_data("t", str(data), branch=branch)
-    commit = next(client.get_commits(branch))
-    job = client.get_job(state.job_id)
+    client, _data, branch, table, _state, commit, job = imported
     assert branch.type == bs.RefType.BRANCH and commit.ref.type == bs.RefType.BRANCH
     assert table.kind == bs.TableKind.Table and isinstance(table.id, UUID)
     assert isinstance(table.last_updated_at, datetime) and isinstance(table.fields[0].type, str)
