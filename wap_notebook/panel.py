@@ -180,7 +180,7 @@ class IngestionPanel(widgets.VBox):
         self._update_controls()
 
     def _update_controls(self) -> None:
-        allowed = views._safe(self.ingestion.allowed_actions, set()) or set()
+        allowed = views.safe_read(self.ingestion.allowed_actions, set()) or set()
         idle = not self.busy and not self.pending
         can_force = Action.FORCE_MERGE in allowed and Action.MERGE not in allowed
         forced_ready = can_force and self.override.value and bool(self.reason.value.strip())
@@ -249,8 +249,8 @@ class IngestionPanel(widgets.VBox):
         """Merge / Discard / Rebase: ask for confirmation first."""
         if self.busy or action not in ("merge", "discard", "rebase"):
             return
-        branch = tables.esc(views._safe(lambda: self.ingestion.branch, "?"))
-        into = tables.esc(views._safe(lambda: self.ingestion.from_ref, "main"))
+        branch = tables.esc(views.safe_read(lambda: self.ingestion.branch, "?"))
+        into = tables.esc(views.safe_read(lambda: self.ingestion.from_ref, "main"))
         if action == "merge":
             question = f"Merge <code>{branch}</code> into <code>{into}</code>?"
             if self._forcing():
@@ -271,7 +271,7 @@ class IngestionPanel(widgets.VBox):
 
     def _forcing(self) -> bool:
         """A merge now would override failed checks (what the engine allows, not a button's label)."""
-        allowed = views._safe(self.ingestion.allowed_actions, set()) or set()
+        allowed = views.safe_read(self.ingestion.allowed_actions, set()) or set()
         return Action.FORCE_MERGE in allowed and Action.MERGE not in allowed
 
     def confirm(self) -> None:
@@ -390,7 +390,7 @@ class IngestionPanel(widgets.VBox):
         return result or ("ok", "Merged.")
 
     def _do_discard(self) -> tuple[str, str]:
-        branch = views._safe(lambda: self.ingestion.branch, "")
+        branch = views.safe_read(lambda: self.ingestion.branch, "")
         self.ingestion.discard()
         return "ok", f"Discarded: branch {branch} deleted"
 
@@ -446,8 +446,8 @@ class IngestionPanel(widgets.VBox):
         return (data, metadata) if isinstance(bundle, tuple) else data
 
     def __repr__(self) -> str:
-        names = ", ".join(views._safe(lambda: list(self.ingestion.tables), []))
-        branch = views._safe(lambda: self.ingestion.branch, None)
+        names = ", ".join(views.safe_read(lambda: list(self.ingestion.tables), []))
+        branch = views.safe_read(lambda: self.ingestion.branch, None)
         return f"IngestionPanel({names}: {self.phase}, branch {branch})"
 
 
@@ -497,13 +497,13 @@ def ingestion_html(ingestion: Any) -> str:
 
 def _behind(ingestion: Any) -> int | None:
     """Commits the base ref moved since the fork, when the engine can tell (else None)."""
-    value = views._safe(lambda: ingestion.behind, None)
+    value = views.safe_read(lambda: ingestion.behind, None)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _conflict(exc: Exception, ingestion: Any) -> tuple[int | None, str]:
     """How far the base ref moved, and the merge conflict in one readable line that offers the way out."""
-    from_ref = views._safe(lambda: ingestion.from_ref, "main") or "main"
+    from_ref = views.safe_read(lambda: ingestion.from_ref, "main") or "main"
     if isinstance(exc, IngestionConflict):
         names = ", ".join(exc.tables) or "the tables"
         moved: int | None = exc.moved
@@ -516,10 +516,10 @@ def _conflict(exc: Exception, ingestion: Any) -> tuple[int | None, str]:
 
 def _rebase_question(ingestion: Any, *, html: bool) -> str:
     """What Rebase does: the button's tooltip, and (with the branch named) the confirmation question."""
-    into = views._safe(lambda: ingestion.from_ref, "main") or "main"
+    into = views.safe_read(lambda: ingestion.from_ref, "main") or "main"
     if not html:
         return f"Re-import the same files on the new head of {into} and validate again"
-    branch = tables.esc(views._safe(lambda: ingestion.branch, "?"))
+    branch = tables.esc(views.safe_read(lambda: ingestion.branch, "?"))
     return (f"Delete <code>{branch}</code>, re-import the same files on the new head of "
             f"<code>{tables.esc(into)}</code> and validate again?")
 

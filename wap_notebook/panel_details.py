@@ -68,7 +68,7 @@ class DetailTabs(widgets.Tab):
 
     def load(self) -> bool:
         """Query and show the data views; False when there was nothing (new) to show."""
-        phase = views._safe(lambda: self.ingestion.phase, Phase.NEW)
+        phase = views.safe_read(lambda: self.ingestion.phase, Phase.NEW)
         if phase == Phase.MERGED and self.loaded_for is not None:
             return False  # what the branch added is still what was shown; keep it
         if phase not in DATA_PHASES:
@@ -81,7 +81,7 @@ class DetailTabs(widgets.Tab):
             return False
         built = self._build()
         with self._lock:
-            if views._safe(lambda: self.ingestion.phase, None) != phase:
+            if views.safe_read(lambda: self.ingestion.phase, None) != phase:
                 return False  # the ingestion moved on meanwhile: the next load shows the new state
             self.predicates, self.charts_html = built["predicates"], built["charts"]
             self.charts_view.value = built["charts"]
@@ -98,8 +98,8 @@ class DetailTabs(widgets.Tab):
         return True
 
     def _build(self) -> dict[str, Any]:
-        names = views._safe(lambda: list(self.ingestion.tables), [])
-        base_label = views._safe(lambda: self.ingestion.from_ref, "main")
+        names = views.safe_read(lambda: list(self.ingestion.tables), [])
+        base_label = views.safe_read(lambda: self.ingestion.from_ref, "main")
         profiles = {}
         for table in names:
             profile, error = _attempt(partial(self.ingestion.profile, table))
@@ -126,7 +126,7 @@ class DetailTabs(widgets.Tab):
         }
 
     def _charts(self, profiles: dict[str, Any], base_label: str) -> str:
-        specs = [charts.failing_rows_spec(views._safe(lambda: self.ingestion.report, None))]
+        specs = [charts.failing_rows_spec(views.safe_read(lambda: self.ingestion.report, None))]
         specs += [charts.column_spec(c, base_label) for p in profiles.values() for c in p.columns]
         note = '<div class="wap-dim">No check has failing rows.</div>' if specs[0] is None and len(specs) > 1 else ""
         return note + charts.charts_html(specs, empty="no checks to chart yet")
@@ -136,7 +136,7 @@ class DetailTabs(widgets.Tab):
         diff, error = _attempt(self.ingestion.diff)
         if error is not None:
             return unavailable(error)
-        files = views._safe(lambda: dict(self.ingestion.files_imported), {}) or {}
+        files = views.safe_read(lambda: dict(self.ingestion.files_imported), {}) or {}
         snapshots = {t: p.snapshot_id for t, p in profiles.items()}
         first = "".join(
             f"<div class='wap-dim' style='margin-top:6px'>First rows added to {tables.esc(t)}</div>"
@@ -147,12 +147,12 @@ class DetailTabs(widgets.Tab):
 
     def _failing_rows(self, key: tuple[str, str], predicates: dict[str, dict[str, str]]) -> str:
         table, check = key
-        names = views._safe(lambda: list(self.ingestion.tables), [])
+        names = views.safe_read(lambda: list(self.ingestion.tables), [])
         name = f"{table}.{check}" if len(names) > 1 else check
         frame, error = _attempt(lambda: self.ingestion.failures(name))
         if error is not None:
             return unavailable(error)
-        columns = _check_columns(views._safe(lambda: self.ingestion.report, None), table, check)
+        columns = _check_columns(views.safe_read(lambda: self.ingestion.report, None), table, check)
         marks = flags(frame, {c: p for c, p in predicates.get(table, {}).items() if c in columns})
         return tables.frame_html(frame, empty="no failing rows to show", failing=marks, highlight_columns=columns)
 
@@ -184,7 +184,7 @@ def flags(frame: Any, predicates: dict[str, str]) -> dict[str, list[bool]]:
 
     if frame is None or not predicates or not len(frame):
         return {}
-    return views._safe(lambda: failing_cells(frame, predicates), {}) or {}
+    return views.safe_read(lambda: failing_cells(frame, predicates), {}) or {}
 
 
 def _attempt(getter: Callable[[], Any]) -> tuple[Any, Exception | None]:

@@ -200,21 +200,21 @@ class Facts:
 
 
 def read_facts(ingestion: Any, *, behind: int | None = None) -> Facts:
-    base_ref = _safe(lambda: ingestion.base_ref, None) or ""
+    base_ref = safe_read(lambda: ingestion.base_ref, None) or ""
     return Facts(
-        phase=_safe(lambda: ingestion.phase, Phase.NEW),
-        tables=_safe(lambda: list(ingestion.tables), []) or [],
-        rows_added=_safe(lambda: dict(ingestion.rows_added), {}) or {},
-        branch=_safe(lambda: ingestion.branch, "") or "",
-        from_ref=_safe(lambda: ingestion.from_ref, "main") or "main",
+        phase=safe_read(lambda: ingestion.phase, Phase.NEW),
+        tables=safe_read(lambda: list(ingestion.tables), []) or [],
+        rows_added=safe_read(lambda: dict(ingestion.rows_added), {}) or {},
+        branch=safe_read(lambda: ingestion.branch, "") or "",
+        from_ref=safe_read(lambda: ingestion.from_ref, "main") or "main",
         base_hash=base_ref.split("@", 1)[1] if "@" in base_ref else None,
-        merge_commit=_safe(lambda: ingestion.merge_commit, None),
-        forced=bool(_safe(lambda: ingestion.forced, False)),
-        force_reason=_safe(lambda: ingestion.force_reason, None),
+        merge_commit=safe_read(lambda: ingestion.merge_commit, None),
+        forced=bool(safe_read(lambda: ingestion.forced, False)),
+        force_reason=safe_read(lambda: ingestion.force_reason, None),
         behind=behind,
-        report=_safe(lambda: ingestion.report, None),
+        report=safe_read(lambda: ingestion.report, None),
         seen=seen_phases(ingestion),
-        checks_note=_safe(lambda: ingestion.checks_note, None),
+        checks_note=safe_read(lambda: ingestion.checks_note, None),
     )
 
 
@@ -331,9 +331,9 @@ def result_text(ingestion: Any, facts: Facts | None = None) -> tuple[str, str] |
     if phase == Phase.DISCARDED:
         return "ok", f"Discarded: branch {facts.branch} deleted"
     if phase == Phase.ERROR:
-        return "error", f"Error: {_safe(lambda: ingestion.error, None) or 'the last operation failed'}"
+        return "error", f"Error: {safe_read(lambda: ingestion.error, None) or 'the last operation failed'}"
     if phase == Phase.FAILED:
-        reason = _safe(lambda: ingestion.error, None)
+        reason = safe_read(lambda: ingestion.error, None)
         return "error", f"Failed: {reason}" if reason else "Failed: error-severity checks did not pass"
     if phase == Phase.PASSED:
         return "info", "All error-severity checks passed: review, then Merge or Discard."
@@ -352,22 +352,23 @@ def log_html(lines: Sequence[str], visible: int = LOG_VISIBLE) -> str:
 
 def sources_html(ingestion: Any) -> str:
     """Tables, their (redacted) sources, backend and user: nothing secret."""
-    sources = _safe(lambda: dict(ingestion.sources), {}) or {}
-    namespace = _safe(lambda: ingestion.namespace, "")
+    sources = safe_read(lambda: dict(ingestion.sources), {}) or {}
+    namespace = safe_read(lambda: ingestion.namespace, "")
     tables = ", ".join(f"<code>{esc(f'{namespace}.{t}' if namespace else t)}</code> ← "
                        f"<code>{esc(redact_uri(uri))}</code>" for t, uri in sources.items())
     return (f'<div class="wap-dim" style="margin-top:6px">{tables} · backend '
-            f'{esc(_safe(lambda: ingestion.backend, "?"))} · user {esc(_safe(lambda: ingestion.user, "?"))} · branch '
-            f'<code>{esc(_safe(lambda: ingestion.branch, ""))}</code></div>')
+            f'{esc(safe_read(lambda: ingestion.backend, "?"))} · user '
+            f'{esc(safe_read(lambda: ingestion.user, "?"))} · branch '
+            f'<code>{esc(safe_read(lambda: ingestion.branch, ""))}</code></div>')
 
 
 def seen_phases(ingestion: Any) -> list[str]:
-    history = _safe(lambda: list(ingestion.history), []) or []
+    history = safe_read(lambda: list(ingestion.history), []) or []
     return [event.phase for event in history if getattr(event, "kind", None) == "phase"]
 
 
 def history_lines(ingestion: Any) -> list[str]:
-    history = _safe(lambda: list(ingestion.history), []) or []
+    history = safe_read(lambda: list(ingestion.history), []) or []
     return [f"{event.at:%H:%M:%S} {event.message}" for event in history if getattr(event, "message", "")]
 
 
@@ -404,13 +405,15 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _safe(getter: Any, default: Any) -> Any:
+def safe_read(getter: Any, default: Any) -> Any:
+    """`getter()`, or `default` if it raises: a view (panel, HTML, text summary) must render whatever state
+    the ingestion is in, including a half-failed one."""
     try:
         return getter()
-    except Exception:  # noqa: BLE001 - a view must render whatever state the ingestion is in
+    except Exception:  # noqa: BLE001 - see the docstring
         return default
 
 
 def redacted_sources(ingestion: Any) -> Mapping[str, str]:
-    return {t: redact_uri(u) for t, u in (_safe(lambda: dict(ingestion.sources), {}) or {}).items()}
+    return {t: redact_uri(u) for t, u in (safe_read(lambda: dict(ingestion.sources), {}) or {}).items()}
 

@@ -8,13 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 
-def _safe(getter: Any, default: Any) -> Any:
-    try:
-        return getter()
-    except Exception:  # noqa: BLE001 - a summary must print whatever state the ingestion is in
-        return default
-
-
 def text_summary(ingestion: Any) -> str:
     """What `--no-panel` prints: the outcome, the branch, warnings, and the report as text."""
     from wap_notebook import panel_views as views
@@ -23,19 +16,19 @@ def text_summary(ingestion: Any) -> str:
     lines = [f"{', '.join(ingestion.tables)}: {views.phase_label(phase, ingestion.from_ref)}"]
     if ingestion.branch:
         lines.append(f"branch: {ingestion.branch}")
-    if phase == "merged" and _safe(lambda: ingestion.forced, False):
-        lines.append(f"WARNING: Merged with override: {_safe(lambda: ingestion.force_reason, None) or '?'} "
+    if phase == "merged" and views.safe_read(lambda: ingestion.forced, False):
+        lines.append(f"WARNING: Merged with override: {views.safe_read(lambda: ingestion.force_reason, None) or '?'} "
                      "(failed checks were published on purpose; recorded in the merge commit)")
     result = views.result_text(ingestion)
     if result:
         lines.append(result[1])
-    note = _safe(lambda: ingestion.checks_note, None)
+    note = views.safe_read(lambda: ingestion.checks_note, None)
     if note and phase in ("passed", "failed", "merged"):
         lines.append(f"NOTE: {note}")
-    if _safe(lambda: ingestion.spec.checks_source, None) == "remembered":
+    if views.safe_read(lambda: ingestion.spec.checks_source, None) == "remembered":
         lines.append("NOTE: no checks given: the checks of the last ingestion merged into the table ran "
                      "(checks=[] runs only the built-in ones)")
-    behind = _safe(lambda: ingestion.behind, None) if phase in ("passed", "failed") else None
+    behind = views.safe_read(lambda: ingestion.behind, None) if phase in ("passed", "failed") else None
     if behind:
         lines.append(f"NOTE: {ingestion.from_ref} moved {behind} commit{'s' if behind != 1 else ''} since this "
                      "import: ingestion.rebase() re-imports on the new head")

@@ -236,9 +236,14 @@ class Catalog:
             frontier.extend(self.commit(parent, con) for parent in current.parents if parent not in seen)
 
     def ancestors(self, head: str, con: sqlite3.Connection | None = None, *, min_generation: int = 0) -> set[str]:
-        con = con or self._connection()
+        return self._reachable_from([head], con or self._connection(), min_generation)
+
+    @staticmethod
+    def _reachable_from(heads: list[str], con: sqlite3.Connection, min_generation: int = 0) -> set[str]:
+        """The commits reachable from any of `heads` (themselves included), each read once; parents of commits
+        at or below `min_generation` are not followed."""
         seen: set[str] = set()
-        stack = [head]
+        stack = list(heads)
         while stack:
             current = stack.pop()
             if current in seen:
@@ -264,17 +269,7 @@ class Catalog:
     def all_reachable_commits(self, con: sqlite3.Connection | None = None) -> set[str]:
         con = con or self._connection()
         # One walk over the union of every ref's history: each commit is read once, not once per ref.
-        reachable: set[str] = set()
-        stack = [head for (head,) in con.execute("SELECT hash FROM refs").fetchall()]
-        while stack:
-            current = stack.pop()
-            if current in reachable:
-                continue
-            reachable.add(current)
-            row = con.execute("SELECT parents FROM commits WHERE hash = ?", (current,)).fetchone()
-            if row:
-                stack.extend(json.loads(row[0]))
-        return reachable
+        return self._reachable_from([head for (head,) in con.execute("SELECT hash FROM refs").fetchall()], con)
 
     # -- files in flight ------------------------------------------------------------------------------
     @contextmanager
