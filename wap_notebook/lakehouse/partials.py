@@ -1,7 +1,7 @@
 """Check partial aggregates computed while an import has the record batches in memory.
 
 A local-only channel, invisible to `bauplan.Client`'s API (whose signatures `LocalClient` keeps); the types,
-the request context and `lookup` are the backend-neutral contract in `wap_notebook.partials_contract`, this
+the request context and `lookup` are the backend-neutral contract in `wap_notebook.core.partials_contract`, this
 module computes and reads (`read`, registered as `LocalClient`'s reader):
 
 - the caller states what it wants before calling `import_data`, in a context::
@@ -45,7 +45,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from wap_notebook.partials_contract import Measure, NewRowPartials, PartialRequest, request_for
+from wap_notebook.core.partials_contract import Measure, NewRowPartials, PartialRequest, request_for
 
 logger = logging.getLogger(__name__)
 

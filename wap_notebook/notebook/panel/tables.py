@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from wap_notebook.profiles import Field, TableProfile
+from wap_notebook.engine.profiles import Field, TableProfile
 
 MAX_COLUMNS = 30
 FAIL_CELL = "wap-bad"

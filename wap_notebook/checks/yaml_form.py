@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 if TYPE_CHECKING:
-    from wap_notebook.check_model import Check
+    from wap_notebook.checks.model import Check
 
-from wap_notebook.check_registry import check_factory, check_names
+from wap_notebook.checks.registry import check_factory, check_names
+from wap_notebook.core.options import SEVERITIES
 from wap_notebook.errors import InvalidSpec
-from wap_notebook.options import SEVERITIES
 
 # Other spellings users write in YAML for the factories' keyword names.
 _KEYWORD_ALIASES = {"col": "column", "pattern": "regex"}
@@ -124,7 +124,7 @@ def parse_check_item(item: Any, user_ns: Mapping[str, Any] | None = None, *, ind
         check = factory(*positional, **keywords)
     except (TypeError, ValueError) as exc:
         raise fail(str(exc)) from None
-    from wap_notebook.check_model import Check  # noqa: F811 - at run time only here: keeps %load_ext light
+    from wap_notebook.checks.model import Check  # noqa: F811 - at run time only here: keeps %load_ext light
 
     if not isinstance(check, Check):
         raise fail(f"the factory registered as {name!r} returned {check!r}, not a check")

@@ -10,7 +10,7 @@ from typing import Any
 
 def text_summary(ingestion: Any) -> str:
     """What `--no-panel` prints: the outcome, the branch, warnings, and the report as text."""
-    from wap_notebook import panel_views as views
+    from wap_notebook.notebook.panel import views
 
     phase = ingestion.phase
     lines = [f"{', '.join(ingestion.tables)}: {views.phase_label(phase, ingestion.from_ref)}"]

@@ -1,6 +1,6 @@
 """Check partials: the backend-neutral contract that travels beside Bauplan's API instead of through it.
 
-Like `wap_notebook.progress` for import progress. `bauplan.Client.import_data` cannot be asked for
+Like `wap_notebook.core.progress` for import progress. `bauplan.Client.import_data` cannot be asked for
 aggregates over the rows it writes, and the embedded lakehouse keeps the exact same signature. So:
 
 - the caller states what it wants before calling `import_data`, in a context::

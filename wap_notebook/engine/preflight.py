@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from wap_notebook.records import commit_hash
+from wap_notebook.engine.records import commit_hash
 
 SPEC_PROPERTY = "wap.spec"  # on merge commits: the spec of the ingestion that was published
 REMEMBER_LIMIT = 500  # commits of from_ref searched for the last audited merge of a table

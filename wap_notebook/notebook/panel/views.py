@@ -13,9 +13,9 @@ from typing import Any
 
 import pandas as pd
 
+from wap_notebook.core.uris import redact_uri
 from wap_notebook.engine.phases import Phase
-from wap_notebook.panel_tables import esc, frame_html
-from wap_notebook.uris import redact_uri
+from wap_notebook.notebook.panel.tables import esc, frame_html
 
 __all__ = ["esc", "frame_html", "ingestion_html", "summary_html", "checks_html", "status_html", "log_html"]
 

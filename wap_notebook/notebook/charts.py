@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from wap_notebook.profiles import ColumnProfile
+from wap_notebook.engine.profiles import ColumnProfile
 
 logger = logging.getLogger(__name__)
 

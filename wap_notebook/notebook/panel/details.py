@@ -15,10 +15,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from wap_notebook import charts
-from wap_notebook import panel_tables as tables
-from wap_notebook import panel_views as views
 from wap_notebook.engine.phases import DATA_PHASES, Phase
+from wap_notebook.notebook import charts
+from wap_notebook.notebook.panel import tables, views
 
 TAB_TITLES = ("Charts", "Failing rows", "Sample", "Schema", "Diff", "Log")
 _LOADING = '<i class="wap-dim">loading…</i>'
@@ -180,7 +179,7 @@ def _check_columns(report: Any, table: str, check: str) -> list[str]:
 
 def flags(frame: Any, predicates: dict[str, str]) -> dict[str, list[bool]]:
     """Column -> failing-cell flags of `frame` (empty when there is nothing to mark)."""
-    from wap_notebook.profiles import failing_cells
+    from wap_notebook.engine.profiles import failing_cells
 
     if frame is None or not predicates or not len(frame):
         return {}

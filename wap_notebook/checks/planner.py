@@ -7,7 +7,7 @@ fixed snapshot it was made from, whose difference is what the new rows brought; 
 `wap_notebook.engine.rows`). `QueryCheck`s then run one after the other. A check that cannot run
 (missing column, query error) gets status "error" without hiding the others' results.
 
-Before scanning, the planner asks the scope for the import's check partials (`wap_notebook.check_partials`):
+Before scanning, the planner asks the scope for the import's check partials (`wap_notebook.checks.partials`):
 on the embedded lakehouse the import computed null counts, value-list and range violations, regex
 misses and distinct keys while it wrote the rows, so the checks they answer exactly need no scan at all.
 When some checks still need the scan, its row counts must agree with the partials' or every check is
@@ -22,8 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from wap_notebook.arrow_sql import scalar
-from wap_notebook.check_model import (
+from wap_notebook.checks.model import (
     AggregateCheck,
     Check,
     CheckResult,
@@ -33,8 +32,9 @@ from wap_notebook.check_model import (
     Values,
     as_int,
 )
-from wap_notebook.check_partials import answerable, request
-from wap_notebook.sql import quote_ident
+from wap_notebook.checks.partials import answerable, request
+from wap_notebook.core.arrow_sql import scalar
+from wap_notebook.core.sql import quote_ident
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ buttons (Merge, Discard, Re-validate) always run on that worker thread.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -30,9 +30,19 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.utils.text import DollarFormatter
 
-from wap_notebook.arguments import BACKEND_OPTION, INGEST_OPTIONS, ingestion_kwargs, magic_options, strict
-from wap_notebook.checks_yaml import parse_checks
-from wap_notebook.summary import text_summary
+from wap_notebook.checks.yaml_form import parse_checks
+from wap_notebook.core.arguments import BACKEND_OPTION, INGEST_OPTIONS, Option, ingestion_kwargs, strict
+from wap_notebook.notebook.summary import text_summary
+
+
+def magic_options(options: tuple[Option, ...]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a magic with `@argument(...)` for each option, in order (outermost is added first)."""
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            func = argument(*option.flags, **option.kwargs)(func)
+        return func
+
+    return decorate
 
 
 @magics_class
@@ -78,7 +88,7 @@ class WapMagics(Magics):
         user_ns[args.name] = ingestion
         run_ingestion(ingestion, panel=not args.no_panel, background=args.background)
         if not args.no_panel:
-            from wap_notebook.panel import skip_next_display
+            from wap_notebook.notebook.panel.widget import skip_next_display
 
             skip_next_display(ingestion)  # already shown: the returned value must not show it twice
         return ingestion
@@ -117,7 +127,8 @@ def build_ingestion(args: Any, cell: str | None, user_ns: dict[str, Any]) -> Any
         checks = parse_checks(cell, user_ns)
     except ValueError as exc:
         raise UsageError(f"%%wap_ingest: {exc}") from None
-    from wap_notebook.backend import BackendUnavailable, connect
+    from wap_notebook.backend import connect
+    from wap_notebook.errors import BackendUnavailable
     from wap_notebook.ingestion import Ingestion
 
     options: dict[str, Any] = ingestion_kwargs(args)
@@ -135,7 +146,7 @@ def build_ingestion(args: Any, cell: str | None, user_ns: dict[str, Any]) -> Any
 def run_ingestion(ingestion: Any, *, panel: bool, background: bool) -> None:
     """Show the panel (unless told not to) and run; errors end up in the panel or one printed line."""
     if panel:
-        from wap_notebook.panel import panel_for
+        from wap_notebook.notebook.panel.widget import panel_for
 
         widget = panel_for(ingestion)
         widget.show()

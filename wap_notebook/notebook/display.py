@@ -28,13 +28,13 @@ def register_in_running_shell() -> None:
 
 
 def _show(ingestion: Any) -> bool:
-    from wap_notebook.panel import display_ingestion
+    from wap_notebook.notebook.panel.widget import display_ingestion
 
     display_ingestion(ingestion)
     return True
 
 
 def _html(ingestion: Any) -> str:
-    from wap_notebook.panel import ingestion_html
+    from wap_notebook.notebook.panel.widget import ingestion_html
 
     return ingestion_html(ingestion)

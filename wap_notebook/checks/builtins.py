@@ -14,7 +14,7 @@ optional ``name``)::
     sql(name, query)                    rows returned by `query` are failures; `{table}` is the quoted table
     custom(name, fn)                    fn(pyarrow.Table of the new rows) -> bool | (bool, observed)
 
-How they run (`wap_notebook.engine.planner`): every `AggregateCheck` (row_count, not_null,
+How they run (`wap_notebook.checks.planner`): every `AggregateCheck` (row_count, not_null,
 single-column unique, accepted_values, between, matches) contributes terms to a single
 ``SELECT COUNT(*), SUM(CASE ...), COUNT(DISTINCT ...), MIN/MAX ... FROM "ns"."table"`` query:
 **one scan of the table for all aggregate checks of that table**. The `QueryCheck`s that need a GROUP
@@ -38,8 +38,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from wap_notebook.arrow_sql import local_sql, scalar
-from wap_notebook.check_model import (
+from wap_notebook.checks.model import (
     REPORT_COLUMNS,
     Aggregate,
     AggregateCheck,
@@ -51,11 +50,11 @@ from wap_notebook.check_model import (
     Values,
     as_int,
 )
-from wap_notebook.check_registry import register_check
-from wap_notebook.engine.planner import plan_aggregate_query, run_table_checks  # public here before the move
-from wap_notebook.errors import InvalidSpec
-from wap_notebook.new_rows import new_rows_range
-from wap_notebook.sql import (
+from wap_notebook.checks.new_rows import keys_outside, new_rows_range
+from wap_notebook.checks.registry import register_check
+from wap_notebook.core.arrow_sql import local_sql, scalar
+from wap_notebook.core.partials_contract import Measure, minmax_as_duckdb
+from wap_notebook.core.sql import (
     columns_list,
     literal_list,
     quote_ident,
@@ -65,6 +64,7 @@ from wap_notebook.sql import (
     validate_ref,
     validate_regex,
 )
+from wap_notebook.errors import InvalidSpec
 
 # Bounds on what the engine pulls into Python.
 CUSTOM_MAX_ROWS = 100_000
@@ -73,7 +73,7 @@ FAILING_KEYS_SAMPLE = 50
 __all__ = [
     "Check", "AggregateCheck", "QueryCheck", "CheckResult", "TableScope", "row_count", "not_null", "unique",
     "accepted_values", "between", "matches", "schema_compatible", "no_duplicates_with", "sql", "custom",
-    "register_check", "REPORT_COLUMNS", "plan_aggregate_query", "run_table_checks", "local_sql",
+    "register_check", "REPORT_COLUMNS", "local_sql",
 ]
 
 
@@ -100,6 +100,10 @@ class RowCount(AggregateCheck):
 
     def aggregates(self) -> list[Aggregate]:
         return []  # the scan's own COUNT(*) answers it
+
+    def partial_values(self, got: list[Any], *, incremental: bool, base_bounds: dict[str, Any]
+                       ) -> dict[str, Any] | None:
+        return {}  # the partials' own row counts answer it
 
     def evaluate(self, values: Values) -> Outcome:
         added = values.rows_added
@@ -143,6 +147,24 @@ class NotNull(AggregateCheck):
         if len(self.columns) > 1:
             out.append(Aggregate("any", "count_if", self.predicate()))
         return out
+
+    def partial_measures(self) -> list[Measure]:
+        if self.nan_as_null:  # null counts do not include NaN: left to SQL
+            return []
+        found = [Measure("nulls", (c,)) for c in self.columns]
+        return found + ([Measure("any_null", self.columns)] if len(self.columns) > 1 else [])
+
+    def partial_values(self, got: list[Any], *, incremental: bool, base_bounds: dict[str, Any]
+                       ) -> dict[str, Any] | None:
+        if None in got:
+            return None
+        out = {f"n{i}": got[i] for i in range(len(self.columns))}
+        if len(self.columns) > 1:
+            out["any"] = got[-1]
+        return out
+
+    def cell_predicate(self, column: str) -> str | None:
+        return self._missing(column) if column in self.columns else None
 
     def evaluate(self, values: Values) -> Outcome:
         per_column = {c: values.new(f"n{i}") for i, c in enumerate(self.columns)}
@@ -191,6 +213,19 @@ class Unique(_UniqueRule, AggregateCheck):
         col = quote_ident(self.columns[0])
         return [Aggregate("nonnull", "count", col), Aggregate("distinct", "count_distinct", col)]
 
+    def partial_measures(self) -> list[Measure]:
+        # min/max of the new keys: when appending, keys outside the existing rows' bounds cannot collide.
+        return [Measure("distinct", self.columns), Measure("minmax", self.columns)]
+
+    def partial_values(self, got: list[Any], *, incremental: bool, base_bounds: dict[str, Any]
+                       ) -> dict[str, Any] | None:
+        # Appending: new keys may equal existing ones, which only SQL over both counts, unless the new keys
+        # lie outside the existing ones' bounds (min/max is computed for numeric and text keys only).
+        if got[0] is None or incremental and not keys_outside(base_bounds, self.columns[0], got[1]):
+            return None
+        nonnull, distinct = got[0]
+        return {"nonnull": nonnull, "distinct": distinct}
+
     def evaluate(self, values: Values) -> Outcome:
         return self._outcome(values.new("nonnull") - values.new("distinct"), values.scope.fqn)
 
@@ -231,6 +266,12 @@ class AcceptedValues(AggregateCheck):
 
     def aggregates(self) -> list[Aggregate]:
         return [Aggregate("bad", "count_if", self.predicate())]
+
+    def partial_measures(self) -> list[Measure]:
+        return [Measure("not_in", self.columns, list(self.values))]
+
+    def cell_predicate(self, column: str) -> str | None:
+        return self.predicate() if column == self.columns[0] else None
 
     def evaluate(self, values: Values) -> Outcome:
         bad = values.new("bad")
@@ -281,6 +322,19 @@ class Between(AggregateCheck):
         return [Aggregate("bad", "count_if", self.predicate()), Aggregate("lo", "min", col),
                 Aggregate("hi", "max", col)]
 
+    def partial_measures(self) -> list[Measure]:
+        return [Measure("out_of_range", self.columns, [self.min, self.max]), Measure("minmax", self.columns)]
+
+    def partial_values(self, got: list[Any], *, incremental: bool, base_bounds: dict[str, Any]
+                       ) -> dict[str, Any] | None:
+        if None in got:
+            return None
+        lo, hi = minmax_as_duckdb(got[1])
+        return {"bad": got[0], "lo": lo, "hi": hi}
+
+    def cell_predicate(self, column: str) -> str | None:
+        return self.predicate() if column == self.columns[0] else None
+
     def evaluate(self, values: Values) -> Outcome:
         bad = values.new("bad")
         lo, hi = values.after.get("lo"), values.after.get("hi")
@@ -311,6 +365,12 @@ class Matches(AggregateCheck):
 
     def aggregates(self) -> list[Aggregate]:
         return [Aggregate("bad", "count_if", self.predicate())]
+
+    def partial_measures(self) -> list[Measure]:
+        return [Measure("not_matching", self.columns, self.regex)]
+
+    def cell_predicate(self, column: str) -> str | None:
+        return self.predicate() if column == self.columns[0] else None
 
     def evaluate(self, values: Values) -> Outcome:
         bad = values.new("bad")

@@ -11,10 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bauplan import exceptions as bx
-
-from wap_notebook.errors import WapError
-from wap_notebook.records import commit_hash
+from wap_notebook.engine.records import commit_hash
+from wap_notebook.errors import IngestionConflict
 
 MOVED_LIMIT = 1000  # commits read from from_ref to count how far it moved
 
@@ -45,35 +43,16 @@ def moved_text(from_ref: str, moved: int) -> str:
     return f"{from_ref} moved {moved}{more} {plural} since this import"
 
 
-class IngestionConflict(bx.MergeConflictError, WapError):
-    """The batch cannot be published as it is: a table it writes changed on `from_ref` since the fork.
-    A project error (`WapError`) that still is the SDK's `MergeConflictError`.
-
-    Built with `IngestionConflict.make(...)`: the SDK's exception classes construct from
-    `(code, type, message)` only."""
-
-    tables: list[str]
-    from_ref: str
-    base: str | None
-    head: str | None
-    moved: int
-    branch: str
-
-    @classmethod
-    def make(cls, *, tables: Sequence[str], from_ref: str, base: str | None, head: str | None, moved: int,
+def conflict(*, tables: Sequence[str], from_ref: str, base: str | None, head: str | None, moved: int,
              branch: str) -> IngestionConflict:
-        names = ", ".join(tables) or "the tables"
-        message = (f"{names} changed on {from_ref} since this import ({moved_text(from_ref, moved)}: "
-                   f"{_short(base)} -> {_short(head)}). Nothing was merged; branch {branch} is kept. "
-                   "Re-import the same files on the new head with ingestion.rebase() (the Rebase button, or "
-                   "on_conflict='rebase' / --on-conflict rebase for unattended runs), or discard it.")
-        error = cls(409, "MERGE_CONFLICT", message)
-        error.tables, error.from_ref, error.base, error.head = list(tables), from_ref, base, head
-        error.moved, error.branch, error.readable = moved, branch, message
-        return error
-
-    def __str__(self) -> str:
-        return getattr(self, "readable", None) or super().__str__()
+    """The error for a batch whose tables changed on `from_ref` since the fork, with the way forward."""
+    names = ", ".join(tables) or "the tables"
+    message = (f"{names} changed on {from_ref} since this import ({moved_text(from_ref, moved)}: "
+               f"{_short(base)} -> {_short(head)}). Nothing was merged; branch {branch} is kept. "
+               "Re-import the same files on the new head with ingestion.rebase() (the Rebase button, or "
+               "on_conflict='rebase' / --on-conflict rebase for unattended runs), or discard it.")
+    return IngestionConflict.make(tables=tables, from_ref=from_ref, base=base, head=head, moved=moved,
+                                  branch=branch, message=message)
 
 
 def _short(value: str | None) -> str:

@@ -23,15 +23,13 @@ import pandas as pd
 import pyarrow as pa
 
 from wap_notebook import checks as ck
-from wap_notebook.arrow_sql import local_sql
-from wap_notebook.sql import quote_ident
+from wap_notebook.core.arrow_sql import local_sql
+from wap_notebook.core.sql import quote_ident
 
 SAMPLE_ROWS = 20_000
 BINS = 20
 TOP_VALUES = 8
 MAX_COLUMNS = 8
-_NO_CELL_PREDICATE = {"unique", "no_duplicates_with", "row_count", "schema_compatible", "sql", "custom"}
-
 
 @dataclass(frozen=True)
 class Bar:
@@ -86,23 +84,10 @@ def checked_columns(checks: Sequence[Any]) -> dict[str, list[Any]]:
     return out
 
 
-def cell_predicate(check: Any, column: str) -> str | None:
-    """SQL predicate true where `column`'s cell makes `check` fail, evaluable over the rows alone."""
-    kind = getattr(check, "kind", "")
-    if kind in _NO_CELL_PREDICATE:
-        return None
-    if kind == "not_null":
-        return f"{quote_ident(column)} IS NULL"
-    predicate = getattr(check, "predicate", None)
-    if callable(predicate) and len(getattr(check, "columns", ())) == 1:
-        return str(predicate())
-    return None
-
-
 def cell_predicates(checks: Sequence[Any]) -> dict[str, str]:
     out: dict[str, str] = {}
     for column, column_checks in checked_columns(checks).items():
-        parts = [p for p in (cell_predicate(c, column) for c in column_checks) if p]
+        parts = [p for p in (c.cell_predicate(column) for c in column_checks) if p]
         if parts:
             out[column] = " OR ".join(f"({p})" for p in parts)
     return out

@@ -8,7 +8,7 @@
   catalog reads, Python functions.
 
 The built-in checks are in `wap_notebook.checks`; the planner that runs them is
-`wap_notebook.engine.planner`.
+`wap_notebook.checks.planner`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from typing import Any, ClassVar, Literal
 
 import pyarrow as pa
 
+from wap_notebook.core.options import SEVERITIES
+from wap_notebook.core.partials_contract import Measure
 from wap_notebook.errors import InvalidSpec
-from wap_notebook.options import SEVERITIES
 
 STATUSES = ("passed", "failed", "warned", "error")
 REPORT_COLUMNS = ["table", "check", "columns", "severity", "status", "observed", "expected", "failing_rows",
@@ -51,7 +52,7 @@ class TableScope:
     new_rows: Callable[[str | None, int], tuple[pa.Table, bool]]
     fields: Callable[[str], Fields | None]
     # The import's check partials for the new rows, given the measures wanted (embedded lakehouse only;
-    # None on Bauplan's cloud): see wap_notebook.check_partials. The planner decides what they answer.
+    # None on Bauplan's cloud): see wap_notebook.checks.partials. The planner decides what they answer.
     partials: Callable[[tuple[Any, ...]], Any] | None = None
 
     @property
@@ -190,6 +191,11 @@ class Check(ABC):
             args["severity"] = self.severity
         return {self.kind: args}
 
+    def cell_predicate(self, column: str) -> str | None:
+        """SQL true where `column`'s cell alone makes this check fail (the panel marks those cells); None
+        where one cell cannot tell (keys, cross-row and whole-table rules)."""
+        return None
+
     def __repr__(self) -> str:
         return f"<check {self.name} severity={self.severity}>"
 
@@ -204,6 +210,18 @@ class AggregateCheck(Check):
     @abstractmethod
     def evaluate(self, values: Values) -> Outcome:
         """Judge the values of the terms (after, and before in append mode)."""
+
+    def partial_measures(self) -> list[Measure]:
+        """Measures an import can compute as it writes that answer this check's terms (none by default:
+        the shared SQL scan answers them)."""
+        return []
+
+    def partial_values(self, got: list[Any], *, incremental: bool, base_bounds: dict[str, Any]
+                       ) -> dict[str, Any] | None:
+        """This check's term values, keyed like `aggregates()`, from the measured `got` (one value per
+        `partial_measures()` item, None where the import could not measure it); None when they cannot
+        answer it."""
+        return None if None in got else {"bad": got[0]}
 
 
 class QueryCheck(Check):

@@ -9,12 +9,10 @@ and unknown options: a typo in a gate's configuration is an error, never a guess
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from wap_notebook.backend import BACKENDS
-from wap_notebook.options import MODES, ON_CONFLICT, ON_FAILURE, ON_SUCCESS
+from wap_notebook.core.options import BACKENDS, MODES, ON_CONFLICT, ON_FAILURE, ON_SUCCESS
 
 
 @dataclass(frozen=True)
@@ -58,18 +56,6 @@ def add_options(parser: argparse.ArgumentParser, options: tuple[Option, ...]) ->
     for option in options:
         parser.add_argument(*option.flags, **option.kwargs)
     return parser
-
-
-def magic_options(options: tuple[Option, ...]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorate a magic with `@argument(...)` for each option, in order (outermost is added first)."""
-    from IPython.core.magic_arguments import argument
-
-    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        for option in reversed(options):
-            func = argument(*option.flags, **option.kwargs)(func)
-        return func
-
-    return decorate
 
 
 def strict(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

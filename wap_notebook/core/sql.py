@@ -22,8 +22,8 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 
+from wap_notebook.core.naming import COMMIT_HASH, REF_NAME, validate_identifier
 from wap_notebook.errors import InvalidSpec
-from wap_notebook.naming import COMMIT_HASH, REF_NAME, validate_identifier
 
 # Regex features RE2 (DuckDB, DataFusion) does not support; refused up front with a clear message
 # instead of a query error later.

@@ -28,12 +28,12 @@ import ipywidgets as widgets
 import traitlets
 from bauplan import exceptions as bx
 
-from wap_notebook import panel_tables as tables
-from wap_notebook import panel_views as views
+from wap_notebook.engine.conflicts import moved_text
 from wap_notebook.engine.phases import Action, Phase
-from wap_notebook.panel_details import DetailTabs
-from wap_notebook.panel_progress import ProgressMeter
-from wap_notebook.races import IngestionConflict, moved_text
+from wap_notebook.errors import IngestionConflict
+from wap_notebook.notebook.panel import tables, views
+from wap_notebook.notebook.panel.details import DetailTabs
+from wap_notebook.notebook.panel.progress import ProgressMeter
 
 __all__ = ["IngestionPanel", "display_ingestion", "ingestion_html", "panel_for"]
 

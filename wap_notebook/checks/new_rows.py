@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from wap_notebook.arrow_sql import local_sql
-from wap_notebook.check_model import Values
-from wap_notebook.sql import quote_ident
+from wap_notebook.checks.model import Values
+from wap_notebook.core.arrow_sql import local_sql
+from wap_notebook.core.sql import quote_ident
 
 RANGE_READ_LIMIT = 2_000_000  # base rows; one column of them is read at most twice
 
@@ -42,3 +42,20 @@ def new_rows_range(values: Values, column: str) -> tuple[Any, Any] | None:
                       "SELECT MIN(v) AS lo, MAX(v) AS hi FROM (SELECT v FROM a EXCEPT ALL SELECT v FROM b) AS d")
     row = added.to_pylist()[0] if added.num_rows else {"lo": None, "hi": None}
     return (lo if lo_is_new else row["lo"], hi if hi_is_new else row["hi"])
+
+
+def keys_outside(base_bounds: dict[str, Any], column: str, new_minmax: list[Any] | None) -> bool:
+    """Whether the new keys lie entirely outside the existing rows' [min, max] (integer keys: exact bounds).
+
+    Then no new key can equal an existing one, and the duplicates the batch introduces are its own:
+    SQL's ``(nonnull - distinct)@branch - (nonnull - distinct)@base`` equals the new rows' nonnull - distinct.
+    """
+    if column not in base_bounds or new_minmax is None:
+        return False
+    bounds = base_bounds[column]
+    lo, hi, nans, nonnull = new_minmax
+    if bounds is None or nonnull == 0:
+        return True  # no existing key, or no new key
+    if nans or not isinstance(lo, int) or not isinstance(hi, int) or isinstance(lo, bool):
+        return False
+    return bool(lo > bounds[1] or hi < bounds[0])

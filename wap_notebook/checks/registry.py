@@ -29,7 +29,7 @@ def register_check(name: str) -> Callable[[Factory], Factory]:
 
 
 def _load_builtins() -> None:
-    import wap_notebook.checks  # noqa: F401 - registers the built-in checks
+    import wap_notebook.checks.builtins  # noqa: F401 - registers the built-in checks
 
 
 def check_names() -> tuple[str, ...]:
