@@ -21,6 +21,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m ruff check $(LINTED)
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
 
 test-slow: $(STAMP)
@@ -29,6 +30,7 @@ test-slow: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check $(LINTED)
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

@@ -9,8 +9,7 @@ import pyarrow as pa
 import pytest
 
 from wap_notebook import checks as C
-from wap_notebook.ingestion import Ingestion
-from wap_notebook.sql import (
+from wap_notebook.core.sql import (
     qualified_table,
     quote_ident,
     regex_match,
@@ -19,6 +18,7 @@ from wap_notebook.sql import (
     validate_ref,
     validate_regex,
 )
+from wap_notebook.ingestion import Ingestion
 
 # ------------------------------------------------------------------------------------------ sql.py
 

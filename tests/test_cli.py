@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from wap_notebook import LocalClient
-from wap_notebook.__main__ import EXIT_GATE_FAILED, EXIT_OPERATION, EXIT_PASSED, EXIT_USAGE
-from wap_notebook.__main__ import main as cli_main
+from wap_notebook.cli.main import EXIT_GATE_FAILED, EXIT_OPERATION, EXIT_PASSED, EXIT_USAGE
+from wap_notebook.cli.main import main as cli_main
 from wap_notebook.demo.sample_data import orders_bad_batch, orders_batch
 
 CHECKS = """\

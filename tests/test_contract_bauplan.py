@@ -298,7 +298,7 @@ def test_wrong_keyword_would_fail_autospec():
 def test_record_resume_remembered_checks_and_rebase_bind_to_sdk():
     """Issue 10 on the Bauplan path: the record commits, the remembered checks read from merge commit
     properties, the readable conflict and the rebase use only calls that bind to bauplan.Client."""
-    from wap_notebook.races import IngestionConflict
+    from wap_notebook.engine.conflicts import IngestionConflict
 
     client, fake = make_client(orders=ROWS, more=BAD, other=ROWS.slice(0, 5))
     Ingestion("orders", "s3://b/orders.parquet", client=client, on_success="merge",

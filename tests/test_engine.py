@@ -13,9 +13,9 @@ import pyarrow as pa
 import pytest
 
 from wap_notebook import checks as C
-from wap_notebook.check_model import Aggregate, AggregateCheck, QueryCheck
-from wap_notebook.check_registry import check_factory, check_names, register_check
-from wap_notebook.checks_yaml import parse_checks
+from wap_notebook.checks.model import Aggregate, AggregateCheck, QueryCheck
+from wap_notebook.checks.registry import check_factory, check_names, register_check
+from wap_notebook.checks.yaml_form import parse_checks
 from wap_notebook.engine.client import CLIENT_METHODS, LakehouseClient
 from wap_notebook.engine.phases import TRANSITIONS, Action, Facts, Phase, allowed_actions
 from wap_notebook.engine.spec import IngestionSpec
@@ -114,9 +114,9 @@ def test_registry_is_the_yaml_vocabulary():
 
 
 def test_the_magic_help_and_the_readme_name_every_built_in_check():
-    from wap_notebook.magic import WapMagics
+    from wap_notebook.notebook.magic import WapMagics
 
-    builtins = [n for n in check_names() if check_factory(n).__module__ == "wap_notebook.checks"]
+    builtins = [n for n in check_names() if check_factory(n).__module__ == "wap_notebook.checks.builtins"]
     readme = (PACKAGE.parent / "README.md").read_text()
     assert len(builtins) == 10
     assert [n for n in builtins if n not in (WapMagics.wap_ingest.__doc__ or "")] == []
@@ -169,39 +169,12 @@ def test_merge_refused_is_typed(lakehouse, put_table):
 # ------------------------------------------------------------------------------------------ layering and size
 
 
-ENGINE = [PACKAGE / "ingestion.py", *sorted((PACKAGE / "engine").glob("*.py"))]
-UI = ("wap_notebook.panel", "wap_notebook.panel_views", "wap_notebook.magic", "wap_notebook.display", "IPython",
-      "ipywidgets")
-
-
-def imported_modules(path: Path) -> set[str]:
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-    return names
-
-
-@pytest.mark.parametrize("path", ENGINE, ids=lambda p: p.name)
-def test_engine_imports_nothing_from_the_ui(path):
-    assert not {m for m in imported_modules(path) if m.startswith(UI)}
-
-
-@pytest.mark.parametrize("path", [*ENGINE, PACKAGE / "check_partials.py"], ids=lambda p: p.name)
-def test_engine_imports_nothing_from_the_lakehouse(path):
-    # Backend-agnostic: check partials go through `wap_notebook.partials_contract`, whose reader the embedded
-    # lakehouse registers for its own client.
-    modules = imported_modules(path)
-    assert not {m for m in modules if m == "wap_notebook.lakehouse" or m.startswith("wap_notebook.lakehouse.")}
-    assert not any(isinstance(node, ast.ImportFrom) and node.module == "wap_notebook"
-                   and any(alias.name == "lakehouse" for alias in node.names)
-                   for node in ast.walk(ast.parse(path.read_text())))
+# Which layer may import which is declared once, in pyproject.toml's import-linter contracts (`make test`
+# runs `lint-imports`); these tests keep the size rules.
 
 
 def test_partials_lookup_dispatches_on_the_registered_reader():
-    from wap_notebook import partials_contract
+    from wap_notebook.core import partials_contract
     from wap_notebook.lakehouse import LocalClient, partials
 
     assert partials_contract.lookup(object(), "t", "ns", "main", None) is None  # Bauplan's cloud: SQL path
@@ -217,4 +190,18 @@ def test_no_class_is_a_god_class():
             if isinstance(node, ast.ClassDef):
                 sizes[f"{path.name}:{node.name}"] = node.end_lineno - node.lineno + 1
     assert max(sizes.values()) <= 400, sorted(sizes.items(), key=lambda kv: -kv[1])[:3]
-    assert sizes["ingestion.py:Ingestion"] <= 300
+
+
+# The source readers are being split by format; until then this one module is over the limit.
+OVERSIZE_ALLOWED = {"lakehouse/sources.py"}
+
+
+def test_no_module_is_over_600_lines():
+    sizes = {str(p.relative_to(PACKAGE)): len(p.read_text().splitlines()) for p in PACKAGE.rglob("*.py")}
+    over = {name: n for name, n in sizes.items() if n > 600 and name not in OVERSIZE_ALLOWED}
+    assert not over, over
+
+
+def test_top_level_holds_few_loose_modules():
+    loose = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert len(loose) <= 12, loose

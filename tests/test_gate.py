@@ -17,11 +17,11 @@ from bauplan import exceptions as bx
 
 from wap_notebook import LocalClient
 from wap_notebook import checks as C
+from wap_notebook.engine.conflicts import IngestionConflict
 from wap_notebook.errors import WapError
 from wap_notebook.ingestion import Ingestion, list_ingestions, prune_ingestions
-from wap_notebook.panel import ingestion_html
-from wap_notebook.races import IngestionConflict
-from wap_notebook.summary import text_summary
+from wap_notebook.notebook.panel.widget import ingestion_html
+from wap_notebook.notebook.summary import text_summary
 
 
 def penguins(start: int, n: int, mass: int = 4000) -> pa.Table:

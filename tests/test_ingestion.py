@@ -12,8 +12,8 @@ from bauplan import exceptions as bx
 from IPython.core.formatters import DisplayFormatter
 
 from wap_notebook import checks as C
-from wap_notebook import display
 from wap_notebook.ingestion import Ingestion, IngestionEvent, list_ingestions
+from wap_notebook.notebook import display
 
 ORDERS = pa.table({
     "id": pa.array(range(1, 101), pa.int64()),

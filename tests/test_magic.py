@@ -8,7 +8,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from wap_notebook import LocalClient
-from wap_notebook.checks_yaml import parse_checks
+from wap_notebook.checks.yaml_form import parse_checks
 from wap_notebook.demo.sample_data import orders_append_batch, orders_bad_batch, orders_batch
 
 GOOD_CHECKS = """\
@@ -157,7 +157,7 @@ def test_panel_is_displayed_once_and_the_object_returned(shell, uris, capsys):
 
 
 def test_background_run_returns_at_once_and_finishes(shell, uris):
-    from wap_notebook.panel import panel_for
+    from wap_notebook.notebook.panel.widget import panel_for
 
     run(shell, f"%wap_ingest orders {uris['orders']} --background --as ing").raise_error()
     ing = shell.user_ns["ing"]
@@ -214,7 +214,7 @@ def test_typos_in_options_are_refused_not_guessed(shell, uris, lake_path, line, 
 
 
 def test_cli_refuses_abbreviations_too(capsys):
-    from wap_notebook.__main__ import main as cli_main
+    from wap_notebook.cli.main import main as cli_main
 
     with pytest.raises(SystemExit) as exited:
         cli_main(["ingest", "orders", "s3://b/x.parquet", "--on-succes", "merge"])
@@ -270,7 +270,8 @@ def test_unreachable_bauplan_is_one_line_with_the_way_out(shell, uris, lake_path
 
 
 def test_unreachable_bauplan_from_the_python_api(monkeypatch):
-    from wap_notebook.backend import BackendUnavailable, connect
+    from wap_notebook.backend import connect
+    from wap_notebook.errors import BackendUnavailable
     from wap_notebook.ingestion import Ingestion
 
     monkeypatch.setenv("BAUPLAN_API_KEY", "sk-never-print-me")
@@ -326,8 +327,8 @@ def _recommended_options() -> set[str]:
 
 
 def test_every_option_a_message_recommends_exists():
-    from wap_notebook.__main__ import build_parser
-    from wap_notebook.magic import WapMagics
+    from wap_notebook.cli.main import build_parser
+    from wap_notebook.notebook.magic import WapMagics
 
     magic = set(WapMagics.wap_ingest.parser._option_string_actions)
     cli_sub = next(a for a in build_parser()._actions if a.dest == "command").choices["ingest"]

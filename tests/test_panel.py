@@ -11,13 +11,13 @@ import pyarrow as pa
 import pytest
 
 from wap_notebook import Ingestion, checks
-from wap_notebook import panel_views as views
+from wap_notebook.core.progress import ImportProgress
 from wap_notebook.demo.sample_data import customers, orders_bad_batch, orders_batch
-from wap_notebook.panel import IngestionPanel, display_ingestion, ingestion_html, panel_for
-from wap_notebook.panel_progress import ProgressMeter
-from wap_notebook.panel_tables import frame_html, schema_compare_html
-from wap_notebook.profiles import TableProfile
-from wap_notebook.progress import ImportProgress
+from wap_notebook.engine.profiles import TableProfile
+from wap_notebook.notebook.panel import views
+from wap_notebook.notebook.panel.progress import ProgressMeter
+from wap_notebook.notebook.panel.tables import frame_html, schema_compare_html
+from wap_notebook.notebook.panel.widget import IngestionPanel, display_ingestion, ingestion_html, panel_for
 
 STRICT = [
     checks.not_null("order_id", "customer_id"),
@@ -404,7 +404,7 @@ def test_panels_are_kept_per_ingestion_object_not_per_id(lakehouse, orders_uri):
     panel.close()
     assert panel_for(ing) is not panel  # a closed panel is replaced
     panel_for(ing).close()
-    from wap_notebook import panel as panel_module
+    from wap_notebook.notebook.panel import widget as panel_module
 
     assert ing not in panel_module._panels
     other = Ingestion("orders", orders_uri, client=lakehouse)
@@ -447,7 +447,7 @@ def test_disconnected_panel_points_to_resume(lakehouse, orders_uri):
 def test_display_is_registered_from_the_ui_side(lakehouse, orders_uri):
     from IPython.core.interactiveshell import InteractiveShell
 
-    from wap_notebook import display
+    from wap_notebook.notebook import display
 
     shell = InteractiveShell.instance()
     display.register(shell)
@@ -530,7 +530,7 @@ def test_verdicts_are_distinct():
 
 
 def test_failing_cells_come_from_the_checks_own_predicates():
-    from wap_notebook.profiles import cell_predicates, failing_cells
+    from wap_notebook.engine.profiles import cell_predicates, failing_cells
 
     predicates = cell_predicates(STRICT)
     rows = pa.table({"order_id": pa.array([1, None], pa.int64()), "customer_id": [3, 4], "amount": [5.0, -1.0],

@@ -13,10 +13,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from wap_notebook import partials_contract
+from wap_notebook.core import partials_contract
+from wap_notebook.core.partials_contract import Measure, PartialRequest
 from wap_notebook.lakehouse import partials
 from wap_notebook.lakehouse.partials import KeySet
-from wap_notebook.partials_contract import Measure, PartialRequest
 
 NS = "bauplan"
 

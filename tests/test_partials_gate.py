@@ -9,10 +9,11 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from wap_notebook import check_partials, partials_contract
 from wap_notebook import checks as C
+from wap_notebook.checks import partials as check_partials
+from wap_notebook.core import partials_contract
+from wap_notebook.core.partials_contract import PartialRequest
 from wap_notebook.ingestion import Ingestion
-from wap_notebook.partials_contract import PartialRequest
 
 COMPARED = ["table", "check", "columns", "severity", "status", "observed", "expected", "failing_rows"]
 

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from wap_notebook import checks as C
-from wap_notebook.checks_yaml import parse_checks
+from wap_notebook.checks.yaml_form import parse_checks
 from wap_notebook.ingestion import Ingestion
 
 

@@ -1,10 +1,10 @@
-"""The durable ingestion record on the import branch (`wap_notebook.records`), on the embedded lakehouse."""
+"""The durable ingestion record on the import branch (`wap_notebook.engine.records`), on the embedded lakehouse."""
 
 from __future__ import annotations
 
 import pyarrow as pa
 
-from wap_notebook import records
+from wap_notebook.engine import records
 
 
 def test_save_and_load_leave_no_namespace_and_track_freshness(lakehouse, put_table):

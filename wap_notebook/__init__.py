@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from wap_notebook.core.version import __version__ as __version__
 
 # Public names resolve lazily so `import wap_notebook` (e.g. by `%load_ext`) stays fast and a missing
 # optional piece never breaks the others.
@@ -17,7 +17,7 @@ _EXPORTS = {
     "prune_ingestions": "wap_notebook.ingestion",
     "quality_gated_update": "wap_notebook.reference",
     "checks": "wap_notebook.checks",
-    "IngestionPanel": "wap_notebook.panel",
+    "IngestionPanel": "wap_notebook.notebook.panel",
 }
 
 __all__ = [*_EXPORTS, "load_ipython_extension", "unload_ipython_extension"]
@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover - static names for type checkers and IDEs
     from wap_notebook.backend import connect  # noqa: F401
     from wap_notebook.ingestion import Ingestion, list_ingestions, prune_ingestions  # noqa: F401
     from wap_notebook.lakehouse import LocalClient  # noqa: F401
-    from wap_notebook.panel import IngestionPanel  # noqa: F401
+    from wap_notebook.notebook.panel import IngestionPanel  # noqa: F401
     from wap_notebook.reference import quality_gated_update  # noqa: F401
 
 
@@ -39,21 +39,21 @@ def __getattr__(name: str) -> Any:
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    from wap_notebook.display import register
-    from wap_notebook.magic import load_ipython_extension as _load  # noqa: F401
+    from wap_notebook.notebook.display import register
+    from wap_notebook.notebook.magic import load_ipython_extension as _load  # noqa: F401
 
     register(ipython)  # also when wap_notebook was imported before this shell existed
     _load(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    from wap_notebook.magic import unload_ipython_extension as _unload  # noqa: F401
+    from wap_notebook.notebook.magic import unload_ipython_extension as _unload  # noqa: F401
 
     _unload(ipython)
 
 
 def _display_ingestions_as_panels() -> None:
-    from wap_notebook.display import register_in_running_shell
+    from wap_notebook.notebook.display import register_in_running_shell
 
     register_in_running_shell()
 

@@ -8,20 +8,16 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from wap_notebook.core.options import BACKENDS, Backend
+from wap_notebook.errors import BackendUnavailable
+
 if TYPE_CHECKING:
     from wap_notebook.engine.client import LakehouseClient
 
 logger = logging.getLogger(__name__)
 
-Backend = Literal["auto", "local", "bauplan"]
-BACKENDS = ("auto", "local", "bauplan")
 WAY_OUT = ('use the embedded lakehouse instead: backend="local" (%wap_ingest ... --backend local, '
            "python -m wap_notebook ingest ... --backend local, or WAP_BACKEND=local)")
-
-
-class BackendUnavailable(ConnectionError):
-    """The chosen backend cannot be used (unreachable, or not configured). The message is one line that
-    names the backend and the way out; the SDK's own text (a transport dump) is reduced to its reason."""
 
 
 def _short_reason(exc: BaseException) -> str:

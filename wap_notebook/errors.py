@@ -9,7 +9,10 @@ stay `bauplan.exceptions` classes (conflicts, missing branches): they are Baupla
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from bauplan import exceptions as bx
 
 
 class WapError(Exception):
@@ -44,7 +47,39 @@ class IngestionFailed(WapError, RuntimeError):
         self.ingestion = ingestion
 
 
+class IngestionConflict(bx.MergeConflictError, WapError):
+    """The batch cannot be published as it is: a table it writes changed on `from_ref` since the fork.
+    A project error (`WapError`) that still is the SDK's `MergeConflictError`, so callers that caught the
+    SDK's class keep working. Built with `wap_notebook.engine.conflicts.conflict(...)`."""
+
+    tables: list[str]
+    from_ref: str
+    base: str | None
+    head: str | None
+    moved: int
+    branch: str
+    readable: str
+
+    @classmethod
+    def make(cls, *, tables: Sequence[str], from_ref: str, base: str | None, head: str | None, moved: int,
+             branch: str, message: str) -> IngestionConflict:
+        # the SDK's exception classes construct from (code, type, message) only
+        error = cls(409, "MERGE_CONFLICT", message)
+        error.tables, error.from_ref, error.base, error.head = list(tables), from_ref, base, head
+        error.moved, error.branch, error.readable = moved, branch, message
+        return error
+
+    def __str__(self) -> str:
+        return getattr(self, "readable", None) or super().__str__()
+
+
+class BackendUnavailable(WapError, ConnectionError):
+    """The chosen backend cannot be used (unreachable, or not configured). The message is one line that
+    names the backend and the way out; the SDK's own text (a transport dump) is reduced to its reason."""
+
+
 __all__ = [
+    "BackendUnavailable", "IngestionConflict",
     "ActionNotAllowed", "IngestionBusy", "IngestionFailed", "InvalidSpec", "MergeRefused", "NothingImported",
     "WapError",
 ]

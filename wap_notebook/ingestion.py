@@ -11,7 +11,7 @@ script (see ../shared/bauplan-semantics.md):
 
 - the state returned by `import_data` is checked (`error`, `job_status`); a failed import is phase
   ``failed`` with the reason, never a success;
-- names never reach SQL unvalidated or unquoted (`wap_notebook.sql`);
+- names never reach SQL unvalidated or unquoted (`wap_notebook.core.sql`);
 - branch names carry a 6-hex random suffix and creation refuses existing branches, so two
   ingestions of one table in the same second do not collide and nobody else's branch is ever written;
 - the row-count check is on the rows *this ingestion added* (`wap_notebook.engine.rows`), so an empty
@@ -24,27 +24,29 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any
 
 import pandas as pd
 from bauplan import exceptions as bx
 
 from wap_notebook.backend import describe_backend, username
+from wap_notebook.core.options import MODES, ON_FAILURE, ON_SUCCESS
+from wap_notebook.core.progress import ImportProgress
 from wap_notebook.engine import gate
 from wap_notebook.engine.client import LakehouseClient
 from wap_notebook.engine.events import EventStream, IngestionEvent, now
 from wap_notebook.engine.guard import Guard
 from wap_notebook.engine.inspection import Inspection
-from wap_notebook.engine.open_ingestions import list_ingestions, prune_ingestions
+from wap_notebook.engine.open_ingestions import IngestionList, open_ingestions
 from wap_notebook.engine.phases import Action, Phase
-from wap_notebook.engine.recovery import Recovery
+from wap_notebook.engine.profiles import TableProfile
 from wap_notebook.engine.refs import new_branch_name
+from wap_notebook.engine.resume import plan as resume_plan
 from wap_notebook.engine.spec import ChecksArg, IngestionSpec
 from wap_notebook.engine.state import Context, IngestionState
 from wap_notebook.engine.steps import Steps
 from wap_notebook.errors import InvalidSpec, MergeRefused
-from wap_notebook.options import MODES, ON_FAILURE, ON_SUCCESS
-from wap_notebook.profiles import TableProfile
-from wap_notebook.progress import ImportProgress
 
 __all__ = ["Ingestion", "IngestionEvent", "IngestionSpec", "list_ingestions", "prune_ingestions", "MODES",
            "ON_FAILURE", "ON_SUCCESS", "Phase"]
@@ -59,7 +61,25 @@ def _connect(client: LakehouseClient | None) -> LakehouseClient:
     return connected
 
 
-class Ingestion(Recovery):
+def list_ingestions(client: LakehouseClient | None = None) -> IngestionList:
+    """Open import branches of the current user: branch, tables, phase, verdict, rows added, created by,
+    created, age (in words), head. Every row can be given to `Ingestion.resume`.
+
+    Raises:
+        BackendUnavailable: no client was given and the configured backend cannot be reached.
+    """
+    connected = _connect(client)
+    return open_ingestions(connected, username(connected))
+
+
+def prune_ingestions(older_than: timedelta | str | float = "7d", *, dry_run: bool = True,
+                     client: LakehouseClient | None = None) -> pd.DataFrame:
+    """`list_ingestions(client).prune(older_than, dry_run=dry_run)`: delete (or, by default, list) the open
+    import branches older than `older_than` ("7d", "12h", a timedelta or seconds)."""
+    return list_ingestions(client).prune(older_than, dry_run=dry_run)
+
+
+class Ingestion:
     """Write-Audit-Publish of `table` from `source` (or several tables: `Ingestion({t: uri, ...}, None)`).
 
     `run()` imports on a fresh branch, validates, and applies the policies (`on_success="merge"` merges,
@@ -225,6 +245,52 @@ class Ingestion(Recovery):
         return f"<Ingestion {', '.join(self.tables)} -> {state.branch or '?'} phase={state.phase}>"
 
     # ---------------------------------------------------------------------------------- events and guards
+    @classmethod
+    def resume(cls, branch: str, *, client: LakehouseClient | None = None,
+               checks: ChecksArg | None = None, namespace: str = "bauplan", from_ref: str = "main",
+               user_ns: Mapping[str, Any] | None = None) -> Ingestion:
+        """Rebuild an ingestion from an import branch in a new process: spec, checks and verdict come back
+        from its record (`checks=` replaces the checks; `user_ns` finds custom check functions by name).
+        See `wap_notebook.engine.resume` for branches without a record or with an unfinished import."""
+        client = _connect(client)
+        resumed = resume_plan(client, branch, checks=checks, namespace=namespace, from_ref=from_ref,
+                              user_ns=user_ns)
+        self = cls.__new__(cls)
+        self._assemble(client, resumed.spec, resumed.state)
+        state = resumed.state
+        if state.imported and not state.results:
+            for table in resumed.spec.tables:
+                self._steps.rows.count_rows(table)
+        self._ctx.set_phase(state.phase, resumed.message)
+        return self
+
+    def rebase(self) -> Ingestion:
+        """Re-create the branch from the new head of `from_ref`, re-import the same sources and re-validate
+        (the spec and checks are kept), e.g. after `main moved N commits` and a conflict. Returns self."""
+        with self._guard.action("rebase", Action.REBASE):
+            try:
+                self._steps.rebase()
+            except Exception as exc:
+                self._guard.failed("rebase", exc)
+                raise
+        return self
+
+    def from_ref_moved(self) -> int:
+        """How many commits `from_ref` gained since this import branched (0 before the import)."""
+        return gate.from_ref_moved(self._ctx)
+
+    @property
+    def checks_note(self) -> str | None:
+        """"only built-in checks ran ..." when no user check applies (shown with every verdict), else None."""
+        return gate.checks_note(self._ctx.spec)
+
+    @property
+    def behind(self) -> int | None:
+        """Commits `from_ref` gained since this import branched (None before there is a branch)."""
+        if not self._ctx.state.branch_created or not self._ctx.state.base_hash:
+            return None
+        return self.from_ref_moved()
+
     def subscribe(self, callback: Callable[[IngestionEvent], None]) -> Callable[[], None]:
         """Call `callback(event)` on every event (possibly from a worker thread). Returns unsubscribe."""
         return self._ctx.events.subscribe(callback)

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from wap_notebook.check_model import Check
+from wap_notebook.checks.model import Check
+from wap_notebook.core.options import ON_FAILURE, ON_SUCCESS, choice
 from wap_notebook.engine.phases import Phase
 from wap_notebook.errors import IngestionFailed
 from wap_notebook.ingestion import Ingestion
-from wap_notebook.options import ON_FAILURE, ON_SUCCESS, choice
 
 __all__ = ["IngestionFailed", "quality_gated_update"]
 

@@ -46,7 +46,7 @@ def _texts_of_widget(widget, seen=None) -> list[str]:
 
 
 def _surfaces(ing: Ingestion) -> list[str]:
-    from wap_notebook.panel import IngestionPanel, ingestion_html
+    from wap_notebook.notebook.panel.widget import IngestionPanel, ingestion_html
 
     out = [repr(ing), str(ing.error), ing.report.to_string(), ingestion_html(ing),
            repr(ing.sources), repr(ing.files_imported)]

@@ -34,7 +34,7 @@ class LakehouseClient(Protocol):
     def create_namespace(self, namespace: str, branch: str, /, *, commit_body: str | None = None,
                          commit_properties: dict[str, str] | None = None, if_not_exists: bool = False) -> Any: ...
 
-    # Record commits (`wap_notebook.records`) create and delete a namespace of their own.
+    # Record commits (`wap_notebook.engine.records`) create and delete a namespace of their own.
     def delete_namespace(self, namespace: str, branch: str, /, *, if_exists: bool = False,
                          commit_body: str | None = None, commit_properties: dict[str, str] | None = None) -> Any: ...
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal
 
+from wap_notebook.core.progress import ImportProgress
 from wap_notebook.engine.phases import Phase
 from wap_notebook.errors import InvalidSpec
-from wap_notebook.progress import ImportProgress
 
 logger = logging.getLogger("wap_notebook.ingestion")
 

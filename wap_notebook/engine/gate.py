@@ -15,12 +15,13 @@ import warnings
 from dataclasses import replace
 from typing import Any
 
-from wap_notebook import preflight, records
-from wap_notebook.checks_yaml import parse_check_item
+from wap_notebook.checks.yaml_form import parse_check_item
+from wap_notebook.engine import preflight, records
+from wap_notebook.engine.conflicts import commits_since, moved_text
+from wap_notebook.engine.conflicts import conflict as conflict_error
 from wap_notebook.engine.spec import IngestionSpec
 from wap_notebook.engine.state import Context
-from wap_notebook.errors import InvalidSpec, MergeRefused
-from wap_notebook.races import IngestionConflict, commits_since, moved_text
+from wap_notebook.errors import IngestionConflict, InvalidSpec, MergeRefused
 
 BUILT_IN_ONLY = "only built-in checks ran"
 
@@ -153,5 +154,5 @@ def before_merge(ctx: Context, *, force: bool) -> None:
 def conflict(ctx: Context, tables: list[str], head: str | None) -> IngestionConflict:
     if head is None:
         head = str(ctx.client.get_branch(ctx.spec.from_ref).hash)
-    return IngestionConflict.make(tables=tables, from_ref=ctx.spec.from_ref, base=ctx.state.base_hash, head=head,
-                                  moved=from_ref_moved(ctx), branch=ctx.state.branch)
+    return conflict_error(tables=tables, from_ref=ctx.spec.from_ref, base=ctx.state.base_hash, head=head,
+                          moved=from_ref_moved(ctx), branch=ctx.state.branch)

@@ -8,13 +8,13 @@ from __future__ import annotations
 import pandas as pd
 
 from wap_notebook import checks as ck
-from wap_notebook.check_model import REPORT_COLUMNS, CheckResult
+from wap_notebook.checks.model import REPORT_COLUMNS, CheckResult
+from wap_notebook.core.frames import to_frame
 from wap_notebook.engine.phases import Phase
+from wap_notebook.engine.profiles import TableProfile, profile_table
 from wap_notebook.engine.state import Context
 from wap_notebook.engine.steps import Steps
 from wap_notebook.errors import InvalidSpec, NothingImported
-from wap_notebook.frames import to_frame
-from wap_notebook.profiles import TableProfile, profile_table
 
 _MAX_FAILING_ROWS = 10_000
 

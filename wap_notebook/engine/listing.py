@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from wap_notebook.core.naming import validate_identifier
+from wap_notebook.core.sql import validate_ref
 from wap_notebook.engine.client import LakehouseClient
 from wap_notebook.engine.refs import changed_tables, fork_point
 from wap_notebook.errors import InvalidSpec
-from wap_notebook.naming import validate_identifier
-from wap_notebook.sql import validate_ref
 
 UNKNOWN_SOURCE = "(unknown)"
 _COMMITS_SCANNED = 200

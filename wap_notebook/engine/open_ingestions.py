@@ -11,12 +11,11 @@ from typing import Any
 
 import pandas as pd
 
-from wap_notebook import records
-from wap_notebook.backend import username
+from wap_notebook.engine import records
 from wap_notebook.engine.client import LakehouseClient
 from wap_notebook.engine.events import now
+from wap_notebook.engine.housekeeping import humanize_age, parse_duration
 from wap_notebook.engine.refs import branch_created_at, changed_tables, fork_point, import_prefix
-from wap_notebook.housekeeping import humanize_age, parse_duration
 
 COLUMNS = ["branch", "tables", "phase", "verdict", "rows_added", "created_by", "created", "age", "head"]
 
@@ -80,14 +79,9 @@ def _describe(client: LakehouseClient, name: str) -> dict[str, Any]:
             "created": created}
 
 
-def list_ingestions(client: LakehouseClient | None = None) -> IngestionList:
-    """Open import branches of the current user: branch, tables, phase, verdict, rows added, created by,
-    created, age (in words), head. Every row can be given to `Ingestion.resume`."""
-    if client is None:
-        from wap_notebook.backend import connect
-
-        client = connect()
-    user = username(client)
+def open_ingestions(client: LakehouseClient, user: str) -> IngestionList:
+    """Open import branches of `user`: branch, tables, phase, verdict, rows added, created by, created,
+    age (in words), head. Every row can be given to `Ingestion.resume`."""
     prefix = import_prefix(user)
     rows = []
     for branch in client.get_branches(user=user):
@@ -100,9 +94,3 @@ def list_ingestions(client: LakehouseClient | None = None) -> IngestionList:
     listed = IngestionList(rows, columns=COLUMNS)
     listed._client = client
     return listed
-
-
-def prune_ingestions(older_than: timedelta | str | float = "7d", *, dry_run: bool = True,
-                     client: LakehouseClient | None = None) -> pd.DataFrame:
-    """`list_ingestions(client).prune(older_than, dry_run=dry_run)`."""
-    return list_ingestions(client).prune(older_than, dry_run=dry_run)

@@ -1,6 +1,6 @@
 """Save what an ingestion asked and what happened on its branch, and read it back in another process.
 
-The storage is `wap_notebook.records` (record commits on the import branch, on both backends). This module
+The storage is `wap_notebook.engine.records` (record commits on the import branch, on both backends). This module
 turns the engine's `IngestionSpec` / `IngestionState` into the JSON-able dicts a record holds, and back.
 Saves happen when the branch is created and after the import and each validation; a record that cannot
 be written is an event, not a failure: without it `resume` restores no verdict and refuses to merge
@@ -13,13 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from wap_notebook import records
-from wap_notebook.check_model import CheckResult
+from wap_notebook.checks.model import CheckResult
+from wap_notebook.core.sql import qualified_table
+from wap_notebook.engine import records
 from wap_notebook.engine.events import now
 from wap_notebook.engine.phases import Phase
 from wap_notebook.engine.spec import IngestionSpec
 from wap_notebook.engine.state import Context, IngestionState
-from wap_notebook.sql import qualified_table
 
 _MAX_RECORDED_FILES = 50  # commit properties are small strings: beyond this the file names are left out
 _RESULT_FIELDS = ("table", "check", "columns", "severity", "status", "observed", "expected", "failing_rows",

@@ -7,9 +7,9 @@ import secrets
 from datetime import datetime, timezone
 from typing import Any
 
+from wap_notebook.core.sql import validate_ref
 from wap_notebook.engine.client import LakehouseClient
 from wap_notebook.engine.events import now
-from wap_notebook.sql import validate_ref
 
 _BRANCH_TS = re.compile(r"\.import_.*_(\d{8}T\d{6})_[0-9a-f]{6}$")
 _STAMP = "%Y%m%dT%H%M%S"

@@ -2,7 +2,7 @@
 
 Every branch `list_ingestions()` lists can be resumed: re-validated, merged, rebased (re-run) or discarded.
 
-- With a record (`wap_notebook.records`): the spec comes back whole (tables, sources, options, checks),
+- With a record (`wap_notebook.engine.records`): the spec comes back whole (tables, sources, options, checks),
   and the verdict (phase passed/failed, report) too when no data changed on the branch since it was
   saved. A stale or unfinished record gives phase "imported" (validate again) or "error" (the import did
   not finish: rebase to re-run it, or discard).
@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from wap_notebook import records
+from wap_notebook.engine import records
 from wap_notebook.engine.listing import UNKNOWN_SOURCE, inspect_branch
 from wap_notebook.engine.persist import restore
 from wap_notebook.engine.phases import Phase

@@ -8,7 +8,7 @@ never moves) and every "after" question at the branch.
 - append mode: the branch table is (base table) + (new rows) as a multiset, because an import only adds
   data files. So ``rows_added = COUNT(*)@branch - COUNT(*)@base``, and for every aggregate check the
   count of failing rows is additive: ``failing(new rows) = failing@branch - failing@base`` (see
-  `wap_notebook.engine.planner`).
+  `wap_notebook.checks.planner`).
 - failing-row samples and `sample()` in append mode: the rows matching a predicate on the branch minus
   those matching on the base, computed in-process with DuckDB `EXCEPT ALL` over the two *filtered*
   result sets (only when the base has at most `ANTI_JOIN_LIMIT` matching rows; otherwise the sample is
@@ -22,11 +22,11 @@ import logging
 import pyarrow as pa
 from bauplan import exceptions as bx
 
-from wap_notebook import partials_contract
-from wap_notebook.arrow_sql import local_sql, scalar
-from wap_notebook.check_model import Fields, TableScope, as_int
+from wap_notebook.checks.model import Fields, TableScope, as_int
+from wap_notebook.core import partials_contract
+from wap_notebook.core.arrow_sql import local_sql, scalar
+from wap_notebook.core.sql import qualified_table
 from wap_notebook.engine.state import Context
-from wap_notebook.sql import qualified_table
 
 logger = logging.getLogger("wap_notebook.ingestion")
 

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from wap_notebook.check_model import Check
+from wap_notebook.checks.model import Check
+from wap_notebook.core.naming import validate_identifier
+from wap_notebook.core.options import CHECKS_SOURCES, MODES, ON_CONFLICT, ON_FAILURE, ON_SUCCESS, choice
+from wap_notebook.core.sql import validate_ref
+from wap_notebook.core.uris import has_embedded_credentials, redact_uri
 from wap_notebook.errors import InvalidSpec
-from wap_notebook.naming import validate_identifier
-from wap_notebook.options import CHECKS_SOURCES, MODES, ON_CONFLICT, ON_FAILURE, ON_SUCCESS, choice
-from wap_notebook.sql import validate_ref
-from wap_notebook.uris import has_embedded_credentials, redact_uri
 
 ChecksArg = Sequence[Check] | Mapping[str, Sequence[Check]]
 
@@ -24,7 +24,7 @@ SPEC_VERSION = 1
 
 
 def identifier(value: object, what: str) -> str:
-    """A table or namespace name (`wap_notebook.naming`'s rule, shared with the lakehouse), refused as
+    """A table or namespace name (`wap_notebook.core.naming`'s rule, shared with the lakehouse), refused as
     `InvalidSpec` like every other problem of what the user asked."""
     try:
         return validate_identifier(value, what)
@@ -152,7 +152,7 @@ class IngestionSpec:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], user_ns: Mapping[str, Any] | None = None) -> IngestionSpec:
         """The inverse of `to_dict`; `user_ns` resolves the functions of custom checks by name."""
-        from wap_notebook.checks_yaml import parse_check_item
+        from wap_notebook.checks.yaml_form import parse_check_item
 
         if data.get("version") != SPEC_VERSION:
             raise InvalidSpec(f"unsupported ingestion spec version {data.get('version')!r}")

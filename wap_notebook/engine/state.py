@@ -6,12 +6,12 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from wap_notebook.check_model import CheckResult
+from wap_notebook.checks.model import CheckResult
+from wap_notebook.core.progress import ImportProgress
 from wap_notebook.engine.client import LakehouseClient
 from wap_notebook.engine.events import EventKind, EventStream
 from wap_notebook.engine.phases import Facts, Phase
 from wap_notebook.engine.spec import IngestionSpec
-from wap_notebook.progress import ImportProgress
 
 
 @dataclass

@@ -13,19 +13,20 @@ from typing import Any
 
 from bauplan import exceptions as bx
 
-from wap_notebook import check_partials, partials_contract
 from wap_notebook import checks as ck
-from wap_notebook.check_model import Check, CheckResult
+from wap_notebook.checks import partials as check_partials
+from wap_notebook.checks.model import Check, CheckResult
+from wap_notebook.checks.planner import TableStats, run_table_checks
+from wap_notebook.core import partials_contract
+from wap_notebook.core.progress import ImportProgress, reporting_to
 from wap_notebook.engine import gate, persist
+from wap_notebook.engine.conflicts import moved_text
 from wap_notebook.engine.listing import UNKNOWN_SOURCE
 from wap_notebook.engine.phases import Phase
-from wap_notebook.engine.planner import TableStats, run_table_checks
 from wap_notebook.engine.refs import new_branch_name
 from wap_notebook.engine.rows import TableRows
 from wap_notebook.engine.state import Context, IngestionState
-from wap_notebook.errors import InvalidSpec
-from wap_notebook.progress import ImportProgress, reporting_to
-from wap_notebook.races import IngestionConflict, moved_text
+from wap_notebook.errors import IngestionConflict, InvalidSpec
 
 _SUCCESS_STATUSES = {"SUCCESS", "SUCCEEDED", "COMPLETE", "COMPLETED"}
 _BRANCH_ATTEMPTS = 6

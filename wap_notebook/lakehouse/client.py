@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from wap_notebook import partials_contract
+from wap_notebook.core import partials_contract
 from wap_notebook.lakehouse import partials, tables
 from wap_notebook.lakehouse.catalog import Catalog
 from wap_notebook.lakehouse.client_imports import ImportsMixin
@@ -67,7 +67,7 @@ class LocalClient(RefsMixin, TablesMixin, ImportsMixin, QueriesMixin):
 
     # ------------------------------------------------------------------ identity
     def info(self, /, *, client_timeout=None) -> InfoState:
-        from wap_notebook import __version__
+        from wap_notebook.core.version import __version__
 
         return InfoState(user=UserInfo(username=self.username), client_version=f"wap-notebook {__version__}")
 

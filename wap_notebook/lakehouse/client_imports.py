@@ -17,13 +17,13 @@ from typing import Any
 import pyarrow as pa
 from bauplan import exceptions as bx
 
+from wap_notebook.core.progress import ImportProgress, report
 from wap_notebook.lakehouse import errors, partials, sources, tables
 from wap_notebook.lakehouse import jobs as ledger
 from wap_notebook.lakehouse.catalog import MAIN, CatalogState, CommitRecord
 from wap_notebook.lakehouse.client_core import JOB_ID_PROPERTY, ClientCore, _describe_error, _refuse_args
 from wap_notebook.lakehouse.jobs import JobDetails
 from wap_notebook.lakehouse.objects import Job, JobContext, JobLogEvent, TableDataImportContext, TableDataImportState
-from wap_notebook.progress import ImportProgress, report
 
 # Named after the module these methods were moved from, so log configuration keeps applying to them.
 logger = logging.getLogger("wap_notebook.lakehouse.client")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bauplan import exceptions as bx
 
-from wap_notebook.naming import COMMIT_HASH, validate_identifier, validate_ref_name
+from wap_notebook.core.naming import COMMIT_HASH, validate_identifier, validate_ref_name
 
 __all__ = ["RefSpec", "invalid_ref", "parse_ref", "ref_name", "split_table_name", "validate_identifier",
            "validate_ref_name"]

@@ -19,9 +19,9 @@ import duckdb
 import pyarrow as pa
 from bauplan import exceptions as bx
 
+from wap_notebook.core.sql import quote_ident as _quote
+from wap_notebook.core.sql import string_literal as _string_literal
 from wap_notebook.lakehouse.tables import TableFiles
-from wap_notebook.sql import quote_ident as _quote
-from wap_notebook.sql import string_literal as _string_literal
 
 # Table functions that compute values but touch no file or network.
 _SAFE_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})

@@ -30,6 +30,7 @@ import pyarrow.fs as pafs
 import pyarrow.json as pjson
 import pyarrow.parquet as pq
 
+from wap_notebook.core.uris import redact_uri
 from wap_notebook.lakehouse import temporal
 from wap_notebook.lakehouse.errors import (
     SchemaConflictError,
@@ -38,7 +39,6 @@ from wap_notebook.lakehouse.errors import (
     SourceFormatError,
     SourceNotFoundError,
 )
-from wap_notebook.uris import redact_uri
 
 __all__ = [
     "SourceFile",

@@ -1,0 +1,1 @@
+"""The command line: `python -m wap_notebook ingest ...` and the `wap-notebook` script."""

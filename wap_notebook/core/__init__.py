@@ -1,0 +1,1 @@
+"""Building blocks every layer shares: naming rules, SQL quoting, URIs, option values, progress, Arrow helpers."""

@@ -1,0 +1,1 @@
+"""The notebook skin over the `Ingestion` API: the magic, the display hook, the panel, text summaries, charts."""
