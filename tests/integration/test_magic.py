@@ -166,7 +166,7 @@ def test_append_with_line_magic_defaults(shell, uris, lake_path):
 
 
 @pytest.mark.parametrize(("line", "named"), [
-    ("--on-succes merge", "--on-succes"),   # scenario 2: argparse would take it for --on-success
+    ("--on-succes merge", "--on-succes"),   # argparse would take it for --on-success
     ("--on merge", "--on"),                 # ambiguous prefix
     ("--frobnicate", "--frobnicate"),       # unknown option
     ("--no-pan", "--no-pan"),
@@ -183,7 +183,7 @@ def test_typos_in_options_are_refused_not_guessed(shell, uris, lake_path, line, 
 
 @pytest.mark.parametrize("cell", [False, True])
 def test_undefined_name_is_a_usage_error_before_any_branch(shell, uris, lake_path, cell, capsys):
-    # scenario 3: IPython leaves `{uri_typo}` as literal text; the magic names it instead of importing it
+    # IPython leaves `{uri_typo}` as literal text; the magic names it instead of importing it
     shell.user_ns["uri"] = uris["orders"]
     source = "%wap_ingest orders {uri_typo} --no-panel --on-success merge"
     if cell:
@@ -209,7 +209,7 @@ def test_expressions_and_escaped_braces_still_expand(shell, uris, lake_path):
 
 
 def test_unreachable_bauplan_is_one_line_with_the_way_out(shell, uris, lake_path, monkeypatch, capsys):
-    # scenario 10: a real bauplan.Client with a key and no server behind its endpoint
+    # a real bauplan.Client with a key and no server behind its endpoint
     monkeypatch.delenv("WAP_BACKEND")
     monkeypatch.setenv("BAUPLAN_API_KEY", "sk-never-print-me")
     monkeypatch.setenv("BAUPLAN_API_ENDPOINT", "http://127.0.0.1:9")
@@ -229,7 +229,7 @@ def test_unreachable_bauplan_is_one_line_with_the_way_out(shell, uris, lake_path
 
 
 def test_duplicate_files_advice_can_be_followed_from_the_magic(shell, uris, lake_path, capsys):
-    # scenario 11: the refusal recommends an option; the magic has it, and it does what it says
+    # the refusal recommends an option; the magic has it, and it does what it says
     shell.user_ns["uri"] = uris["orders"]
     run(shell, "%wap_ingest orders {uri} --no-panel --on-success merge").raise_error()
     run(shell, "%wap_ingest orders {uri} --no-panel --on-success merge --as again").raise_error()
@@ -245,7 +245,7 @@ def test_duplicate_files_advice_can_be_followed_from_the_magic(shell, uris, lake
 
 
 def test_no_checks_in_the_shell_reuses_the_tables_checks_and_says_so(shell, uris, lake_path, capsys):
-    # scenario 2, second half: a line magic with no checks no longer merges a bad batch without a word
+    # a line magic with no checks no longer merges a bad batch without a word
     shell.user_ns["uri"] = uris["orders"]
     run(shell, "%%wap_ingest orders {uri} --no-panel --on-success merge\n" + GOOD_CHECKS).raise_error()
     shell.user_ns["uri"] = uris["bad"]
