@@ -1,1 +1,1 @@
-"""Benchmarks of the WAP flow against same-run baselines (issue 5). Entry point: `python -m benchmarks.run`."""
+"""Benchmarks of the WAP flow against same-run baselines. Entry point: `python -m benchmarks.run`."""

@@ -1,4 +1,4 @@
-"""Run the benchmark suite of issue 5: `python -m benchmarks.run --quick|--full`.
+"""Run the benchmark suite: `python -m benchmarks.run --quick|--full`.
 
 Generates (once) the deterministic data under benchmarks/data/<variant>/, starts a moto S3 server on
 127.0.0.1, uploads the data, measures rows 1-12 against their same-run baselines, prints the table and

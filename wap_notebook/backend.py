@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from wap_notebook.core.options import BACKENDS, Backend
-from wap_notebook.errors import BackendUnavailable
+from wap_notebook.errors import BackendUnavailable, InvalidSpec
 
 if TYPE_CHECKING:
     from wap_notebook.engine.client import LakehouseClient
@@ -58,12 +58,12 @@ def bauplan_credentials_configured() -> bool:
 def resolve_backend(backend: str = "auto") -> Literal["local", "bauplan"]:
     """Which backend `connect(backend)` would use; `WAP_BACKEND` overrides "auto"."""
     if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
+        raise InvalidSpec(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
     if backend == "auto":
         override = os.environ.get("WAP_BACKEND", "").strip().lower()
         if override:
             if override not in ("local", "bauplan"):
-                raise ValueError(f"WAP_BACKEND must be 'local' or 'bauplan'; got {override!r}")
+                raise InvalidSpec(f"WAP_BACKEND must be 'local' or 'bauplan'; got {override!r}")
             return override  # type: ignore[return-value]
         return "bauplan" if bauplan_credentials_configured() else "local"
     return backend  # type: ignore[return-value]

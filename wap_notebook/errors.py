@@ -23,6 +23,10 @@ class InvalidSpec(WapError, ValueError):
     """What the user asked is malformed (a table name, an option, a check); nothing was touched."""
 
 
+class InvalidType(WapError, TypeError):
+    """A value of a type wap-notebook cannot use where it was given (e.g. as a SQL literal)."""
+
+
 class ActionNotAllowed(WapError, RuntimeError):
     """The action is not legal in the ingestion's current phase, or another action is running."""
 
@@ -78,8 +82,12 @@ class BackendUnavailable(WapError, ConnectionError):
     names the backend and the way out; the SDK's own text (a transport dump) is reduced to its reason."""
 
 
+class DemoFailed(WapError, RuntimeError):
+    """`make demo` did not reach the outcome it shows (its S3 server, or an ingestion, misbehaved)."""
+
+
 __all__ = [
-    "BackendUnavailable", "IngestionConflict",
+    "BackendUnavailable", "DemoFailed", "IngestionConflict", "InvalidType",
     "ActionNotAllowed", "IngestionBusy", "IngestionFailed", "InvalidSpec", "MergeRefused", "NothingImported",
     "WapError",
 ]

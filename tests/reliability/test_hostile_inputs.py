@@ -223,7 +223,7 @@ CASES = [
     Case("check_value_injection_is_data",
          lambda c: _check_report(c, C.accepted_values("status", ["placed'); DROP TABLE orders; --"]), "failed",
                                  "shipped"), _Outcome, "outside the accepted list"),
-    # a column the table lacks is refused before any branch (issue 10), hostile text included, by name
+    # a column the table lacks is refused before any branch, hostile text included, by name
     Case("check_column_injection_is_an_identifier",
          lambda c: c.ingestion(c.fresh("a.parquet"), mode="append", checks=[C.not_null('id" IS NULL OR 1=1 --')]),
          InvalidSpec, 'id" IS NULL OR 1=1 --'),

@@ -191,7 +191,7 @@ class Custom(QueryCheck):
         observed: Any = None
         if isinstance(result, tuple):
             if len(result) != 2:
-                raise ValueError(f"custom check {self.name!r} must return bool or (bool, observed)")
+                raise InvalidSpec(f"custom check {self.name!r} must return bool or (bool, observed)")
             result, observed = result
         ok = bool(result)
         failing_table = None

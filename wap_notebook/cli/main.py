@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from wap_notebook.core.arguments import BACKEND_OPTION, INGEST_OPTIONS, add_options, ingestion_kwargs, strict
+from wap_notebook.errors import InvalidSpec
 
 EXIT_PASSED, EXIT_GATE_FAILED, EXIT_USAGE, EXIT_OPERATION = 0, 1, 2, 3
 
@@ -47,7 +48,7 @@ def _read_checks(path: str | None) -> list[Any] | None:
     try:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise ValueError(f"--checks: cannot read {path}: {exc.strerror or exc}") from None
+        raise InvalidSpec(f"--checks: cannot read {path}: {exc.strerror or exc}") from None
     return parse_checks(text)
 
 

@@ -28,6 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from wap_notebook.errors import InvalidSpec
+
 KINDS = ("nulls", "any_null", "not_in", "out_of_range", "minmax", "not_matching", "distinct")
 
 
@@ -47,7 +49,7 @@ class Measure:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ValueError(f"unknown partial measure {self.kind!r}")
+            raise InvalidSpec(f"unknown partial measure {self.kind!r}")
 
     @property
     def key(self) -> str:

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from wap_notebook.core.naming import COMMIT_HASH, REF_NAME, validate_identifier
-from wap_notebook.errors import InvalidSpec
+from wap_notebook.errors import InvalidSpec, InvalidType
 
 # Regex features RE2 (DuckDB, DataFusion) does not support; refused up front with a clear message
 # instead of a query error later.
@@ -89,7 +89,7 @@ def sql_literal(value: object) -> str:
     item = getattr(value, "item", None)
     if callable(item):
         return sql_literal(item())
-    raise TypeError(f"Cannot render {type(value).__name__} value {value!r} as a SQL literal")
+    raise InvalidType(f"Cannot render {type(value).__name__} value {value!r} as a SQL literal")
 
 
 def string_literal(text: str) -> str:

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from wap_notebook.errors import DemoFailed
+
 ROOT = Path(__file__).resolve().parents[2]
 TUTORIAL = ROOT / "notebooks" / "01_quality_gated_ingestion.ipynb"
 REPORT_COLUMNS = ["table", "check", "severity", "status", "observed", "expected", "failing_rows"]
@@ -74,7 +76,7 @@ def run_flow(build: Path) -> None:
         print(f"Merged: commit {orders.merge()}")
         print(f"orders on main: {count(lake, 'orders')} rows")
         if orders.phase != "merged":
-            raise RuntimeError(f"the clean batch ended in phase {orders.phase!r}: {orders.error}")
+            raise DemoFailed(f"the clean batch ended in phase {orders.phase!r}: {orders.error}")
 
         heading("2. A bad batch: caught on its branch, main untouched")
         bad = Ingestion("orders", s3.uris["orders_bad"], checks=order_checks, client=lake)
@@ -82,7 +84,7 @@ def run_flow(build: Path) -> None:
         bad.run()
         show_report(bad)
         if bad.phase != "failed":
-            raise RuntimeError(f"the bad batch should fail its checks, but ended in phase {bad.phase!r}")
+            raise DemoFailed(f"the bad batch should fail its checks, but ended in phase {bad.phase!r}")
         print("\nFailing rows of between(amount):")
         print(bad.failures("between(amount)").to_string(index=False))
         print(f"orders on main: {count(lake, 'orders')} rows (unchanged)")
@@ -95,7 +97,7 @@ def run_flow(build: Path) -> None:
         more.run()
         show_report(more)
         if more.phase != "merged":
-            raise RuntimeError(f"the append ended in phase {more.phase!r}: {more.error}")
+            raise DemoFailed(f"the append ended in phase {more.phase!r}: {more.error}")
         print(f"Merged: commit {more.merge_commit}; orders on main: {count(lake, 'orders')} rows")
 
 

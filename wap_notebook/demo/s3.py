@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from wap_notebook.errors import DemoFailed
+
 # Dummy credentials: moto accepts any, and real ones must never be needed (or leaked) by a demo.
 _DUMMY_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -85,14 +87,14 @@ def start_s3_server(port: int | None = None, *, timeout: float = 30.0) -> LocalS
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"moto S3 server exited with code {process.returncode} before answering")
+            raise DemoFailed(f"moto S3 server exited with code {process.returncode} before answering")
         try:
             urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()
             break
         except OSError:
             if time.monotonic() > deadline:
                 process.kill()
-                raise RuntimeError(f"moto S3 server did not answer on {endpoint} within {timeout:.0f}s") from None
+                raise DemoFailed(f"moto S3 server did not answer on {endpoint} within {timeout:.0f}s") from None
             time.sleep(0.05)
     return LocalS3(endpoint_url=endpoint, process=process, env={**_DUMMY_ENV, "AWS_ENDPOINT_URL": endpoint})
 

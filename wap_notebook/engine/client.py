@@ -1,6 +1,6 @@
 """`LakehouseClient`: the part of `bauplan.Client`'s API the engine calls, and nothing more.
 
-Both `bauplan.Client` and the embedded `wap_notebook.LocalClient` satisfy it (tests/test_engine.py checks
+Both `bauplan.Client` and the embedded `wap_notebook.LocalClient` satisfy it (tests/unit/test_engine.py checks
 it at run time, the type checker on `wap_notebook/engine/conformance.py`). Parameters the engine passes
 by position are positional-only here, as in the SDK. Returned objects are typed loosely (`Any`): the
 engine reads only attributes the SDK's stubs declare (`Branch.hash`, `Table.fields`, `Commit.ref.hash`,

@@ -1,4 +1,4 @@
-"""The gate's guarantees in real notebook life (issue 10), as the steps call them.
+"""The gate's guarantees in real notebook life, as the steps call them.
 
 - checks name columns the table has (refused before any branch, with "did you mean");
 - with no checks given, the table's remembered checks apply, and "only built-in checks ran" is said

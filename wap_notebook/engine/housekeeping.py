@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from wap_notebook.errors import InvalidSpec
+
 
 def humanize_age(age: timedelta | None) -> str:
     """`3 days`, `2 h 5 min`, `7 min`, `just now` (never `0 days 00:07:07.283019`)."""
@@ -38,4 +40,4 @@ def parse_duration(value: timedelta | str | int | float) -> timedelta:
             number, unit = float(match.group(1)), match.group(2)
             scale = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[unit[0] if unit != "min" else "m"]
             return timedelta(seconds=number * scale)
-    raise ValueError(f"older_than must be a timedelta, seconds, or text like '7d' / '12h' / '30min'; got {value!r}")
+    raise InvalidSpec(f"older_than must be a timedelta, seconds, or text like '7d' / '12h' / '30min'; got {value!r}")

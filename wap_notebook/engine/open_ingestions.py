@@ -16,6 +16,7 @@ from wap_notebook.engine.client import LakehouseClient
 from wap_notebook.engine.events import now
 from wap_notebook.engine.housekeeping import humanize_age, parse_duration
 from wap_notebook.engine.refs import branch_created_at, changed_tables, fork_point, import_prefix
+from wap_notebook.errors import InvalidSpec
 
 COLUMNS = ["branch", "tables", "phase", "verdict", "rows_added", "created_by", "created", "age", "head"]
 
@@ -36,7 +37,7 @@ class IngestionList(pd.DataFrame):  # type: ignore[misc]  # pandas ships no stub
         limit = parse_duration(older_than)
         client = getattr(self, "_client", None)
         if client is None:
-            raise ValueError("prune() needs the list returned by list_ingestions()")
+            raise InvalidSpec("prune() needs the list returned by list_ingestions()")
         cutoff = now() - limit
         stale = self[self["created"].map(lambda c: isinstance(c, datetime) and c < cutoff)]
         out = []

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wap_notebook.engine.records import commit_hash
+from wap_notebook.errors import InvalidSpec
 
 SPEC_PROPERTY = "wap.spec"  # on merge commits: the spec of the ingestion that was published
 REMEMBER_LIMIT = 500  # commits of from_ref searched for the last audited merge of a table
@@ -41,7 +42,7 @@ def missing_columns(table: str, checks: Sequence[Any], columns: Sequence[str]) -
                 continue
             close = did_you_mean(column, columns)
             hint = f"; did you mean {close!r}?" if close else f"; its columns are {', '.join(columns)}"
-            raise ValueError(f"check {check.name} names column {column!r}, which table {table} does not have"
+            raise InvalidSpec(f"check {check.name} names column {column!r}, which table {table} does not have"
                              f"{hint} (nothing was imported, no branch was created)")
 
 

@@ -25,6 +25,7 @@ import pyarrow as pa
 from wap_notebook import checks as ck
 from wap_notebook.core.arrow_sql import local_sql
 from wap_notebook.core.sql import quote_ident
+from wap_notebook.errors import InvalidSpec
 
 SAMPLE_ROWS = 20_000
 BINS = 20
@@ -303,7 +304,7 @@ def _top_values(scope: ck.TableScope, col: str, values: pa.ChunkedArray, failing
 def _on_base(scope: ck.TableScope, sql: str) -> pa.Table:
     """Run `sql` on the base ref (only called when the table exists there)."""
     if scope.base_ref is None:
-        raise ValueError(f"{scope.table} has no base ref to compare with")
+        raise InvalidSpec(f"{scope.table} has no base ref to compare with")
     return scope.query(sql, scope.base_ref)
 
 

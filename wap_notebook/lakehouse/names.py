@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from bauplan import exceptions as bx
 
-from wap_notebook.core.naming import COMMIT_HASH, validate_identifier, validate_ref_name
+from wap_notebook.core import naming
+from wap_notebook.core.naming import COMMIT_HASH
 
 __all__ = ["RefSpec", "invalid_ref", "parse_ref", "ref_name", "split_table_name", "validate_identifier",
            "validate_ref_name"]
@@ -96,3 +97,13 @@ def split_table_name(table: object, namespace: object | None, default_namespace:
         ns_value, table = table.split(".")
     validate_identifier(table, "table")
     return validate_identifier(ns_value or default_namespace, "namespace"), table
+
+
+def validate_identifier(value: object, what: str = "table") -> str:
+    """A table or namespace name (Bauplan's rule); a `ValueError`, as `bauplan.Client` raises."""
+    return naming.validate_identifier(value, what, ValueError)
+
+
+def validate_ref_name(value: object, what: str = "branch") -> str:
+    """A branch or tag name such as 'main' or 'alice.my_branch'; a `ValueError`, as `bauplan.Client` raises."""
+    return naming.validate_ref_name(value, what, ValueError)

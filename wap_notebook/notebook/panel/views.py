@@ -196,7 +196,7 @@ class Facts:
     behind: int | None  # commits `from_ref` moved since the fork, when known
     report: pd.DataFrame | None
     seen: list[str]
-    checks_note: str | None = None  # "only built-in checks ran ..." when no user check applies (issue 10)
+    checks_note: str | None = None  # "only built-in checks ran ..." when no user check applies
 
 
 def read_facts(ingestion: Any, *, behind: int | None = None) -> Facts:

@@ -296,7 +296,7 @@ def test_wrong_keyword_would_fail_autospec():
 
 
 def test_record_resume_remembered_checks_and_rebase_bind_to_sdk():
-    """Issue 10 on the Bauplan path: the record commits, the remembered checks read from merge commit
+    """The gate on the Bauplan path: the record commits, the remembered checks read from merge commit
     properties, the readable conflict and the rebase use only calls that bind to bauplan.Client."""
     from wap_notebook.engine.conflicts import IngestionConflict
 

@@ -1,5 +1,6 @@
 """`quality_gated_update`: the reference flow, kept compatible (the CLI is tested in test_cli.py)."""
 
+
 from __future__ import annotations
 
 import pyarrow as pa
@@ -49,8 +50,3 @@ def test_failed_checks_keep_branch(lakehouse, put_table, capsys):
                              checks=[C.accepted_values("kind", ["a"])])
     out = capsys.readouterr().out.splitlines()
     assert out[-1].startswith("Branch preserved for inspection/debugging: 'tester.import_events_")
-
-
-def test_bad_option_rejected():
-    with pytest.raises(ValueError, match="on_success"):
-        quality_gated_update("events", "s3://b/x", on_success="publish", client=object())

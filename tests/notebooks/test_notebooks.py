@@ -11,7 +11,7 @@ from nbclient import NotebookClient
 
 from wap_notebook import LocalClient
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
 def execute(name: str, lake_path: Path, monkeypatch) -> nbformat.NotebookNode:

@@ -1,5 +1,6 @@
-"""Issue 10: the gate holds in real notebook life. One test (or more) per scenario of the issue, on the
-embedded lakehouse and a real moto S3; the resume scenario in a new Python process. The magic's scenarios
+"""The gate holds in real notebook life: resume in a new process, remembered checks, forced merges, failed
+imports, listing and pruning, races and rebase, unknown columns, killed kernels; on the embedded lakehouse
+and a real moto S3, the resume case in a new Python process. The magic's scenarios
 (typos, undefined names, unreachable Bauplan, duplicate-file advice) are in test_magic.py / test_cli.py."""
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ print(json.dumps(out))
 """
 
 
-def test_1_resume_in_a_new_process_restores_checks_and_verdict(seeded, put_table, tmp_path):
+def test_resume_in_a_new_process_restores_checks_and_verdict(seeded, put_table, tmp_path):
     bad = Ingestion("penguins", bad_batch(put_table), client=seeded, checks=CHECKS).run()
     assert bad.phase == "failed"
     done = subprocess.run([sys.executable, "-c", RESUME, str(tmp_path / "lakehouse"), bad.branch],
@@ -97,7 +98,7 @@ def test_1_resume_in_a_new_process_restores_checks_and_verdict(seeded, put_table
     assert main_count(seeded) == 50
 
 
-def test_1_a_branch_without_record_refuses_to_merge_until_checks_are_given(seeded, put_table):
+def test_a_branch_without_record_refuses_to_merge_until_checks_are_given(seeded, put_table):
     # a branch made by hand (or by an older version): nobody knows which checks should gate it
     seeded.create_branch("tester.import_penguins_20260101T000000_abcdef", "main")
     seeded.import_data("penguins", bad_batch(put_table), branch="tester.import_penguins_20260101T000000_abcdef")
@@ -113,7 +114,7 @@ def test_1_a_branch_without_record_refuses_to_merge_until_checks_are_given(seede
 
 
 # ------------------------------------------------------------------ 2. no checks: remembered, or loud
-def test_2_the_table_remembers_its_checks_and_no_checks_is_loud(seeded, put_table):
+def test_the_table_remembers_its_checks_and_no_checks_is_loud(seeded, put_table):
     bad = Ingestion("penguins", bad_batch(put_table), client=seeded, on_success="merge").run()
     assert bad.spec.checks_source == "remembered"
     assert any("reusing the checks of the last ingestion merged" in e.message for e in bad.history)
@@ -137,7 +138,7 @@ def test_2_the_table_remembers_its_checks_and_no_checks_is_loud(seeded, put_tabl
 
 
 # ------------------------------------------------------------------ 4. a forced merge looks forced
-def test_4_forced_merge_is_visible(seeded, put_table):
+def test_forced_merge_is_visible(seeded, put_table):
     bad = Ingestion("penguins", bad_batch(put_table), client=seeded, checks=CHECKS).run()
     bad.merge(force=True, reason="sensor recalibrated, value confirmed")
     assert bad.forced is True and bad.force_reason == "sensor recalibrated, value confirmed"
@@ -151,7 +152,7 @@ def test_4_forced_merge_is_visible(seeded, put_table):
 
 # ------------------------------------------------------------------ 5. failed before data: nothing left
 @pytest.mark.parametrize("case", ["missing bucket", "empty glob", "already imported"])
-def test_5_failed_import_before_data_deletes_the_branch(seeded, put_table, case):
+def test_failed_import_before_data_deletes_the_branch(seeded, put_table, case):
     if case == "missing bucket":
         uri = "s3://no-such-bucket-wap/p/*.parquet"
     elif case == "empty glob":
@@ -164,7 +165,7 @@ def test_5_failed_import_before_data_deletes_the_branch(seeded, put_table, case)
     assert len(list_ingestions(seeded)) == 0
 
 
-def test_5_list_ingestions_rows_and_prune(seeded, put_table):
+def test_list_ingestions_rows_and_prune(seeded, put_table):
     good = Ingestion("penguins", put_table("p/good.parquet", penguins(200, 10)), client=seeded, checks=CHECKS).run()
     bad = Ingestion("penguins", bad_batch(put_table), client=seeded, checks=CHECKS).run()
     listed = list_ingestions(seeded).set_index("branch")
@@ -183,7 +184,7 @@ def test_5_list_ingestions_rows_and_prune(seeded, put_table):
 
 
 # ------------------------------------------------------------------ 6. races
-def test_6_race_is_readable_and_rebase_publishes_once(seeded, put_table):
+def test_race_is_readable_and_rebase_publishes_once(seeded, put_table):
     ours = Ingestion("penguins", put_table("p/ours.parquet", penguins(300, 10)), client=seeded, checks=CHECKS).run()
     theirs = Ingestion("penguins", put_table("p/theirs.parquet", penguins(400, 5)), client=seeded, checks=CHECKS,
                        on_success="merge").run()
@@ -203,7 +204,7 @@ def test_6_race_is_readable_and_rebase_publishes_once(seeded, put_table):
     assert main_count(seeded) == 65  # 50 + 5 + 10: each batch exactly once
 
 
-def test_6_on_conflict_rebase_is_automatic_and_keeps_the_gate(seeded, put_table):
+def test_on_conflict_rebase_is_automatic_and_keeps_the_gate(seeded, put_table):
     # the race: another ingestion lands between this one's validation and its merge
     b = Ingestion("penguins", put_table("p/b.parquet", penguins(600, 10)), client=seeded, checks=CHECKS,
                   on_conflict="rebase").run()
@@ -226,7 +227,7 @@ def test_6_on_conflict_rebase_is_automatic_and_keeps_the_gate(seeded, put_table)
 
 
 # ------------------------------------------------------------------ 7. wrong column names, up front
-def test_7_unknown_column_is_refused_before_any_branch(seeded, put_table):
+def test_unknown_column_is_refused_before_any_branch(seeded, put_table):
     with pytest.raises(ValueError, match="did you mean 'penguin_id'") as raised:
         Ingestion("penguins", put_table("p/x.parquet", penguins(800, 5)), client=seeded,
                   checks=[C.not_null("penguin_idd")])
@@ -235,7 +236,7 @@ def test_7_unknown_column_is_refused_before_any_branch(seeded, put_table):
 
 
 # ------------------------------------------------------------------ 8. observed values over new rows
-def test_8_between_observes_the_batch_not_the_table(seeded, put_table):
+def test_between_observes_the_batch_not_the_table(seeded, put_table):
     forced = Ingestion("penguins", bad_batch(put_table), client=seeded, checks=CHECKS).run()
     forced.merge(force=True, reason="kept on purpose")  # main now holds a 99999
     batch = penguins(900, 10, mass=4666)  # max 4675
@@ -258,7 +259,7 @@ ing.run()
 """
 
 
-def test_9_a_branch_left_by_a_killed_kernel_can_be_rerun_or_discarded(seeded, put_table, tmp_path):
+def test_a_branch_left_by_a_killed_kernel_can_be_rerun_or_discarded(seeded, put_table, tmp_path):
     uri = put_table("p/killed.parquet", penguins(1000, 10))
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(KILLED), str(tmp_path / "lakehouse"), uri],
                           capture_output=True, text=True, timeout=120, env=os.environ.copy())
@@ -282,7 +283,7 @@ def test_9_a_branch_left_by_a_killed_kernel_can_be_rerun_or_discarded(seeded, pu
     assert other_branches(seeded) == []
 
 
-def test_9_a_branch_merged_but_not_deleted_resumes_as_nothing_to_do(seeded, put_table):
+def test_a_branch_merged_but_not_deleted_resumes_as_nothing_to_do(seeded, put_table):
     ing = Ingestion("penguins", put_table("p/m.parquet", penguins(2000, 10)), client=seeded, checks=CHECKS).run()
     seeded.merge_branch(ing.branch, "main")  # as if the kernel died between the merge and the branch deletion
     resumed = Ingestion.resume(ing.branch, client=seeded)

@@ -1,6 +1,7 @@
 """Real-world data through the whole engine: NaN in checks, awkward column names end to end, and files
 that Iceberg cannot hold as they are refused with a message naming the file and the column."""
 
+
 from __future__ import annotations
 
 import io
@@ -28,9 +29,6 @@ def _run(lakehouse, uri: str, checks=()) -> Ingestion:
 def _row(ingestion: Ingestion, check: str):
     report = ingestion.report
     return report[report["check"] == check].iloc[0]
-
-
-# ------------------------------------------------------------------------------------------------ NaN
 
 
 @pytest.fixture
@@ -67,8 +65,6 @@ def test_not_null_counts_nan_only_when_asked(lakehouse, with_nan):
         C.not_null("x", nan_as_null="yes")
 
 
-# --------------------------------------------------------------------------------------- column names
-
 AWKWARD = ["my col", "ünïcødé 名前", "a.b", "select", "Order", "x\"y"]
 
 
@@ -100,9 +96,6 @@ def test_unusable_column_names_are_refused(lakehouse, s3_server, bucket, header,
     assert "bad.csv" in ing.error and __import__("re").search(problem, ing.error), ing.error
 
 
-# -------------------------------------------------------------------------------- refused conversions
-
-
 @pytest.mark.parametrize(("name", "payload", "problem"), [
     ("mixed.jsonl", b'{"t": "2024-01-01T09:00:00+02:00"}\n{"t": "2024-01-01 09:00:00"}\n',
      r"column 't' mixes timestamps with a UTC offset \('2024-01-01T09:00:00\+02:00'\) and without one "
@@ -130,15 +123,6 @@ def test_uint64_within_int64_imports_exactly(lakehouse, s3_server, bucket):
     ing = Ingestion("t", uri, client=lakehouse, on_success="merge", checks=[C.not_null("u")]).run()
     assert ing.phase == "merged", ing.error
     assert lakehouse.query("SELECT u FROM bauplan.t ORDER BY u", ref="main").column(0).to_pylist() == [0, 2**63 - 1]
-
-
-def test_nan_as_null_survives_the_yaml_round_trip():
-    import yaml
-
-    check = C.not_null("x", nan_as_null=True, name="n")
-    [back] = parse_checks(yaml.safe_dump([check.to_config()]))
-    assert back.to_config() == check.to_config() and back.predicate() == '("x" IS NULL OR isnan("x"))'
-    assert "nan_as_null" not in C.not_null("x").to_config()["not_null"]  # default configs unchanged
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])

@@ -1,15 +1,14 @@
 """The engine's parts on their own: phase table, spec, errors, check registry, client protocol, layering."""
 
+
 from __future__ import annotations
 
-import ast
 import dataclasses
 import json
 from pathlib import Path
 from unittest import mock
 
 import bauplan
-import pyarrow as pa
 import pytest
 
 from wap_notebook import checks as C
@@ -20,13 +19,8 @@ from wap_notebook.engine.client import CLIENT_METHODS, LakehouseClient
 from wap_notebook.engine.phases import TRANSITIONS, Action, Facts, Phase, allowed_actions
 from wap_notebook.engine.spec import IngestionSpec
 from wap_notebook.errors import ActionNotAllowed, InvalidSpec, MergeRefused, WapError
-from wap_notebook.ingestion import Ingestion
 
-PACKAGE = Path(__file__).resolve().parents[1] / "wap_notebook"
-ORDERS = pa.table({"id": [1, 2, 3], "amount": [1.0, 2.0, 3.0]})
-
-
-# ------------------------------------------------------------------------------------------ phases
+PACKAGE = Path(__file__).resolve().parents[2] / "wap_notebook"
 
 
 def facts(imported: bool = True, branch_created: bool = True, passed: bool | None = None) -> Facts:
@@ -60,17 +54,11 @@ def test_every_phase_has_a_row_and_members_are_strings():
     assert json.dumps(Phase.NEW) == '"new"' and repr(Phase.NEW) == "'new'" and f"{Phase.NEW!r}" == "'new'"
 
 
-# ------------------------------------------------------------------------------------------ errors
-
-
 def test_errors_keep_the_builtin_bases_callers_catch():
     assert issubclass(InvalidSpec, ValueError) and issubclass(InvalidSpec, WapError)
     assert issubclass(MergeRefused, ActionNotAllowed) and issubclass(ActionNotAllowed, RuntimeError)
     with pytest.raises(InvalidSpec, match="on_success"):
         IngestionSpec.build("orders", "s3://b/o.parquet", on_success="publish")
-
-
-# ------------------------------------------------------------------------------------------ spec
 
 
 def custom_fn(rows):
@@ -101,9 +89,6 @@ def test_spec_refuses_credentials_and_unknown_versions():
         IngestionSpec.build("orders", "s3://key:secret@bucket/o.parquet")
     with pytest.raises(InvalidSpec, match="version"):
         IngestionSpec.from_dict({"version": 99})
-
-
-# ------------------------------------------------------------------------------------------ checks
 
 
 def test_registry_is_the_yaml_vocabulary():
@@ -140,37 +125,10 @@ def test_check_kinds_and_aggregate_terms():
     assert not Aggregate("d", "count_distinct", '"a"').mergeable
 
 
-# ------------------------------------------------------------------------------------------ client protocol
-
-
 def test_both_clients_satisfy_the_protocol(lakehouse):
     assert isinstance(lakehouse, LakehouseClient)
     assert isinstance(mock.create_autospec(bauplan.Client, instance=True), LakehouseClient)
     assert all(callable(getattr(bauplan.Client, name, None)) for name in CLIENT_METHODS)
-
-
-# ------------------------------------------------------------------------------------------ facade
-
-
-def test_merge_refused_is_typed(lakehouse, put_table):
-    ing = Ingestion("orders", put_table("e/a.parquet", ORDERS), checks=[C.between("amount", 5, 9)],
-                    client=lakehouse).run()
-    assert ing.phase == Phase.FAILED
-    with pytest.raises(MergeRefused):
-        ing.merge()
-    with pytest.raises(ActionNotAllowed, match="allowed now"):
-        ing.import_data()
-    assert ing.inspect.failures("between").shape[0] == 3 and not ing.forced
-    ing.merge(force=True, reason="known bad batch")
-    assert ing.forced and ing.force_reason == "known bad batch" and ing.state.passed is False
-    assert ing.spec.to_dict()["sources"] == ing.sources
-
-
-# ------------------------------------------------------------------------------------------ layering and size
-
-
-# Which layer may import which is declared once, in pyproject.toml's import-linter contracts (`make test`
-# runs `lint-imports`); these tests keep the size rules.
 
 
 def test_partials_lookup_dispatches_on_the_registered_reader():
@@ -179,29 +137,3 @@ def test_partials_lookup_dispatches_on_the_registered_reader():
 
     assert partials_contract.lookup(object(), "t", "ns", "main", None) is None  # Bauplan's cloud: SQL path
     assert partials_contract._readers[LocalClient] is partials.read
-
-
-def test_no_class_is_a_god_class():
-    # The rule holds everywhere, the embedded lakehouse included (`LocalClient` is split by concern into
-    # mixins: lakehouse/client_*.py).
-    sizes = {}
-    for path in PACKAGE.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ClassDef):
-                sizes[f"{path.name}:{node.name}"] = node.end_lineno - node.lineno + 1
-    assert max(sizes.values()) <= 400, sorted(sizes.items(), key=lambda kv: -kv[1])[:3]
-
-
-# The source readers are being split by format; until then this one module is over the limit.
-OVERSIZE_ALLOWED = {"lakehouse/sources.py"}
-
-
-def test_no_module_is_over_600_lines():
-    sizes = {str(p.relative_to(PACKAGE)): len(p.read_text().splitlines()) for p in PACKAGE.rglob("*.py")}
-    over = {name: n for name, n in sizes.items() if n > 600 and name not in OVERSIZE_ALLOWED}
-    assert not over, over
-
-
-def test_top_level_holds_few_loose_modules():
-    loose = sorted(p.name for p in PACKAGE.glob("*.py"))
-    assert len(loose) <= 12, loose

@@ -1,5 +1,6 @@
 """`%wap_ingest` / `%%wap_ingest` through a real IPython shell, on the embedded lakehouse and moto S3."""
 
+
 from __future__ import annotations
 
 import re
@@ -8,7 +9,6 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from wap_notebook import LocalClient
-from wap_notebook.checks.yaml_form import parse_checks
 from wap_notebook.demo.sample_data import orders_append_batch, orders_bad_batch, orders_batch
 
 GOOD_CHECKS = """\
@@ -55,17 +55,6 @@ def run(shell, source: str):
 
 def branches(path) -> list[str]:
     return sorted(b.name for b in LocalClient(path).get_branches())
-
-
-def test_help_comes_from_the_argument_parser(shell, capsys):
-    doc = shell.find_line_magic("wap_ingest").__doc__
-    for option in ("--namespace", "--on-success", "--on-failure", "--mode", "--from-ref", "--as", "--no-panel",
-                   "--backend", "--background", "table", "source"):
-        assert option in doc
-    assert "not_null" in doc  # the YAML checks are documented too
-    shell.run_line_magic("pinfo", "%wap_ingest")
-    assert "--on-success" in capsys.readouterr().out
-    assert shell.find_cell_magic("wap_ingest") is not None
 
 
 def test_line_magic_expands_variables_binds_and_merges(shell, uris, lake_path, capsys):
@@ -176,29 +165,8 @@ def test_append_with_line_magic_defaults(shell, uris, lake_path):
     assert set(more.report["check"]) >= {"row_count", "schema_compatible"}
 
 
-def test_parse_checks_forms():
-    found = parse_checks(GOOD_CHECKS + "- schema_compatible\n- row_count: {min: 5}\n"
-                         "- not_null: {columns: [a, b], severity: warn}\n- custom: {name: c, fn: f}\n",
-                         {"f": lambda table: True})
-    assert [c.name for c in found] == [
-        "not_null(order_id, customer_id)", "unique(order_id)", "between(amount)", "accepted_values(status)",
-        "ship_after_order", "schema_compatible", "row_count", "not_null(a, b)", "c",
-    ]
-    assert found[4].severity == "warn" and found[7].severity == "warn"
-    assert parse_checks("") == [] and parse_checks("  \n# nothing\n") == []
-    with pytest.raises(ValueError, match=r"item 1 .*'nowhere' is not a callable"):
-        parse_checks("- custom: {name: c, fn: nowhere}")
-    with pytest.raises(ValueError, match="must be a YAML list"):
-        parse_checks("unique: a")
-    with pytest.raises(ValueError, match=r"item 1 .*exactly one check name"):
-        parse_checks("- unique: a\n  not_null: b")
-
-
-# ------------------------------------------------------------------ issue 10: the magic is strict
-
-
 @pytest.mark.parametrize(("line", "named"), [
-    ("--on-succes merge", "--on-succes"),   # scenario 2: argparse would take it for --on-success
+    ("--on-succes merge", "--on-succes"),   # argparse would take it for --on-success
     ("--on merge", "--on"),                 # ambiguous prefix
     ("--frobnicate", "--frobnicate"),       # unknown option
     ("--no-pan", "--no-pan"),
@@ -213,18 +181,9 @@ def test_typos_in_options_are_refused_not_guessed(shell, uris, lake_path, line, 
     assert not LocalClient(lake_path).has_table("orders", "main", namespace="bauplan")
 
 
-def test_cli_refuses_abbreviations_too(capsys):
-    from wap_notebook.cli.main import main as cli_main
-
-    with pytest.raises(SystemExit) as exited:
-        cli_main(["ingest", "orders", "s3://b/x.parquet", "--on-succes", "merge"])
-    assert exited.value.code == 2
-    assert "--on-succes" in capsys.readouterr().err
-
-
 @pytest.mark.parametrize("cell", [False, True])
 def test_undefined_name_is_a_usage_error_before_any_branch(shell, uris, lake_path, cell, capsys):
-    # scenario 3: IPython leaves `{uri_typo}` as literal text; the magic names it instead of importing it
+    # IPython leaves `{uri_typo}` as literal text; the magic names it instead of importing it
     shell.user_ns["uri"] = uris["orders"]
     source = "%wap_ingest orders {uri_typo} --no-panel --on-success merge"
     if cell:
@@ -250,7 +209,7 @@ def test_expressions_and_escaped_braces_still_expand(shell, uris, lake_path):
 
 
 def test_unreachable_bauplan_is_one_line_with_the_way_out(shell, uris, lake_path, monkeypatch, capsys):
-    # scenario 10: a real bauplan.Client with a key and no server behind its endpoint
+    # a real bauplan.Client with a key and no server behind its endpoint
     monkeypatch.delenv("WAP_BACKEND")
     monkeypatch.setenv("BAUPLAN_API_KEY", "sk-never-print-me")
     monkeypatch.setenv("BAUPLAN_API_ENDPOINT", "http://127.0.0.1:9")
@@ -269,25 +228,8 @@ def test_unreachable_bauplan_is_one_line_with_the_way_out(shell, uris, lake_path
     assert shell.user_ns["ing"].phase == "passed"
 
 
-def test_unreachable_bauplan_from_the_python_api(monkeypatch):
-    from wap_notebook.backend import connect
-    from wap_notebook.errors import BackendUnavailable
-    from wap_notebook.ingestion import Ingestion
-
-    monkeypatch.setenv("BAUPLAN_API_KEY", "sk-never-print-me")
-    monkeypatch.setenv("BAUPLAN_API_ENDPOINT", "http://127.0.0.1:9")
-    with pytest.raises(BackendUnavailable, match=r"Bauplan backend .*backend=\"local\"") as raised:
-        Ingestion("orders", "s3://bucket/orders/*.parquet")
-    assert raised.value.__cause__ is None and raised.value.__suppress_context__  # no transport dump below it
-    assert isinstance(raised.value, ConnectionError)
-    monkeypatch.delenv("BAUPLAN_API_KEY")
-    monkeypatch.setenv("HOME", "/nonexistent")
-    with pytest.raises(BackendUnavailable, match="BAUPLAN_API_KEY"):
-        connect("bauplan")
-
-
 def test_duplicate_files_advice_can_be_followed_from_the_magic(shell, uris, lake_path, capsys):
-    # scenario 11: the refusal recommends an option; the magic has it, and it does what it says
+    # the refusal recommends an option; the magic has it, and it does what it says
     shell.user_ns["uri"] = uris["orders"]
     run(shell, "%wap_ingest orders {uri} --no-panel --on-success merge").raise_error()
     run(shell, "%wap_ingest orders {uri} --no-panel --on-success merge --as again").raise_error()
@@ -302,46 +244,8 @@ def test_duplicate_files_advice_can_be_followed_from_the_magic(shell, uris, lake
     assert shell.user_ns["gated"].phase == "failed"  # re-imported rows still meet the gate's checks
 
 
-def _recommended_options() -> set[str]:
-    """Every `--option` and every `keyword=value` that a message string in the package recommends."""
-    import ast
-    from pathlib import Path
-
-    import wap_notebook
-
-    found: set[str] = set()
-    root = Path(wap_notebook.__file__).parent
-    for path in root.rglob("*.py"):
-        if "demo" in path.parts:
-            continue
-        tree = ast.parse(path.read_text())
-        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                      if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and node.body
-                      and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
-                found |= {m for m in re.findall(r"(?<![\w-])--[a-z][a-z-]+", node.value) if not m.startswith("--jp-")}
-                found |= {"--" + m.replace("_", "-")
-                          for m in re.findall(r"\b(?:pass|use)\s+([a-z_]+)=", node.value)}
-    return found
-
-
-def test_every_option_a_message_recommends_exists():
-    from wap_notebook.cli.main import build_parser
-    from wap_notebook.notebook.magic import WapMagics
-
-    magic = set(WapMagics.wap_ingest.parser._option_string_actions)
-    cli_sub = next(a for a in build_parser()._actions if a.dest == "command").choices["ingest"]
-    cli = set(cli_sub._option_string_actions)
-    recommended = _recommended_options()
-    assert "--import-duplicate-files" in recommended and "--backend" in recommended  # the scan sees messages
-    magic_only = {"--as", "--no-panel", "--background"}
-    assert recommended - magic - {"--checks"} == set()
-    assert recommended - cli - magic_only == set()
-
-
 def test_no_checks_in_the_shell_reuses_the_tables_checks_and_says_so(shell, uris, lake_path, capsys):
-    # scenario 2, second half: a line magic with no checks no longer merges a bad batch without a word
+    # a line magic with no checks no longer merges a bad batch without a word
     shell.user_ns["uri"] = uris["orders"]
     run(shell, "%%wap_ingest orders {uri} --no-panel --on-success merge\n" + GOOD_CHECKS).raise_error()
     shell.user_ns["uri"] = uris["bad"]

@@ -29,7 +29,7 @@ from wap_notebook import LocalClient
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build"
 CHROMIUM = Path("/usr/bin/chromium")
 NOTEBOOK = "panel_states.ipynb"

@@ -1,0 +1,115 @@
+"""The embedded lakehouse against a real moto S3 server: branches, tables, imports, queries, merges."""
+
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from bauplan import exceptions as bx
+
+from wap_notebook import LocalClient
+
+BRANCH = "tester.work"
+
+
+def orders(start: int, n: int) -> pa.Table:
+    ids = list(range(start, start + n))
+    return pa.table({
+        "order_id": pa.array(ids, pa.int64()),
+        "amount": pa.array([float(i) * 1.5 for i in ids]),
+        "status": pa.array(["placed" if i % 2 else "shipped" for i in ids]),
+        "ordered_at": pa.array([dt.datetime(2026, 1, 1) + dt.timedelta(minutes=i) for i in ids],
+                               pa.timestamp("ns")),
+    })
+
+
+def test_fresh_lakehouse_has_main_with_default_namespace(lakehouse):
+    assert lakehouse.has_branch("main")
+    assert lakehouse.has_namespace("bauplan", "main")
+    assert lakehouse.info().user.username == "tester"
+    assert list(lakehouse.get_tables("main")) == []
+
+
+@pytest.mark.parametrize("sql", [
+    "INSERT INTO bauplan.orders VALUES (1)",
+    "DELETE FROM bauplan.orders",
+    "CREATE TABLE x AS SELECT 1",
+    "DROP TABLE bauplan.orders",
+    "COPY (SELECT 1) TO '/tmp/x.csv'",
+    "ATTACH '/tmp/x.db' AS x",
+    "INSTALL httpfs",
+    "LOAD httpfs",
+    "SET threads=1",
+    "PRAGMA version",
+    "SELECT * FROM read_csv('/etc/passwd')",
+    "SELECT * FROM '/etc/passwd'",
+    "SELECT * FROM read_text('/etc/hostname')",
+    "SELECT 1; SELECT 2",
+])
+def test_queries_are_read_only_and_sandboxed(lakehouse, sql):
+    with pytest.raises(bx.BauplanQueryError):
+        lakehouse.query(sql, ref="main")
+
+
+@pytest.mark.parametrize("name", ["a'b", "x;drop", "a b", "ä", "../etc", "1abc", ""])
+def test_hostile_table_names_are_rejected(lakehouse, name):
+    with pytest.raises(ValueError, match="Invalid table name"):
+        lakehouse.create_table(name, "s3://bucket/x.parquet", branch="main")
+
+
+def test_protected_refs(lakehouse):
+    with pytest.raises(bx.DeleteBranchForbiddenError):
+        lakehouse.delete_branch("main")
+    with pytest.raises(bx.SameRefError):
+        lakehouse.merge_branch("main", "main")
+    with pytest.raises(bx.CreateBranchForbiddenError, match="tester."):
+        lakehouse.create_branch("someone_else.branch", "main")
+    with pytest.raises(bx.InvalidRefError, match="Invalid branch name"):
+        lakehouse.create_branch("tester.bad name", "main")
+    with pytest.raises(bx.ForbiddenError):
+        lakehouse.create_table("t", "s3://bucket/x.parquet", branch="main")
+
+
+def test_connect_picks_backend(tmp_path, monkeypatch):
+    from wap_notebook import connect
+    from wap_notebook.backend import resolve_backend
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("WAP_LAKEHOUSE_PATH", str(tmp_path / "lh"))
+    assert isinstance(connect(), LocalClient)
+    assert Path(connect().path) == (tmp_path / "lh").resolve()
+    monkeypatch.setenv("BAUPLAN_API_KEY", "secret-key-value")
+    assert resolve_backend("auto") == "bauplan"
+    monkeypatch.setenv("WAP_BACKEND", "local")
+    assert resolve_backend("auto") == "local"
+    with pytest.raises(ValueError, match="auto, local, bauplan"):
+        connect("cloud")
+
+
+def test_a_job_whose_process_died_reads_as_failed(lakehouse):
+    """A detached job left RUNNING by a killed kernel must not look alive forever."""
+    job_id = lakehouse._jobs.start("TABLE_IMPORT", "tester", ref=BRANCH)
+    dead = multiprocessing.Process(target=os.getpid)
+    dead.start()
+    dead.join()
+    with lakehouse._catalog.write() as con:
+        con.execute("UPDATE jobs SET pid = ? WHERE id = ?", (dead.pid, job_id))
+    job = lakehouse.get_job(job_id)
+    assert str(job.status) == "Fail" and "exited" in job.error_message
+    assert [j.id for j in lakehouse.get_jobs(filter_by_statuses="FAIL")] == [job_id]
+    assert list(lakehouse.get_jobs(filter_by_statuses="RUNNING")) == []
+
+
+def test_failed_queries_are_failed_jobs(lakehouse):
+    with pytest.raises(bx.BauplanQueryError):
+        lakehouse.query("SELECT * FROM missing_table", ref="main")
+    job = next(lakehouse.get_jobs(filter_by_kinds="QUERY"))
+    assert str(job.status) == "Fail" and "missing_table" in job.error_message
+    context = lakehouse.get_job_context(job, include_logs=True)
+    assert context.sql_query == "SELECT * FROM missing_table" and context.ref.startswith("main@")
+    assert str(context.logs[-1].level) == "JobLogLevel.ERROR"

@@ -1,0 +1,106 @@
+"""The ipywidgets panel driven in-process: real Ingestion, real LocalClient, real moto S3."""
+
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from wap_notebook import checks
+from wap_notebook.core.progress import ImportProgress
+from wap_notebook.engine.profiles import TableProfile
+from wap_notebook.notebook.panel import views
+from wap_notebook.notebook.panel.progress import ProgressMeter
+from wap_notebook.notebook.panel.tables import frame_html, schema_compare_html
+
+STRICT = [
+    checks.not_null("order_id", "customer_id"),
+    checks.unique("order_id"),
+    checks.between("amount", min=0, max=10_000),
+    checks.accepted_values("status", ["placed", "shipped", "delivered"]),
+]
+
+
+def cells(html: str, css_class: str) -> list[str]:
+    """Text of the table cells carrying `css_class`."""
+    return re.findall(rf'<td class="[^"]*\b{css_class}\b[^"]*">([^<]*)</td>', html)
+
+
+def test_rows_are_formatted_as_stored():
+    frame = pd.DataFrame({
+        "id": pd.array([1008, None], dtype="Int64"),
+        "amount": [12.5, 3.0],
+        "at": pd.to_datetime(["2024-01-02 08:13:00", "2024-01-03 00:00:01"]),
+        "day": pd.to_datetime(["2024-01-02", "2024-01-03"]),
+        "ok": pd.array([True, None], dtype="boolean"),
+        "name": ["a", None],
+    })
+    html = frame_html(frame, failing={"amount": [False, True]})
+    assert ">1008<" in html and "1008.0" not in html
+    assert ">12.5<" in html and ">3.0<" in html  # one number of decimals down a column
+    assert ">2024-01-02 08:13:00<" in html and ">2024-01-03<" in html
+    assert html.count('<span class="wap-null">null</span>') == 3
+    assert cells(html, "wap-bad") == ["3.0"]
+    assert '<th class="wap-num">id</th>' in html and '<th class="">name</th>' in html
+
+
+def test_schema_tab_compares_with_main():
+    profile = TableProfile(
+        "orders", (), {},
+        schema=(("id", "long", True), ("amount", "decimal(10, 2)", False), ("note", "string", False)),
+        base_schema=(("id", "long", True), ("amount", "double", False), ("legacy", "string", False)),
+    )
+    html = schema_compare_html(profile)
+    assert re.search(r'class="wap-changed"><td><code>amount</code></td><td><code>double</code>.*'
+                     r"<code>decimal\(10, 2\)</code>", html)
+    assert '<tr class="wap-removed"><td><code>legacy</code>' in html
+    assert '<tr class="wap-added"><td><code>note</code>' in html
+    assert "3 column changes" in html
+
+
+def test_progress_in_rows_and_bytes_with_rate_and_time_left():
+    now = [0.0]
+    meter = ProgressMeter(clock=lambda: now[0])
+    mb = 1_000_000
+    meter.update(ImportProgress("orders", 0, 4, 0, 0, bytes_total=40 * mb))
+    now[0] = 2.0
+    reading = meter.update(ImportProgress("orders", 1, 4, 500_000, 10 * mb, "f1", 40 * mb))
+    assert reading.fraction == pytest.approx(0.25)
+    assert reading.rows_per_s == pytest.approx(250_000) and reading.bytes_per_s == pytest.approx(5 * mb)
+    assert reading.seconds_left == pytest.approx(6.0)
+    assert "500,000 rows" in reading.text and "10.0 MB of 40.0 MB" in reading.text
+    assert "250.0k rows/s" in reading.text and "about 6 s left" in reading.text
+    # inside the second file the bytes are estimated from the rows written
+    now[0] = 3.0
+    reading = meter.update(ImportProgress("orders", 1, 4, 750_000, 10 * mb, "f2", 40 * mb))
+    assert reading.fraction == pytest.approx(15 / 40)
+    assert "file 2/4" in reading.text
+
+
+def test_log_is_capped_with_show_more():
+    lines = [f"00:00:{i:02d} step {i}" for i in range(10)]
+    html = views.log_html(lines)
+    assert "show 6 earlier lines" in html
+    tail = html.split("</details>")[1]
+    assert "step 9" in tail and "step 5" not in tail
+
+
+def test_verdicts_are_distinct():
+    assert views.verdict("merged", forced=True) != views.verdict("merged")
+    assert views.verdict("merged", forced=True).css == "wap-caution"
+    assert {views.verdict(p).label for p in ("passed", "failed", "merged", "discarded")} == {
+        "PASSED", "FAILED", "MERGED", "DISCARDED"}
+
+
+def test_failing_cells_come_from_the_checks_own_predicates():
+    from wap_notebook.engine.profiles import cell_predicates, failing_cells
+
+    predicates = cell_predicates(STRICT)
+    rows = pa.table({"order_id": pa.array([1, None], pa.int64()), "customer_id": [3, 4], "amount": [5.0, -1.0],
+                     "status": ["placed", "lost"]})
+    flags = failing_cells(rows, predicates)
+    assert flags == {"order_id": [False, True], "customer_id": [False, False], "amount": [False, True],
+                     "status": [False, True]}
