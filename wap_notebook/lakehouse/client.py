@@ -27,6 +27,7 @@ from wap_notebook.lakehouse.client_queries import QueriesMixin
 from wap_notebook.lakehouse.client_refs import RefsMixin
 from wap_notebook.lakehouse.client_tables import TablesMixin
 from wap_notebook.lakehouse.jobs import JobLedger
+from wap_notebook.lakehouse.limits import QueryLimits
 from wap_notebook.lakehouse.names import validate_ref_name
 from wap_notebook.lakehouse.objects import InfoState, UserInfo
 
@@ -52,7 +53,11 @@ class LocalClient(RefsMixin, TablesMixin, ImportsMixin, QueriesMixin):
     """An embedded lakehouse in a folder: a SQLite commit graph and job ledger plus an Iceberg warehouse."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, username: str | None = None,
-                 email: str | None = None) -> None:
+                 email: str | None = None, query_limits: QueryLimits | None = None) -> None:
+        # Memory, threads and time of every query (lakehouse/limits.py: defaults and WAP_QUERY_* variables).
+        self.query_limits = query_limits if query_limits is not None else QueryLimits.from_env()
+        if not isinstance(self.query_limits, QueryLimits):
+            raise TypeError(f"query_limits must be a QueryLimits, got {type(query_limits).__name__}")
         self.path = Path(path).expanduser().resolve() if path is not None else default_lakehouse_path().resolve()
         self.username = validate_ref_name(username or default_username(), "user")
         # Commits record an author email as Bauplan's do; locally there is no account to take it from.

@@ -14,6 +14,7 @@ from bauplan.schema import TableKind
 from wap_notebook.lakehouse import errors, tables
 from wap_notebook.lakehouse.catalog import DEFAULT_NAMESPACE, MAIN, Catalog, CommitRecord, Resolved
 from wap_notebook.lakehouse.jobs import JobLedger
+from wap_notebook.lakehouse.limits import QueryLimits
 from wap_notebook.lakehouse.names import parse_ref, ref_name, split_table_name
 from wap_notebook.lakehouse.objects import PartitionField, Table, TableField
 
@@ -40,6 +41,7 @@ class ClientCore:
     username: str
     email: str
     warehouse: Path
+    query_limits: QueryLimits
     _catalog: Catalog
     _jobs: JobLedger
 

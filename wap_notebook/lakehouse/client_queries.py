@@ -35,7 +35,7 @@ class QueriesMixin(ClientCore):
         started = time.time()
         error: str | None = None
         try:
-            return run_query(sql, resolve=resolve, default_namespace=default_ns, warehouse=self.warehouse,
+            return run_query(sql, resolve=resolve, default_namespace=default_ns, limits=self.query_limits,
                              max_rows=max_rows)
         except BaseException as exc:
             error = _describe_error(exc)

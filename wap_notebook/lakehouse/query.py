@@ -1,27 +1,37 @@
 """Read-only SQL over lakehouse tables at a ref, on DuckDB.
 
-Each query gets a private in-memory DuckDB connection holding one view per table the query names
-(and nothing else), pointing at that table version's Parquet data files. Before the user's SQL runs,
-the connection is sealed: file access is limited to the warehouse, external access is off, extension
-loading is off and the configuration is locked, so a query cannot write, attach, install or read
-files of its own choosing, whatever it says.
+Each query gets a private in-memory DuckDB connection holding one view per table of the ref the query
+names, over that table version's exact Parquet data files. Before the user's SQL runs the connection is
+sealed: `allowed_paths` is exactly those files, `allowed_directories` is empty, external access is off and
+the configuration is locked (no statement can undo it). So the query can read the data files of its ref's
+tables and no other file, whatever its text says: a path in a string literal, a quoted identifier, a table
+function, a CTE that shadows a name in one scope, `ATTACH`, `COPY`, `INSTALL`/`LOAD`. That holds by
+DuckDB's file-system check, not by reading the SQL; the parse below only picks which tables to expose and
+refuses what is not a single SELECT with a clearer message than DuckDB's permission error would give.
+
+DuckDB compares a path to `allowed_paths` after normalising it (`a/./b`, `a//b`, `x/../a` are the same
+file), so a spelling can only reach an allowed file. Data files have unique (uuid) names and the warehouse
+holds no links. Memory, threads and time are bounded by `QueryLimits` (lakehouse/limits.py, watchdog.py).
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 from bauplan import exceptions as bx
 
+from wap_notebook.core import background
 from wap_notebook.core.sql import quote_ident as _quote
 from wap_notebook.core.sql import string_literal as _string_literal
+from wap_notebook.lakehouse.limits import ENV_MEMORY, ENV_TIMEOUT, QueryLimits
 from wap_notebook.lakehouse.tables import TableFiles
+from wap_notebook.lakehouse.watchdog import Watchdog
 
 # Table functions that compute values but touch no file or network.
 _SAFE_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
@@ -104,38 +114,93 @@ def run_query(
     *,
     resolve: TableResolver,
     default_namespace: str,
-    warehouse: Path,
+    limits: QueryLimits,
     max_rows: int | None = None,
 ) -> pa.Table:
     if not isinstance(sql, str) or not sql.strip():
         raise query_error("Query is empty")
+    if background.stopping():
+        raise query_error("Query not run: the process is shutting down")
     tables, cte_names = referenced_tables(sql)
-    con = duckdb.connect(
-        ":memory:",
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
-    )
-    try:
-        data_files = _create_views(con, tables, cte_names, resolve, default_namespace)
-        warehouse_dir = str(warehouse.resolve()).rstrip("/") + "/"
-        # External tables keep their data files where they were registered: allow exactly those folders.
-        external = sorted({str(Path(f).parent).rstrip("/") + "/" for f in data_files
-                           if not f.startswith(warehouse_dir)})
-        allowed = ", ".join(_string_literal(d) for d in [warehouse_dir, *external])
-        con.execute(f"SET allowed_directories=[{allowed}]")
-        con.execute("SET enable_external_access=false")
-        con.execute("SET lock_configuration=true")
+    exposed = _resolve_tables(tables, cte_names, resolve, default_namespace)
+    # DuckDB spills to this folder beyond its memory limit; it is the only folder the query could list,
+    # and it holds only this query's own spill files.
+    with tempfile.TemporaryDirectory(prefix="wap-query-") as spill:
+        con = duckdb.connect(":memory:", config={
+            "autoinstall_known_extensions": False, "autoload_known_extensions": False,
+            "python_enable_replacements": False,  # no Python variable becomes a table
+            # DuckDB's own accounting gets three quarters: the watchdog's limit on the process's growth
+            # also counts what DuckDB does not (values functions build, the result), so spilling comes first.
+            "memory_limit": f"{max(1, limits.memory_mb * 3 // 4)}MiB", "threads": int(limits.threads),
+            "temp_directory": spill,
+        })
         try:
-            relation = con.sql(sql)
-            if max_rows is not None:
-                reader = relation.to_arrow_reader(min(max(max_rows, 1), 1_000_000))
-                table = pa.Table.from_batches(list(_take(reader, max_rows)), schema=reader.schema)
-            else:
-                table = relation.to_arrow_table()
-        except duckdb.Error as exc:
-            raise query_error(f"Query failed: {exc}") from None
-        return table
+            _create_views(con, exposed, default_namespace)
+            _seal(con, exposed)
+            return _execute(con, sql, limits, max_rows)
+        finally:
+            con.close()
+
+
+def _resolve_tables(
+    tables: set[tuple[str, str]], cte_names: set[str], resolve: TableResolver, default_namespace: str,
+) -> dict[tuple[str, str], TableFiles]:
+    """The ref's tables the query names. Choosing which ones to expose is a convenience (a query only pays
+    for the tables it reads), not the boundary: whatever the SQL says, DuckDB can open no other file."""
+    exposed: dict[tuple[str, str], TableFiles] = {}
+    for schema, name in sorted(tables):
+        namespace = schema or default_namespace
+        files = resolve(namespace, name)
+        if files is None:
+            if not schema and name in cte_names:
+                continue  # a CTE's name, not a table (a CTE shadows a table of the same name in its scope only)
+            raise query_error(f"Table {namespace}.{name} does not exist on this ref")
+        exposed[(namespace, name)] = files
+    return exposed
+
+
+def _seal(con: duckdb.DuckDBPyConnection, exposed: dict[tuple[str, str], TableFiles]) -> None:
+    """From here on DuckDB can open exactly the exposed tables' data files (and its own spill folder):
+    no directory listing, no other path however spelled, and no way back (the configuration is locked)."""
+    files = sorted({path for table in exposed.values() for path in table.data_files})
+    if files:
+        con.execute(f"SET allowed_paths=[{', '.join(_string_literal(path) for path in files)}]")
+    con.execute("SET allowed_directories=[]")
+    con.execute("SET enable_external_access=false")
+    con.execute("SET lock_configuration=true")
+
+
+def _execute(con: duckdb.DuckDBPyConnection, sql: str, limits: QueryLimits, max_rows: int | None) -> pa.Table:
+    watchdog = Watchdog(con, timeout_s=float(limits.timeout_s), memory_bytes=limits.memory_bytes)
+    try:
+        relation = con.sql(sql)
+        if max_rows is not None:
+            reader = relation.to_arrow_reader(min(max(max_rows, 1), 1_000_000))
+            table = pa.Table.from_batches(list(_take(reader, max_rows)), schema=reader.schema)
+        else:
+            table = relation.to_arrow_table()
+    except duckdb.OutOfMemoryException as exc:
+        raise _limit_error("memory", limits, exc) from None
+    except duckdb.Error as exc:
+        if watchdog.reason is not None:
+            raise _limit_error(watchdog.reason, limits, exc) from None
+        raise query_error(f"Query failed: {exc}") from None
     finally:
-        con.close()
+        watchdog.stop()
+    if watchdog.reason is not None:  # the limit was passed inside one call that finished before it could stop
+        raise _limit_error(watchdog.reason, limits, None)
+    return table
+
+
+def _limit_error(reason: str, limits: QueryLimits, exc: BaseException | None) -> bx.BauplanQueryError:
+    if reason == "time":
+        return query_error(f"Query stopped: it ran longer than its time limit of {limits.timeout_s:g} s "
+                           f"(raise it with LocalClient(query_limits=QueryLimits(timeout_s=...)) or {ENV_TIMEOUT})")
+    if reason == "shutdown":
+        return query_error("Query stopped: the process is shutting down")
+    detail = f": {str(exc).splitlines()[0]}" if exc is not None else ""
+    return query_error(f"Query stopped: it needed more memory than its limit of {limits.memory_mb} MiB{detail} "
+                       f"(raise it with LocalClient(query_limits=QueryLimits(memory_mb=...)) or {ENV_MEMORY})")
 
 
 def _take(reader: pa.RecordBatchReader, limit: int) -> Iterator[pa.RecordBatch]:
@@ -148,35 +213,22 @@ def _take(reader: pa.RecordBatchReader, limit: int) -> Iterator[pa.RecordBatch]:
 
 
 def _create_views(
-    con: duckdb.DuckDBPyConnection,
-    tables: set[tuple[str, str]],
-    cte_names: set[str],
-    resolve: TableResolver,
-    default_namespace: str,
-) -> list[str]:
-    """One view per table the query reads; returns every data file the views read."""
+    con: duckdb.DuckDBPyConnection, exposed: dict[tuple[str, str], TableFiles], default_namespace: str,
+) -> None:
+    """One view per exposed table over its exact data files (created while DuckDB may still read them)."""
     schemas: set[str] = set()
-    data_files: list[str] = []
-    for schema, name in sorted(tables):
-        if not schema and name in cte_names:
-            continue
-        namespace = schema or default_namespace
-        files = resolve(namespace, name)
-        if files is None:
-            raise query_error(f"Table {namespace}.{name} does not exist on this ref")
+    for index, ((namespace, name), files) in enumerate(sorted(exposed.items())):
         if namespace not in schemas:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(namespace)}")
             schemas.add(namespace)
         target = f"{_quote(namespace)}.{_quote(name)}"
-        data_files.extend(files.data_files)
         if files.data_files:
             paths = ", ".join(_string_literal(path) for path in files.data_files)
             con.execute(f"CREATE VIEW {target} AS SELECT * FROM read_parquet([{paths}], union_by_name=true)")
         else:
-            placeholder = f"__empty_{len(schemas)}_{abs(hash((namespace, name)))}"
+            placeholder = f"__empty_{index}"
             con.register(placeholder, files.schema.empty_table())
             con.execute(f"CREATE VIEW {target} AS SELECT * FROM {_quote(placeholder)}")
     if default_namespace not in schemas:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(default_namespace)}")
     con.execute(f"SET schema={_string_literal(default_namespace)}")
-    return data_files

@@ -32,6 +32,7 @@ from IPython.utils.text import DollarFormatter
 
 from wap_notebook.checks.yaml_form import parse_checks
 from wap_notebook.core.arguments import BACKEND_OPTION, INGEST_OPTIONS, Option, ingestion_kwargs, strict
+from wap_notebook.core.background import start as start_background
 from wap_notebook.notebook.summary import text_summary
 
 
@@ -153,9 +154,7 @@ def run_ingestion(ingestion: Any, *, panel: bool, background: bool) -> None:
         widget.run(background=background)
         return
     if background:
-        import threading
-
-        threading.Thread(target=_run_quietly, args=(ingestion,), name="wap-ingest", daemon=True).start()
+        start_background(_run_quietly, args=(ingestion,), name="wap-ingest")
         print(f"wap_ingest: running in the background on branch {ingestion.branch or '(pending)'}")
         return
     _run_quietly(ingestion)

@@ -28,6 +28,7 @@ import ipywidgets as widgets
 import traitlets
 from bauplan import exceptions as bx
 
+from wap_notebook.core.background import start as start_background
 from wap_notebook.engine.conflicts import moved_text
 from wap_notebook.engine.phases import Action, Phase
 from wap_notebook.errors import IngestionConflict
@@ -317,8 +318,7 @@ class IngestionPanel(widgets.VBox):
             if self._loading:
                 return  # the running loader sees the bump and loads again
             self._loading = True
-            self._loader = threading.Thread(target=self._load_loop, name="wap-panel-load", daemon=True)
-            self._loader.start()
+            self._loader = start_background(self._load_loop, name="wap-panel-load")
 
     def _load_loop(self) -> None:
         while True:
@@ -349,9 +349,7 @@ class IngestionPanel(widgets.VBox):
         if not (self.threaded if threaded is None else threaded):
             self._work(action, work)
             return True
-        self._worker = threading.Thread(target=self._work, args=(action, work), name=f"wap-panel-{action}",
-                                        daemon=True)
-        self._worker.start()
+        self._worker = start_background(self._work, args=(action, work), name=f"wap-panel-{action}")
         return True
 
     def _work(self, action: str, work: Callable[[], tuple[str, str] | None]) -> None:
