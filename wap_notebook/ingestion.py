@@ -31,7 +31,7 @@ import pandas as pd
 from bauplan import exceptions as bx
 
 from wap_notebook.backend import describe_backend, username
-from wap_notebook.core.options import MODES, ON_FAILURE, ON_SUCCESS
+from wap_notebook.core.options import MODES, ON_FAILURE, ON_SUCCESS, Mode, OnConflict, OnFailure, OnSuccess
 from wap_notebook.core.progress import ImportProgress
 from wap_notebook.engine import gate
 from wap_notebook.engine.client import LakehouseClient
@@ -94,17 +94,22 @@ class Ingestion:
         *,
         namespace: str = "bauplan",
         checks: ChecksArg | None = None,
-        on_success: str = "inspect",
-        on_failure: str = "inspect",
-        mode: str = "auto",
+        on_success: OnSuccess = "inspect",
+        on_failure: OnFailure = "inspect",
+        mode: Mode = "auto",
         from_ref: str = "main",
         branch: str | None = None,
         client: LakehouseClient | None = None,
         import_duplicate_files: bool = False,
-        on_conflict: str = "fail",
+        on_conflict: OnConflict = "fail",
     ) -> None:
         """`checks=None` reuses the checks last merged into each existing table (`checks=[]`: built-ins only);
-        see `wap_notebook.engine.gate`. `on_conflict="rebase"`: see `rebase()`."""
+        see `wap_notebook.engine.gate`. `on_conflict="rebase"`: see `rebase()`.
+
+        Raises:
+            InvalidSpec: a malformed table name, option, check or source; nothing was touched.
+            BackendUnavailable: no client was given and the configured backend cannot be reached.
+        """
         spec = IngestionSpec.build(table, source, namespace=namespace, checks=checks or (), on_success=on_success,
                                    on_failure=on_failure, mode=mode, from_ref=from_ref, branch=branch,
                                    import_duplicate_files=import_duplicate_files, on_conflict=on_conflict)
@@ -251,7 +256,12 @@ class Ingestion:
                user_ns: Mapping[str, Any] | None = None) -> Ingestion:
         """Rebuild an ingestion from an import branch in a new process: spec, checks and verdict come back
         from its record (`checks=` replaces the checks; `user_ns` finds custom check functions by name).
-        See `wap_notebook.engine.resume` for branches without a record or with an unfinished import."""
+        See `wap_notebook.engine.resume` for branches without a record or with an unfinished import.
+
+        Raises:
+            InvalidSpec: the branch does not exist or is not an import branch.
+            BackendUnavailable: no client was given and the configured backend cannot be reached.
+        """
         client = _connect(client)
         resumed = resume_plan(client, branch, checks=checks, namespace=namespace, from_ref=from_ref,
                               user_ns=user_ns)
@@ -266,7 +276,12 @@ class Ingestion:
 
     def rebase(self) -> Ingestion:
         """Re-create the branch from the new head of `from_ref`, re-import the same sources and re-validate
-        (the spec and checks are kept), e.g. after `main moved N commits` and a conflict. Returns self."""
+        (the spec and checks are kept), e.g. after `main moved N commits` and a conflict. Returns self.
+
+        Raises:
+            ActionNotAllowed: nothing to rebase (not imported, or already merged or discarded), or busy.
+            bauplan.exceptions.BauplanError: the lakehouse refused an operation (the phase becomes "error").
+        """
         with self._guard.action("rebase", Action.REBASE):
             try:
                 self._steps.rebase()
@@ -301,7 +316,15 @@ class Ingestion:
 
     # ---------------------------------------------------------------------------------- actions
     def run(self) -> Ingestion:
-        """Import, validate, then apply `on_success` / `on_failure`. Returns self."""
+        """Import, validate, then apply `on_success` / `on_failure`. Returns self.
+
+        Data problems (a failed import, failed checks) end in phase "failed" without raising.
+
+        Raises:
+            ActionNotAllowed: another action is running, or the phase allows no run.
+            IngestionConflict: `on_success="merge"` and a table changed on `from_ref` (branch and verdict kept).
+            bauplan.exceptions.BauplanError: the lakehouse refused an operation (the phase becomes "error").
+        """
         state, steps = self._ctx.state, self._steps
         with self._guard.action("run", Action.IMPORT, Action.VALIDATE):
             try:
@@ -324,7 +347,12 @@ class Ingestion:
         return self
 
     def import_data(self) -> None:
-        """Create the branch and import every source. A failed import ends in phase "failed"."""
+        """Create the branch and import every source. A failed import ends in phase "failed".
+
+        Raises:
+            ActionNotAllowed: already imported, or another action is running.
+            bauplan.exceptions.BauplanError: the lakehouse refused an operation (the phase becomes "error").
+        """
         with self._guard.action("import", Action.IMPORT):
             try:
                 self._steps.import_all()
@@ -334,7 +362,12 @@ class Ingestion:
                 raise
 
     def validate(self) -> pd.DataFrame:
-        """Run the checks on the branch; phase becomes "passed" or "failed". Returns the report."""
+        """Run the checks on the branch; phase becomes "passed" or "failed". Returns the report.
+
+        Raises:
+            ActionNotAllowed: nothing imported yet, or another action is running.
+            bauplan.exceptions.BauplanError: the lakehouse refused an operation (the phase becomes "error").
+        """
         with self._guard.action("validate", Action.VALIDATE):
             try:
                 self._steps.validate()
@@ -349,6 +382,13 @@ class Ingestion:
         Refused unless the checks passed, except with ``force=True`` and a non-empty `reason` (recorded in
         the commit properties). A conflict raises `MergeConflictError` and keeps the branch and the phase.
         After a successful merge the branch is deleted (its content is on `from_ref` now).
+
+        Raises:
+            InvalidSpec: `force=True` without a non-empty `reason`.
+            MergeRefused: the checks did not pass and no override was given (or a rebase failed them).
+            ActionNotAllowed: nothing validated to merge, or another action is running.
+            IngestionConflict: a table this ingestion writes changed on `from_ref` since the fork.
+            bauplan.exceptions.BauplanError: the lakehouse refused an operation (the phase becomes "error").
         """
         state = self._ctx.state
         if force and not (isinstance(reason, str) and reason.strip()):
@@ -374,7 +414,12 @@ class Ingestion:
         return commit
 
     def discard(self) -> None:
-        """Delete the import branch; idempotent (a second call, or one after the branch is gone, is a no-op)."""
+        """Delete the import branch; idempotent (a second call, or one after the branch is gone, is a no-op).
+
+        Raises:
+            ActionNotAllowed: already merged, or another action is running.
+            bauplan.exceptions.BauplanError: the lakehouse refused an operation (the phase becomes "error").
+        """
         if self.phase == Phase.DISCARDED and not self.busy:
             return
         with self._guard.action("discard", Action.DISCARD):
@@ -385,7 +430,12 @@ class Ingestion:
                 raise
 
     def refresh(self) -> None:
-        """Re-read the branch: notice a branch deleted elsewhere, and refresh row counts."""
+        """Re-read the branch: notice a branch deleted elsewhere, and refresh row counts.
+
+        Raises:
+            ActionNotAllowed: another action is running.
+            bauplan.exceptions.BauplanError: the lakehouse refused an operation (the phase becomes "error").
+        """
         with self._guard.action("refresh", Action.REFRESH):
             try:
                 self._steps.refresh()

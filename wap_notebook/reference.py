@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from wap_notebook.checks.model import Check
-from wap_notebook.core.options import ON_FAILURE, ON_SUCCESS, choice
+from wap_notebook.core.options import ON_FAILURE, ON_SUCCESS, OnFailure, OnSuccess, choice
 from wap_notebook.engine.phases import Phase
 from wap_notebook.errors import IngestionFailed
 from wap_notebook.ingestion import Ingestion
@@ -25,8 +25,8 @@ def quality_gated_update(
     table_name: str,
     s3_path: str,
     namespace: str = "bauplan",
-    on_success: str = "inspect",
-    on_failure: str = "inspect",
+    on_success: OnSuccess = "inspect",
+    on_failure: OnFailure = "inspect",
     client: Any = None,
     checks: Sequence[Check] = (),
 ) -> tuple[str, bool]:

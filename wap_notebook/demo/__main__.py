@@ -18,10 +18,16 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from wap_notebook.errors import DemoFailed
+
+if TYPE_CHECKING:
+    from wap_notebook.engine.events import IngestionEvent
+    from wap_notebook.ingestion import Ingestion
+    from wap_notebook.lakehouse import LocalClient
 
 ROOT = Path(__file__).resolve().parents[2]
 TUTORIAL = ROOT / "notebooks" / "01_quality_gated_ingestion.ipynb"
@@ -50,8 +56,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_flow(build: Path) -> None:
-    from wap_notebook import Ingestion, LocalClient, checks
+    from wap_notebook import checks
     from wap_notebook.demo import local_s3
+    from wap_notebook.ingestion import Ingestion
+    from wap_notebook.lakehouse import LocalClient
 
     lake_path = build / "demo-lakehouse"
     shutil.rmtree(lake_path, ignore_errors=True)
@@ -135,12 +143,12 @@ def render_tutorial(build: Path) -> Path:
     return html
 
 
-def follow(ingestion) -> None:
+def follow(ingestion: Ingestion) -> None:
     """Print the phases as they happen (and import progress, once per file)."""
 
     files_shown: dict[str, int] = {}
 
-    def on_event(event) -> None:
+    def on_event(event: IngestionEvent) -> None:
         if event.kind == "phase":
             print(f"  [{event.at:%H:%M:%S}] phase: {event.phase}")
         elif event.kind == "progress" and event.progress is not None:
@@ -156,15 +164,15 @@ def follow(ingestion) -> None:
     print(f"Branch {ingestion.branch} from {ingestion.from_ref}; sources: {ingestion.sources}")
 
 
-def show_report(ingestion) -> None:
+def show_report(ingestion: Ingestion) -> None:
     report = ingestion.report
     verdict = {True: "PASSED", False: "FAILED", None: "NOT VALIDATED"}[ingestion.passed]
     print(f"\nValidation report ({verdict}):")
     print(report[[c for c in REPORT_COLUMNS if c in report.columns]].to_string(index=False))
 
 
-def count(lake, table: str) -> int:
-    return lake.query(f"SELECT COUNT(*) AS n FROM bauplan.{table}", ref="main").column("n")[0].as_py()
+def count(lake: LocalClient, table: str) -> int:
+    return int(lake.query(f"SELECT COUNT(*) AS n FROM bauplan.{table}", ref="main").column("n")[0].as_py())
 
 
 def heading(text: str) -> None:

@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from wap_notebook.errors import DemoFailed
 
@@ -29,7 +30,7 @@ _DUMMY_ENV = {
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -37,10 +38,10 @@ class LocalS3:
     """A running moto S3 server; `env` is what a client needs to reach it."""
 
     endpoint_url: str
-    process: subprocess.Popen
+    process: subprocess.Popen[bytes]
     env: dict[str, str] = field(default_factory=dict)
 
-    def client(self):
+    def client(self) -> Any:
         import boto3
 
         return boto3.client("s3", endpoint_url=self.endpoint_url, **_boto_credentials())

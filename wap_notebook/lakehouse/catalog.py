@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bauplan import exceptions as bx
 
@@ -448,7 +449,7 @@ _COMMIT_COLUMNS = (
 )
 
 
-def _commit_from_row(row: tuple) -> CommitRecord:
+def _commit_from_row(row: tuple[Any, ...]) -> CommitRecord:
     digest, parents, generation, author, message, body, properties, created_at, state, author_email, merge_ref = row
     return CommitRecord(
         hash=digest,

@@ -87,7 +87,7 @@ class _Parser:
         while self.peek() == ("op", "||"):
             self.take()
             right, prev = self.and_(), left
-            left = lambda c, a=prev, b=right: bool(a(c)) or bool(b(c))  # noqa: E731
+            left = _either(prev, right)
         return left
 
     def and_(self) -> Evaluator:
@@ -95,7 +95,7 @@ class _Parser:
         while self.peek() == ("op", "&&"):
             self.take()
             right, prev = self.unary(), left
-            left = lambda c, a=prev, b=right: bool(a(c)) and bool(b(c))  # noqa: E731
+            left = _both(prev, right)
         return left
 
     def unary(self) -> Evaluator:
@@ -134,13 +134,13 @@ class _Parser:
             if self.take()[1] == "[":
                 key = self.or_()
                 self.take("]")
-                expr = lambda c, e=expr, k=key: (e(c) or {}).get(k(c))  # noqa: E731
+                expr = _item(expr, key)
                 continue
             name = self.take()[1]
             if self.peek() == ("op", "("):
                 expr = self.method(expr, name)
             elif name in _FIELDS:
-                expr = lambda c, e=expr, n=name: e(c)[n]  # noqa: E731
+                expr = _field(expr, name)
             else:
                 raise _unsupported(f"unknown field {name!r}")
         return expr
@@ -210,3 +210,20 @@ def compile_filter(text: str) -> Callable[[dict[str, Any]], bool]:
         raise ValueError("filter must be a non-empty CEL expression, e.g. \"commit.author == 'alice'\"")
     evaluator = _Parser(text).parse()
     return lambda fields: bool(evaluator(fields))
+
+
+# Combinators build the evaluator tree; each closes over its operands (a loop rebinds `left`/`expr`).
+def _either(a: Evaluator, b: Evaluator) -> Evaluator:
+    return lambda c: bool(a(c)) or bool(b(c))
+
+
+def _both(a: Evaluator, b: Evaluator) -> Evaluator:
+    return lambda c: bool(a(c)) and bool(b(c))
+
+
+def _item(expr: Evaluator, key: Evaluator) -> Evaluator:
+    return lambda c: (expr(c) or {}).get(key(c))
+
+
+def _field(expr: Evaluator, name: str) -> Evaluator:
+    return lambda c: expr(c)[name]

@@ -12,6 +12,7 @@ to a column's type are refused with `PartitionSpecError`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,8 @@ from pyiceberg.transforms import (
 
 from wap_notebook.lakehouse.errors import PartitionSpecError
 
-_TIME = {"year": YearTransform, "month": MonthTransform, "day": DayTransform, "hour": HourTransform}
+_TIME: dict[str, Callable[[], Transform[Any, Any]]] = {
+    "year": YearTransform, "month": MonthTransform, "day": DayTransform, "hour": HourTransform}
 _PARAM_KEY = {"bucket": "num_buckets", "truncate": "width"}
 _COLUMN = r"[A-Za-z_][A-Za-z0-9_]*"
 _TERM = re.compile(rf"(?:(?P<fn>[A-Za-z_]+)\s*\(\s*(?:(?P<n>\d+)\s*,\s*)?(?P<col>{_COLUMN})\s*\)|(?P<bare>{_COLUMN}))")

@@ -40,7 +40,7 @@ class TemporalError(ValueError):
 
 
 def is_temporal(t: pa.DataType) -> bool:
-    return pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_time(t)
+    return bool(pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_time(t))
 
 
 def _all(values: pa.Array, pattern: str) -> bool:

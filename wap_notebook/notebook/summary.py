@@ -5,10 +5,13 @@ so they cannot be mistaken for a clean pass in a log or a terminal."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wap_notebook.ingestion import Ingestion
 
 
-def text_summary(ingestion: Any) -> str:
+def text_summary(ingestion: Ingestion) -> str:
     """What `--no-panel` prints: the outcome, the branch, warnings, and the report as text."""
     from wap_notebook.notebook.panel import views
 

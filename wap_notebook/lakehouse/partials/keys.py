@@ -152,7 +152,8 @@ class KeySet:
                     if self._collected else pa.table({"k": pa.array([], pa.int64())})
                 con.register("collected_keys", keys)
                 source = "collected_keys"
-            return int(con.execute(f"SELECT COUNT(DISTINCT k) FROM {source}").fetchone()[0])
+            row = con.execute(f"SELECT COUNT(DISTINCT k) FROM {source}").fetchone()
+            return int(row[0]) if row else 0
         finally:
             con.close()
             self.close()

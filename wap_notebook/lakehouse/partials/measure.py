@@ -18,8 +18,8 @@ def supported(measure: Measure, schema: pa.Schema) -> bool:
     if measure.kind in ("nulls", "any_null"):
         return True
     typ = schema.field(measure.columns[0]).type
-    numeric = pa.types.is_integer(typ) or pa.types.is_floating(typ)
-    text = pa.types.is_string(typ) or pa.types.is_large_string(typ)
+    numeric = bool(pa.types.is_integer(typ) or pa.types.is_floating(typ))
+    text = bool(pa.types.is_string(typ) or pa.types.is_large_string(typ))
     if measure.kind == "not_matching":
         return text
     if measure.kind == "distinct":

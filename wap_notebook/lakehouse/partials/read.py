@@ -110,8 +110,9 @@ def _from_statistics(table: Any, snapshot: Any, wanted: tuple[Measure, ...], add
             field = schema.find_field(m.columns[0])
         except ValueError:
             continue
-        nulls = [(f.null_value_counts or {}).get(field.field_id) for f in files]
-        if any(n is None for n in nulls):
+        found = [(f.null_value_counts or {}).get(field.field_id) for f in files]
+        nulls = [int(n) for n in found if n is not None]
+        if len(nulls) != len(found):
             continue
         if m.kind == "nulls":
             values[m.key] = sum(nulls)
@@ -123,7 +124,7 @@ def _from_statistics(table: Any, snapshot: Any, wanted: tuple[Measure, ...], add
             lower, upper = (f.lower_bounds or {}).get(field.field_id), (f.upper_bounds or {}).get(field.field_id)
             if n < f.record_count and (lower is None or upper is None):
                 break
-            if n < f.record_count:
+            if n < f.record_count and lower is not None and upper is not None:
                 bounds.append((from_bytes(field.field_type, lower), from_bytes(field.field_type, upper)))
         else:
             lo = min((b[0] for b in bounds), default=None)
@@ -150,8 +151,8 @@ def _integer_bounds(table: Any, column: str) -> tuple[int, int] | None | bool:
         return False
     if not isinstance(field.field_type, (IntegerType, LongType)):
         return False
-    lows: list[int] = []
-    highs: list[int] = []
+    lows: list[Any] = []
+    highs: list[Any] = []
     for manifest in snapshot.manifests(table.io):
         for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True):
             f = entry.data_file

@@ -11,13 +11,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
 from wap_notebook.engine.phases import DATA_PHASES, Phase
 from wap_notebook.notebook import charts
 from wap_notebook.notebook.panel import tables, views
+
+if TYPE_CHECKING:
+    from wap_notebook.ingestion import Ingestion
 
 TAB_TITLES = ("Charts", "Failing rows", "Sample", "Schema", "Diff", "Log")
 _LOADING = '<i class="wap-dim">loading…</i>'
@@ -26,7 +29,7 @@ _LOADING = '<i class="wap-dim">loading…</i>'
 class DetailTabs(widgets.Tab):
     """Tabs with the data of one ingestion; the panel decides when they load."""
 
-    def __init__(self, ingestion: Any, *, sample_rows: int = 10, **kwargs: Any) -> None:
+    def __init__(self, ingestion: Ingestion, *, sample_rows: int = 10, **kwargs: Any) -> None:
         self.ingestion = ingestion
         self.sample_rows = sample_rows
         self._lock = threading.RLock()

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from wap_notebook.core.uris import redact_uri
 from wap_notebook.engine.phases import Phase
 from wap_notebook.notebook.panel.tables import esc, frame_html
+
+if TYPE_CHECKING:
+    from wap_notebook.ingestion import Ingestion
 
 __all__ = ["esc", "frame_html", "ingestion_html", "summary_html", "checks_html", "status_html", "log_html"]
 
@@ -199,7 +202,7 @@ class Facts:
     checks_note: str | None = None  # "only built-in checks ran ..." when no user check applies
 
 
-def read_facts(ingestion: Any, *, behind: int | None = None) -> Facts:
+def read_facts(ingestion: Ingestion, *, behind: int | None = None) -> Facts:
     base_ref = safe_read(lambda: ingestion.base_ref, None) or ""
     return Facts(
         phase=safe_read(lambda: ingestion.phase, Phase.NEW),
@@ -319,7 +322,7 @@ def status_html(kind: str, message: str, *, title: str | None = None) -> str:
             f'{symbols.get(kind, "")}{esc(message)}</div>')
 
 
-def result_text(ingestion: Any, facts: Facts | None = None) -> tuple[str, str] | None:
+def result_text(ingestion: Ingestion, facts: Facts | None = None) -> tuple[str, str] | None:
     """The outcome worth a status line for a finished ingestion: (kind, message), or None."""
     facts = facts or read_facts(ingestion)
     phase = facts.phase
@@ -350,7 +353,7 @@ def log_html(lines: Sequence[str], visible: int = LOG_VISIBLE) -> str:
     return f'<div class="wap-log">{folded}{esc(chr(10).join(recent))}</div>'
 
 
-def sources_html(ingestion: Any) -> str:
+def sources_html(ingestion: Ingestion) -> str:
     """Tables, their (redacted) sources, backend and user: nothing secret."""
     sources = safe_read(lambda: dict(ingestion.sources), {}) or {}
     namespace = safe_read(lambda: ingestion.namespace, "")
@@ -362,17 +365,17 @@ def sources_html(ingestion: Any) -> str:
             f'<code>{esc(safe_read(lambda: ingestion.branch, ""))}</code></div>')
 
 
-def seen_phases(ingestion: Any) -> list[str]:
+def seen_phases(ingestion: Ingestion) -> list[str]:
     history = safe_read(lambda: list(ingestion.history), []) or []
     return [event.phase for event in history if getattr(event, "kind", None) == "phase"]
 
 
-def history_lines(ingestion: Any) -> list[str]:
+def history_lines(ingestion: Ingestion) -> list[str]:
     history = safe_read(lambda: list(ingestion.history), []) or []
     return [f"{event.at:%H:%M:%S} {event.message}" for event in history if getattr(event, "message", "")]
 
 
-def ingestion_html(ingestion: Any, *, charts: str | None = None, facts: Facts | None = None) -> str:
+def ingestion_html(ingestion: Ingestion, *, charts: str | None = None, facts: Facts | None = None) -> str:
     """The static fallback: summary, checks, charts and log, readable without widgets or a kernel."""
     facts = facts or read_facts(ingestion)
     parts = [CSS, '<div class="wap-ingestion">', summary_html(facts)]
@@ -414,6 +417,6 @@ def safe_read(getter: Any, default: Any) -> Any:
         return default
 
 
-def redacted_sources(ingestion: Any) -> Mapping[str, str]:
+def redacted_sources(ingestion: Ingestion) -> Mapping[str, str]:
     return {t: redact_uri(u) for t, u in (safe_read(lambda: dict(ingestion.sources), {}) or {}).items()}
 

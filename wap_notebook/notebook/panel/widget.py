@@ -22,7 +22,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 import traitlets
@@ -35,6 +35,9 @@ from wap_notebook.errors import IngestionConflict
 from wap_notebook.notebook.panel import tables, views
 from wap_notebook.notebook.panel.details import DetailTabs
 from wap_notebook.notebook.panel.progress import ProgressMeter
+
+if TYPE_CHECKING:
+    from wap_notebook.ingestion import Ingestion
 
 __all__ = ["IngestionPanel", "display_ingestion", "ingestion_html", "panel_for"]
 
@@ -60,7 +63,7 @@ class IngestionPanel(widgets.VBox):
     behind = traitlets.Int(None, allow_none=True, help="commits the base ref moved since the fork, as last read")
     conflict = traitlets.Unicode("", help="the last merge's conflict (one line), until the branch is re-imported")
 
-    def __init__(self, ingestion: Any, *, threaded: bool = True, sample_rows: int = 10, **kwargs: Any):
+    def __init__(self, ingestion: Ingestion, *, threaded: bool = True, sample_rows: int = 10, **kwargs: Any):
         self.ingestion = ingestion
         self.threaded = threaded
         self.sample_rows = sample_rows
@@ -457,12 +460,12 @@ _panels: weakref.WeakKeyDictionary[Any, weakref.ref[IngestionPanel]] = weakref.W
 _skip_display: weakref.WeakKeyDictionary[Any, int | None] = weakref.WeakKeyDictionary()
 
 
-def _lookup(ingestion: Any) -> IngestionPanel | None:
+def _lookup(ingestion: Ingestion) -> IngestionPanel | None:
     ref = _panels.get(ingestion)
     return None if ref is None else ref()
 
 
-def panel_for(ingestion: Any) -> IngestionPanel:
+def panel_for(ingestion: Ingestion) -> IngestionPanel:
     """The panel of `ingestion`, made once: every display shows the same live widget."""
     panel = _lookup(ingestion)
     if panel is None or panel.comm is None:
@@ -471,12 +474,12 @@ def panel_for(ingestion: Any) -> IngestionPanel:
     return panel
 
 
-def skip_next_display(ingestion: Any) -> None:
+def skip_next_display(ingestion: Ingestion) -> None:
     """The magic already displayed `ingestion`: do not show it again as the cell's result."""
     _skip_display[ingestion] = _execution_count()
 
 
-def display_ingestion(ingestion: Any) -> None:
+def display_ingestion(ingestion: Ingestion) -> None:
     """How IPython displays an `Ingestion`: the live panel (with a static HTML fallback in its bundle)."""
     count = _skip_display.pop(ingestion, None)
     if count is not None and count == _execution_count():
@@ -484,7 +487,7 @@ def display_ingestion(ingestion: Any) -> None:
     panel_for(ingestion).show()
 
 
-def ingestion_html(ingestion: Any) -> str:
+def ingestion_html(ingestion: Ingestion) -> str:
     """The static HTML of an ingestion (with its panel's charts when a panel has loaded them)."""
     panel = _lookup(ingestion)
     return views.ingestion_html(ingestion, charts=panel.charts_html if panel is not None else None)
@@ -493,13 +496,13 @@ def ingestion_html(ingestion: Any) -> str:
 # ------------------------------------------------------------------------ helpers
 
 
-def _behind(ingestion: Any) -> int | None:
+def _behind(ingestion: Ingestion) -> int | None:
     """Commits the base ref moved since the fork, when the engine can tell (else None)."""
     value = views.safe_read(lambda: ingestion.behind, None)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _conflict(exc: Exception, ingestion: Any) -> tuple[int | None, str]:
+def _conflict(exc: Exception, ingestion: Ingestion) -> tuple[int | None, str]:
     """How far the base ref moved, and the merge conflict in one readable line that offers the way out."""
     from_ref = views.safe_read(lambda: ingestion.from_ref, "main") or "main"
     if isinstance(exc, IngestionConflict):
@@ -512,7 +515,7 @@ def _conflict(exc: Exception, ingestion: Any) -> tuple[int | None, str]:
                    f"{from_ref} and validates again; or Discard it.")
 
 
-def _rebase_question(ingestion: Any, *, html: bool) -> str:
+def _rebase_question(ingestion: Ingestion, *, html: bool) -> str:
     """What Rebase does: the button's tooltip, and (with the branch named) the confirmation question."""
     into = views.safe_read(lambda: ingestion.from_ref, "main") or "main"
     if not html:
@@ -522,7 +525,7 @@ def _rebase_question(ingestion: Any, *, html: bool) -> str:
             f"<code>{tables.esc(into)}</code> and validate again?")
 
 
-def _rebased_text(ingestion: Any, facts: views.Facts) -> tuple[str, str]:
+def _rebased_text(ingestion: Ingestion, facts: views.Facts) -> tuple[str, str]:
     """The status after a rebase: the new base and branch, and the new verdict."""
     base = f"{facts.from_ref}@{facts.base_hash[:12]}" if facts.base_hash else facts.from_ref
     done = f"Rebased on {base}, new branch {facts.branch}"
