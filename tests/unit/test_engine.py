@@ -16,15 +16,15 @@ from wap_notebook.checks.model import Aggregate, AggregateCheck, QueryCheck
 from wap_notebook.checks.registry import check_factory, check_names, register_check
 from wap_notebook.checks.yaml_form import parse_checks
 from wap_notebook.engine.client import CLIENT_METHODS, LakehouseClient
-from wap_notebook.engine.phases import TRANSITIONS, Action, Facts, Phase, allowed_actions
+from wap_notebook.engine.phases import TRANSITIONS, Action, ActionFacts, Phase, allowed_actions
 from wap_notebook.engine.spec import IngestionSpec
 from wap_notebook.errors import ActionNotAllowed, InvalidSpec, MergeRefused, WapError
 
 PACKAGE = Path(__file__).resolve().parents[2] / "wap_notebook"
 
 
-def facts(imported: bool = True, branch_created: bool = True, passed: bool | None = None) -> Facts:
-    return Facts(imported=imported, branch_created=branch_created, passed=passed)
+def facts(imported: bool = True, branch_created: bool = True, passed: bool | None = None) -> ActionFacts:
+    return ActionFacts(imported=imported, branch_created=branch_created, passed=passed)
 
 
 @pytest.mark.parametrize(("phase", "given", "expected"), [

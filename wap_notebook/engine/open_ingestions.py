@@ -11,10 +11,10 @@ from typing import Any
 
 import pandas as pd
 
+from wap_notebook.core.durations import humanize_age, parse_duration
 from wap_notebook.engine import records
 from wap_notebook.engine.client import LakehouseClient
 from wap_notebook.engine.events import now
-from wap_notebook.engine.housekeeping import humanize_age, parse_duration
 from wap_notebook.engine.refs import branch_created_at, changed_tables, fork_point, import_prefix
 from wap_notebook.errors import InvalidSpec
 

@@ -55,7 +55,7 @@ DATA_PHASES = frozenset({Phase.IMPORTED, Phase.PASSED, Phase.FAILED, Phase.MERGE
 
 
 @dataclass(frozen=True)
-class Facts:
+class ActionFacts:
     """What besides the phase decides the allowed actions."""
 
     imported: bool  # the import finished: the branch holds this ingestion's data
@@ -63,7 +63,7 @@ class Facts:
     passed: bool | None  # the last validation's verdict (None: not validated)
 
 
-# A condition on `Facts` under which an action is allowed; named so the table reads as prose.
+# A condition on `ActionFacts` under which an action is allowed; named so the table reads as prose.
 _ALWAYS = "always"
 _IF_IMPORTED = "if imported"
 _IF_NO_BRANCH = "if no branch yet"
@@ -89,7 +89,7 @@ TRANSITIONS: dict[Phase, dict[Action, str]] = {
 }
 
 
-def _holds(condition: str, facts: Facts) -> bool:
+def _holds(condition: str, facts: ActionFacts) -> bool:
     if condition == _ALWAYS:
         return True
     if condition == _IF_IMPORTED:
@@ -105,6 +105,6 @@ def _holds(condition: str, facts: Facts) -> bool:
     raise AssertionError(f"unknown condition {condition!r}")
 
 
-def allowed_actions(phase: Phase, facts: Facts) -> frozenset[Action]:
+def allowed_actions(phase: Phase, facts: ActionFacts) -> frozenset[Action]:
     """The actions legal in `phase` given `facts` (the caller adds "nothing while busy")."""
     return frozenset(action for action, condition in TRANSITIONS[Phase(phase)].items() if _holds(condition, facts))

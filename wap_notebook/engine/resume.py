@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from wap_notebook.engine import records
-from wap_notebook.engine.listing import UNKNOWN_SOURCE, inspect_branch
+from wap_notebook.engine.import_branch import UNKNOWN_SOURCE, inspect_branch
 from wap_notebook.engine.persist import restore
 from wap_notebook.engine.phases import Phase
 from wap_notebook.engine.refs import branch_label

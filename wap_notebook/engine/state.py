@@ -10,7 +10,7 @@ from wap_notebook.checks.model import CheckResult
 from wap_notebook.core.progress import ImportProgress
 from wap_notebook.engine.client import LakehouseClient
 from wap_notebook.engine.events import EventKind, EventStream
-from wap_notebook.engine.phases import Facts, Phase
+from wap_notebook.engine.phases import ActionFacts, Phase
 from wap_notebook.engine.spec import IngestionSpec
 
 
@@ -45,8 +45,8 @@ class IngestionState:
         """`from_ref@<hash>`: the fixed commit the branch was made from (None before the import)."""
         return f"{from_ref}@{self.base_hash}" if self.base_hash else None
 
-    def facts(self) -> Facts:
-        return Facts(imported=self.imported, branch_created=self.branch_created, passed=self.passed)
+    def facts(self) -> ActionFacts:
+        return ActionFacts(imported=self.imported, branch_created=self.branch_created, passed=self.passed)
 
 
 @dataclass

@@ -21,7 +21,7 @@ from wap_notebook.core import partials_contract
 from wap_notebook.core.progress import ImportProgress, reporting_to
 from wap_notebook.engine import gate, persist
 from wap_notebook.engine.conflicts import moved_text
-from wap_notebook.engine.listing import UNKNOWN_SOURCE
+from wap_notebook.engine.import_branch import UNKNOWN_SOURCE
 from wap_notebook.engine.phases import Phase
 from wap_notebook.engine.refs import new_branch_name
 from wap_notebook.engine.rows import TableRows

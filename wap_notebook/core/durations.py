@@ -1,4 +1,4 @@
-"""Open import branches age; these helpers say how old they are in words and clean up stale ones."""
+"""Ages and durations in words: how old an open import branch is, and what `older_than="7d"` means."""
 
 from __future__ import annotations
 

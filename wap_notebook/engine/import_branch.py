@@ -1,4 +1,4 @@
-"""Open import branches: list them, and rebuild what an ingestion knew from one (resume)."""
+"""What an import branch tells about the ingestion that made it (tables, sources, fork point), for resume."""
 
 from __future__ import annotations
 
