@@ -69,13 +69,12 @@ _FORMAT_NAMES = {"parquet": "Parquet", "csv": "CSV", "jsonl": "JSON Lines"}
 # CSV is read in newline-aligned byte ranges parsed by the multithreaded `read_csv`: pyarrow's streaming
 # `open_csv` measured 2.2x slower than `read_csv` on 2 cores, ranged `read_csv` 1.05x. Memory stays bounded
 # by a couple of ranges. Module-level so tests can shrink them.
-_CSV_CHUNK_BYTES = 32 << 20
-_CSV_BLOCK_BYTES = 4 << 20
+MAX_ROW_BYTES = 16 << 20  # the longest CSV row by default (see max_csv_row_bytes)
+_HEADER_PROBE_BYTES = 64 << 10
 _SCHEMA_BLOCK_BYTES = 1 << 20  # read_schema infers CSV/JSON types from this much of the file
 _JSON_BLOCK_BYTES = 4 << 20
 _JSON_READ_BYTES = 32 << 20  # raw read size under the JSON reader (one S3 GET each)
 _STREAM_BUFFER_BYTES = 4 << 20  # buffer raw reads so gzip over S3 is not a GET per 64 KiB
-_NEWLINE_PROBE_BYTES = 64 << 10
 
 # A top-level field inferred as `null` (e.g. an all-empty CSV column) is normalized to string, but must stay
 # compatible with any type in `unify_schemas`; this field-metadata key remembers where it came from.
@@ -961,60 +960,74 @@ def _json_reader_type(t: pa.DataType) -> pa.DataType:
 
 
 # --------------------------------------------------------------------------------------------------------
-# CSV: newline-aligned ranges parsed by the multithreaded reader
+# CSV: pyarrow's streaming reader, which finds row boundaries itself (quotes, escaped quotes and newlines
+# inside quoted values), one bounded block at a time. No byte range is ever cut by a guess.
 
 
-def _last_row_end(data: bytes) -> int:
-    """Index just past the last newline of `data` that ends a CSV row, or -1. `data` starts at a row start,
-    so a newline ends a row when an even number of quote characters precede it (RFC 4180 escapes a quote
-    by doubling it, which keeps the parity); a newline inside a quoted value is skipped."""
-    newline = data.rfind(b"\n")
-    if newline < 0:
-        return -1
-    quotes = data.count(b'"', 0, newline)
-    while quotes % 2:
-        previous = data.rfind(b"\n", 0, newline)
-        if previous < 0:
-            return -1
-        quotes -= data.count(b'"', previous, newline)
-        newline = previous
-    return newline + 1
+def max_csv_row_bytes() -> int:
+    """The longest CSV row (header included) a file may hold: the reader's block size, so memory stays bounded
+    by a few blocks whatever the file. `WAP_MAX_ROW_BYTES` overrides the default (16 MiB)."""
+    raw = os.environ.get("WAP_MAX_ROW_BYTES")
+    try:
+        value = int(raw) if raw else MAX_ROW_BYTES
+    except ValueError:
+        raise ValueError(f"WAP_MAX_ROW_BYTES must be a number of bytes; got {raw!r}") from None
+    return max(value, 1 << 10)
 
 
-def _file_ranges(handle: pa.NativeFile, size: int) -> Iterator[pa.Buffer]:
-    """Consecutive buffers of ~_CSV_CHUNK_BYTES from a random-access file, each ending at a row end. Each
-    range is one Arrow buffer read from its row start (the partial row after a cut is simply read again), so
-    the parser gets aligned memory without copies."""
-    start = 0
-    length = _CSV_CHUNK_BYTES
-    while start < size:
-        handle.seek(start)
-        buffer = handle.read_buffer(min(length, size - start))
-        cut = buffer.size if start + buffer.size >= size else _last_row_end(buffer.to_pybytes())
-        if cut < 0:  # one row (or one quoted value) longer than the range: read more
-            length *= 2
-            continue
-        yield buffer.slice(0, cut)
-        start += cut
-        length = _CSV_CHUNK_BYTES
+def _row_too_long(file: SourceFile, rows_before: int, limit: int) -> SourceFormatError:
+    return _format_error(file, f"a row after data row {rows_before} is longer than {limit:,} bytes (the limit on one "
+                               "CSV row; set WAP_MAX_ROW_BYTES to raise it), or a quote is never closed")
 
 
-def _stream_ranges(stream: pa.NativeFile) -> Iterator[pa.Buffer]:
-    """The same for a forward-only (decompressing) stream: the partial last row is carried over."""
-    carry = b""
+def _csv_header(file: SourceFile, limit: int) -> tuple[list[str], bool]:
+    """Column names from the header, parsed by pyarrow's streaming reader itself (same quoting rules, BOM
+    handling), and whether the file holds rows after it. The first block grows until the header fits in it,
+    up to `limit` bytes."""
+    size = min(_HEADER_PROBE_BYTES, limit)
     while True:
-        data = stream.read(_CSV_CHUNK_BYTES)
-        if not data:
-            if carry:
-                yield pa.py_buffer(carry)
-            return
-        data = carry + data if carry else data
-        cut = _last_row_end(data)
-        if cut < 0:
-            carry = data
-            continue
-        carry = data[cut:]
-        yield pa.py_buffer(memoryview(data)[:cut])  # zero-copy: the chunk can be tens of MB
+        read = pcsv.ReadOptions(block_size=size)
+        parse = pcsv.ParseOptions(newlines_in_values=True)
+        convert = pcsv.ConvertOptions(strings_can_be_null=False)
+        with _open_stream(file, min(size, _STREAM_BUFFER_BYTES)) as stream:
+            try:
+                reader = pcsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+                first = next(iter(reader), None)
+                return reader.schema.names, first is not None and first.num_rows > 0
+            except pa.ArrowInvalid as exc:
+                if "straddling" not in str(exc) and "block size" not in str(exc):
+                    raise _format_error(file, _describe(exc)) from None
+        if size >= limit:
+            raise _row_too_long(file, 0, limit)
+        size = min(size * 4, limit)
+
+
+def _csv_batches(file: SourceFile, target: pa.Schema, best_effort: bool,
+                 batch_rows: int) -> Iterator[pa.RecordBatch]:
+    limit = max_csv_row_bytes()
+    names, has_rows = _csv_header(file, limit)
+    header = _file_schema(file, pa.schema([(n, pa.null()) for n in names]))  # rejects duplicate names
+    conform = _Conformer(file, header, target, best_effort)  # fails on extra columns before parsing
+    if not has_rows:
+        return
+    include = [n for n in names if target.get_field_index(n) >= 0] if best_effort else []
+    # Every column's type is pinned up front so no block can infer something else. Dates, times and
+    # timestamps are read as text and parsed by `temporal` (exact, same rules as JSON Lines).
+    types = {f.name: pa.string() if temporal.is_temporal(f.type) else f.type for f in target if f.name in names}
+    read = pcsv.ReadOptions(use_threads=True, block_size=limit)
+    parse = pcsv.ParseOptions(newlines_in_values=True)
+    convert = pcsv.ConvertOptions(column_types=types, include_columns=include)
+    rows = 0
+    with _reading(file, names), _open_stream(file) as stream:
+        try:
+            reader = pcsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+            for batch in reader:
+                rows += batch.num_rows
+                yield from _sliced(iter([conform(batch)]), batch_rows)
+        except pa.ArrowInvalid as exc:
+            if "straddling" in str(exc) or "block size" in str(exc):
+                raise _row_too_long(file, rows, limit) from None
+            raise
 
 
 _END = object()
@@ -1031,94 +1044,3 @@ def _prefetched(items: Iterator[T]) -> Iterator[T]:
                 return
             pending = pool.submit(next, items, _END)
             yield item
-
-
-def _csv_header(first: pa.Buffer) -> tuple[list[str], bool]:
-    """Column names from the header line, parsed by pyarrow itself (same quoting rules, BOM handling), and
-    whether the header line is terminated (if not, it is the whole file)."""
-    end = first.slice(0, min(first.size, _NEWLINE_PROBE_BYTES)).to_pybytes().find(b"\n")
-    if end < 0 and first.size > _NEWLINE_PROBE_BYTES:  # a very wide header
-        end = first.to_pybytes().find(b"\n")
-    # pyarrow cannot parse a lone header without its newline: add one.
-    line = first.slice(0, end + 1) if end >= 0 else pa.py_buffer(first.to_pybytes() + b"\n")
-    reader = pcsv.open_csv(pa.BufferReader(line), read_options=pcsv.ReadOptions(block_size=max(line.size, 1) + 1))
-    return reader.schema.names, end >= 0
-
-
-class _CsvRangeParser:
-    """Parses newline-aligned ranges with fixed column names and pinned column types."""
-
-    def __init__(self, file: SourceFile, names: list[str], target: pa.Schema, best_effort: bool):
-        self.file = file
-        self.names = names
-        # best_effort drops columns that are not in the target: do not even convert them.
-        self.include: list[str] = []
-        if best_effort:
-            self.include = [n for n in names if target.get_field_index(n) >= 0]
-        # Every target column's type is pinned up front so no range can infer something else. Dates, times
-        # and timestamps are read as text and parsed by `temporal` (exact, same rules as JSON Lines).
-        present = set(names)
-        self.types: dict[str, pa.DataType] = {
-            f.name: pa.string() if temporal.is_temporal(f.type) else f.type for f in target if f.name in present}
-        self.multiline = False  # newlines_in_values slows the multithreaded parser: only when needed
-
-    def parse(self, buffer: pa.Buffer, first: bool) -> pa.Table:
-        while True:
-            try:
-                return self._read(buffer, first)
-            except pa.ArrowInvalid:
-                if not self.multiline:
-                    # Quoted values spanning lines break the fast parser's block splitting ("expected N
-                    # columns, got M"): re-parse with multi-line values allowed, for this file from now on.
-                    self.multiline = True
-                else:
-                    raise
-
-    def _read(self, buffer: pa.Buffer, first: bool) -> pa.Table:
-        read = pcsv.ReadOptions(use_threads=True, block_size=_CSV_BLOCK_BYTES, column_names=self.names,
-                                skip_rows=1 if first else 0)
-        convert = pcsv.ConvertOptions(column_types=self.types, include_columns=self.include)
-        parse = pcsv.ParseOptions(newlines_in_values=self.multiline)
-        return pcsv.read_csv(pa.BufferReader(buffer), read_options=read, parse_options=parse,
-                             convert_options=convert)
-
-
-def _csv_batches(file: SourceFile, target: pa.Schema, best_effort: bool,
-                 batch_rows: int) -> Iterator[pa.RecordBatch]:
-    names: list[str] = []
-    with _reading(file, names), _csv_source(file) as ranges:
-        first = next(ranges, None)
-        if first is None:
-            raise _format_error(file, "the file is empty")
-        header_names, terminated = _csv_header(first)
-        names.extend(header_names)
-        header = _file_schema(file, pa.schema([(n, pa.null()) for n in names]))  # rejects duplicate names
-        conform = _Conformer(file, header, target, best_effort)  # fails on extra columns before parsing
-        if not terminated:  # a lone header without newline: no rows, and read_csv would reject it
-            return
-        parser = _CsvRangeParser(file, names, target, best_effort)
-        table = parser.parse(first, first=True)
-        yield from _sliced((conform(b) for b in table.to_batches()), batch_rows)
-        del table
-        for buffer in ranges:
-            table = parser.parse(buffer, first=False)
-            yield from _sliced((conform(b) for b in table.to_batches()), batch_rows)
-
-
-@contextmanager
-def _csv_source(file: SourceFile) -> Iterator[Iterator[pa.Buffer]]:
-    # The prefetching generator is closed (joining its reader thread) before the file it reads is closed.
-    if file.compression is None:
-        with file.filesystem.open_input_file(file.path) as handle:
-            ranges = _prefetched(_file_ranges(handle, handle.size()))
-            try:
-                yield ranges
-            finally:
-                ranges.close()
-    else:
-        with _open_stream(file) as stream:
-            ranges = _prefetched(_stream_ranges(stream))
-            try:
-                yield ranges
-            finally:
-                ranges.close()
