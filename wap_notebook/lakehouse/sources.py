@@ -271,6 +271,13 @@ def _parse_search_uri(search_uri: str) -> _Target:
         bucket, _, key = rest.partition("/")
         if not bucket or "@" in bucket or _has_glob(bucket) or ":" in bucket:
             raise ValueError(f"Invalid source URI {shown!r}: expected s3://bucket/key")
+        # One spelling per object: "." and ".." segments and empty ones ("//") would name another object (or
+        # another bucket) to some tools and the same one to others, and defeat duplicate-file detection.
+        segments = key.split("/")
+        odd = [seg for i, seg in enumerate(segments) if seg in (".", "..") or (seg == "" and i < len(segments) - 1)]
+        if odd:
+            raise ValueError(f"Invalid source URI {shown!r}: S3 keys with '.', '..' or empty ('//') path segments "
+                             "are refused; write the key as stored, e.g. s3://bucket/folder/file.parquet")
         return _Target(_s3_filesystem(), f"{bucket}/{key}" if key else bucket, "s3://", bucket)
     if scheme == "file":
         parts = urlsplit(search_uri)
@@ -559,16 +566,32 @@ def _with_temporal_types(file: SourceFile, schema: pa.Schema, sample: pa.RecordB
 
 def _first_block(file: SourceFile, types: dict[str, pa.DataType] | None = None,
                  ) -> tuple[pa.Schema, pa.RecordBatch | None]:
-    """The inferred schema and first batch of a CSV/JSON file, with the given column types imposed."""
+    """The inferred schema and first batch of a CSV/JSON file, with the given column types imposed. The block
+    grows (up to the row size limit) when its first row does not fit in it."""
     types = types or {}
-    with _open_stream(file, _SCHEMA_BLOCK_BYTES) as stream:
+    limit = max_csv_row_bytes()
+    size = min(_SCHEMA_BLOCK_BYTES, limit)
+    while True:
+        try:
+            return _read_first_block(file, types, size)
+        except pa.ArrowInvalid as exc:
+            if "straddling" not in str(exc) and "block size" not in str(exc):
+                raise
+            if size >= limit:
+                raise _row_too_long(file, 0, limit) from None
+            size = min(size * 4, limit)
+
+
+def _read_first_block(file: SourceFile, types: dict[str, pa.DataType], size: int
+                      ) -> tuple[pa.Schema, pa.RecordBatch | None]:
+    with _open_stream(file, size) as stream:
         if file.format == "csv":
             convert = pcsv.ConvertOptions(column_types=types)
-            reader = pcsv.open_csv(stream, read_options=pcsv.ReadOptions(block_size=_SCHEMA_BLOCK_BYTES),
+            reader = pcsv.open_csv(stream, read_options=pcsv.ReadOptions(block_size=size),
                                    parse_options=pcsv.ParseOptions(newlines_in_values=True), convert_options=convert)
         else:
             explicit = pa.schema(list(types.items())) if types else None
-            reader = pjson.open_json(stream, read_options=pjson.ReadOptions(block_size=_SCHEMA_BLOCK_BYTES),
+            reader = pjson.open_json(stream, read_options=pjson.ReadOptions(block_size=size),
                                      parse_options=pjson.ParseOptions(explicit_schema=explicit))
         try:
             return reader.schema, reader.read_next_batch()
@@ -742,6 +765,47 @@ def _loss(name: str, array: pa.Array, target: pa.DataType) -> str | None:
     return None
 
 
+def _widening(source: pa.DataType, target: pa.DataType) -> bool:
+    """Whether a typed file's `source` column may go into a `target` column: the same kind of value, never
+    narrower in what it can say (int32 -> int64, float32 -> float64, int32 -> float64, string -> large string,
+    timestamp unit or zone, date32 <-> date64, decimals, nested types field by field). A bool is not an
+    integer, a timestamp is not text, text is not a number: those are refused, never cast silently. Values
+    the cast would still change (an unsigned integer too large, nanoseconds) are refused by the cast itself."""
+    t = pa.types
+    if source == target or t.is_null(source):
+        return True
+    if t.is_dictionary(source):
+        return _widening(source.value_type, target)
+    if t.is_integer(source):
+        return t.is_integer(target) or (t.is_floating(target) and source.bit_width <= 32 and target.bit_width == 64) \
+            or (t.is_decimal(target) and source.bit_width <= 64)
+    if t.is_floating(source):
+        return t.is_floating(target) and target.bit_width >= source.bit_width
+    if t.is_decimal(source):
+        return t.is_decimal(target) and target.scale >= source.scale \
+            and target.precision - target.scale >= source.precision - source.scale
+    if t.is_string(source) or t.is_large_string(source):
+        return t.is_string(target) or t.is_large_string(target)
+    if t.is_binary(source) or t.is_large_binary(source) or t.is_fixed_size_binary(source):
+        return t.is_binary(target) or t.is_large_binary(target)
+    if t.is_timestamp(source):
+        return t.is_timestamp(target)
+    if t.is_date(source):
+        return t.is_date(target)
+    if t.is_time(source):
+        return t.is_time(target)
+    if t.is_boolean(source):
+        return t.is_boolean(target)
+    if t.is_nested(source):
+        return t.is_nested(target) and type(source) is type(target)
+    return False
+
+
+def _example(array: pa.Array) -> str:
+    values = array.drop_null()
+    return repr(values[0].as_py()) if len(values) else "(only nulls)"
+
+
 class _Conformer:
     """Turns a reader's batches into batches of exactly `schema` (the target or the normalized file schema)."""
 
@@ -759,9 +823,10 @@ class _Conformer:
                                           f"schema {target.names}")
         self._source: pa.Schema | None = None
         self._steps: list[_Step] = []
+        self._refused: list[tuple[str, pa.DataType, pa.DataType]] = []
 
     def _plan(self, source: pa.Schema) -> None:
-        self._source, self._steps = source, []
+        self._source, self._steps, self._refused = source, [], []
         for f in self.schema:
             index = source.get_field_index(f.name)
             if index < 0 and not f.nullable:
@@ -773,11 +838,20 @@ class _Conformer:
                 except TypeError as exc:
                     raise _format_error(self.file, f"column {f.name!r}: {exc}") from exc
             cast_to = f.type if source_type is not None and source_type != f.type else None
+            if cast_to is not None and self._check_types and not _widening(source_type, f.type):
+                self._refused.append((f.name, source_type, f.type))
             self._steps.append(_Step(f.name, index if index >= 0 else None, cast_to, True, not f.nullable))
 
     def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         if self._source is None or not batch.schema.equals(self._source):
             self._plan(batch.schema)
+        if self._refused:
+            name, source_type, target_type = self._refused[0]
+            raise _format_error(self.file, f"column {name!r} holds {source_type} values (e.g. "
+                                           f"{_example(batch.column(batch.schema.get_field_index(name)))}) and the "
+                                           f"table's column is {target_type}: a {source_type} is not converted to "
+                                           f"{target_type} silently; convert the column in the file, or import it "
+                                           "into a new table")
         arrays = []
         for step in self._steps:
             arrays.append(self._column(batch, step))
