@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
@@ -18,6 +19,7 @@ from wap_notebook import checks as C
 from wap_notebook.ingestion import Ingestion
 from wap_notebook.lakehouse import LocalClient, QueryLimits
 from wap_notebook.lakehouse import tables as lh_tables
+from wap_notebook.lakehouse.query import sealed_connection
 
 SECRET = 987_654_321  # every forbidden file holds this id and the text below; main never does
 SECRET_TEXT = "SECRET-OUTSIDE-REF"
@@ -174,7 +176,10 @@ STATEMENTS = [
     "COPY orders FROM '{p}'", "INSTALL '{p}'", "LOAD '{p}'", "SET allowed_paths=['{p}']",
     "SET enable_external_access=true", "RESET enable_external_access", "SET allowed_directories=['/']",
     "IMPORT DATABASE '{d}'", "EXPORT DATABASE '{w}'", "CALL glob('{p}')", "PRAGMA show_tables",
-    "CREATE VIEW v AS SELECT * FROM '{p}'", "SELECT 1; SELECT * FROM '{p}'",
+    "CREATE VIEW v AS SELECT * FROM '{p}'", "SELECT 1; SELECT * FROM '{p}'", "SET lock_configuration=false",
+    "SET GLOBAL enable_external_access=true", "SET allowed_configs=['enable_external_access']",
+    "RESET allowed_paths; SELECT * FROM '{p}'", "SET temp_directory='{d}'", "SET secret_directory='{d}'",
+    "CREATE SECRET s (TYPE s3, KEY_ID 'k', SECRET 'x')", "ATTACH ':memory:' AS m; COPY m.t FROM '{p}'",
 ]
 
 
@@ -191,9 +196,28 @@ def hostile_queries(draw, lake: Lake) -> str:
     return template.replace("{p}", path).replace("{w}", written).replace("{d}", os.path.dirname(path))
 
 
+def assert_sealed(lake: Lake, sql: str) -> None:
+    """The same SQL run straight on the sealed connection (past the parse and keyword refusals of
+    `LocalClient.query`): it fails or returns nothing forbidden, and the seal still holds afterwards."""
+    exposed = {("bauplan", "orders"): lh_tables.table_files(lake.client.get_table("orders", ref="main")
+                                                               .metadata_location)}
+    with sealed_connection(exposed, "bauplan", QueryLimits(memory_mb=1024, threads=1, timeout_s=30)) as con:
+        try:
+            cursor = con.execute(sql)
+            rows = cursor.fetchall() if cursor.description else []
+        except duckdb.Error:
+            rows = []
+        text = repr(rows)
+        assert str(SECRET) not in text and SECRET_TEXT not in text, f"sealed connection read: {sql}\n{text[:500]}"
+        with pytest.raises(duckdb.Error):
+            con.execute(f"SELECT * FROM read_text('{lake.forbidden[-1]}')").fetchall()
+        assert con.execute("SELECT count(*) FROM orders").fetchone() == (3,)
+
+
 def _check_hostile(lake: Lake, data: st.DataObject) -> None:
     sql = data.draw(hostile_queries(lake))
     assert_contained(lake, sql)
+    assert_sealed(lake, sql)
     for folder in lake.folders:
         assert not os.path.exists(os.path.join(folder, "written-by-query.csv")), sql
 

@@ -10,10 +10,16 @@ import pyarrow as pa
 
 
 def local_sql(tables: Mapping[str, pa.Table], query: str) -> pa.Table:
-    """Run `query` in an in-process DuckDB over arrow tables registered under the given names."""
+    """Run `query` in an in-process DuckDB over arrow tables registered under the given names.
+
+    The connection reads only those tables: no file, no extension, no Python variable, and its settings are
+    locked (check predicates reach this SQL, so it gets the same sealing as a lakehouse query)."""
     import duckdb
 
-    con = duckdb.connect()
+    con = duckdb.connect(":memory:", config={
+        "autoinstall_known_extensions": False, "autoload_known_extensions": False,
+        "python_enable_replacements": False, "enable_external_access": False, "lock_configuration": True,
+    })
     try:
         for name, table in tables.items():
             con.register(name, table)

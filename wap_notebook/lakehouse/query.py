@@ -20,6 +20,7 @@ import json
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
@@ -123,6 +124,17 @@ def run_query(
         raise query_error("Query not run: the process is shutting down")
     tables, cte_names = referenced_tables(sql)
     exposed = _resolve_tables(tables, cte_names, resolve, default_namespace)
+    with sealed_connection(exposed, default_namespace, limits) as con:
+        return _execute(con, sql, limits, max_rows)
+
+
+@contextmanager
+def sealed_connection(
+    exposed: dict[tuple[str, str], TableFiles], default_namespace: str, limits: QueryLimits,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A private DuckDB connection with one view per exposed table, sealed: whatever SQL it is given next,
+    it can open only those tables' data files (and its own spill folder). The tests run hostile SQL on it
+    directly, past the parse in `run_query`."""
     # DuckDB spills to this folder beyond its memory limit; it is the only folder the query could list,
     # and it holds only this query's own spill files.
     with tempfile.TemporaryDirectory(prefix="wap-query-") as spill:
@@ -137,7 +149,7 @@ def run_query(
         try:
             _create_views(con, exposed, default_namespace)
             _seal(con, exposed)
-            return _execute(con, sql, limits, max_rows)
+            yield con
         finally:
             con.close()
 
