@@ -69,13 +69,12 @@ _FORMAT_NAMES = {"parquet": "Parquet", "csv": "CSV", "jsonl": "JSON Lines"}
 # CSV is read in newline-aligned byte ranges parsed by the multithreaded `read_csv`: pyarrow's streaming
 # `open_csv` measured 2.2x slower than `read_csv` on 2 cores, ranged `read_csv` 1.05x. Memory stays bounded
 # by a couple of ranges. Module-level so tests can shrink them.
-_CSV_CHUNK_BYTES = 32 << 20
-_CSV_BLOCK_BYTES = 4 << 20
+MAX_ROW_BYTES = 16 << 20  # the longest CSV row by default (see max_csv_row_bytes)
+_HEADER_PROBE_BYTES = 64 << 10
 _SCHEMA_BLOCK_BYTES = 1 << 20  # read_schema infers CSV/JSON types from this much of the file
 _JSON_BLOCK_BYTES = 4 << 20
 _JSON_READ_BYTES = 32 << 20  # raw read size under the JSON reader (one S3 GET each)
 _STREAM_BUFFER_BYTES = 4 << 20  # buffer raw reads so gzip over S3 is not a GET per 64 KiB
-_NEWLINE_PROBE_BYTES = 64 << 10
 
 # A top-level field inferred as `null` (e.g. an all-empty CSV column) is normalized to string, but must stay
 # compatible with any type in `unify_schemas`; this field-metadata key remembers where it came from.
@@ -272,6 +271,13 @@ def _parse_search_uri(search_uri: str) -> _Target:
         bucket, _, key = rest.partition("/")
         if not bucket or "@" in bucket or _has_glob(bucket) or ":" in bucket:
             raise ValueError(f"Invalid source URI {shown!r}: expected s3://bucket/key")
+        # One spelling per object: "." and ".." segments and empty ones ("//") would name another object (or
+        # another bucket) to some tools and the same one to others, and defeat duplicate-file detection.
+        segments = key.split("/")
+        odd = [seg for i, seg in enumerate(segments) if seg in (".", "..") or (seg == "" and i < len(segments) - 1)]
+        if odd:
+            raise ValueError(f"Invalid source URI {shown!r}: S3 keys with '.', '..' or empty ('//') path segments "
+                             "are refused; write the key as stored, e.g. s3://bucket/folder/file.parquet")
         return _Target(_s3_filesystem(), f"{bucket}/{key}" if key else bucket, "s3://", bucket)
     if scheme == "file":
         parts = urlsplit(search_uri)
@@ -560,16 +566,32 @@ def _with_temporal_types(file: SourceFile, schema: pa.Schema, sample: pa.RecordB
 
 def _first_block(file: SourceFile, types: dict[str, pa.DataType] | None = None,
                  ) -> tuple[pa.Schema, pa.RecordBatch | None]:
-    """The inferred schema and first batch of a CSV/JSON file, with the given column types imposed."""
+    """The inferred schema and first batch of a CSV/JSON file, with the given column types imposed. The block
+    grows (up to the row size limit) when its first row does not fit in it."""
     types = types or {}
-    with _open_stream(file, _SCHEMA_BLOCK_BYTES) as stream:
+    limit = max_csv_row_bytes()
+    size = min(_SCHEMA_BLOCK_BYTES, limit)
+    while True:
+        try:
+            return _read_first_block(file, types, size)
+        except pa.ArrowInvalid as exc:
+            if "straddling" not in str(exc) and "block size" not in str(exc):
+                raise
+            if size >= limit:
+                raise _row_too_long(file, 0, limit) from None
+            size = min(size * 4, limit)
+
+
+def _read_first_block(file: SourceFile, types: dict[str, pa.DataType], size: int
+                      ) -> tuple[pa.Schema, pa.RecordBatch | None]:
+    with _open_stream(file, size) as stream:
         if file.format == "csv":
             convert = pcsv.ConvertOptions(column_types=types)
-            reader = pcsv.open_csv(stream, read_options=pcsv.ReadOptions(block_size=_SCHEMA_BLOCK_BYTES),
+            reader = pcsv.open_csv(stream, read_options=pcsv.ReadOptions(block_size=size),
                                    parse_options=pcsv.ParseOptions(newlines_in_values=True), convert_options=convert)
         else:
             explicit = pa.schema(list(types.items())) if types else None
-            reader = pjson.open_json(stream, read_options=pjson.ReadOptions(block_size=_SCHEMA_BLOCK_BYTES),
+            reader = pjson.open_json(stream, read_options=pjson.ReadOptions(block_size=size),
                                      parse_options=pjson.ParseOptions(explicit_schema=explicit))
         try:
             return reader.schema, reader.read_next_batch()
@@ -743,6 +765,47 @@ def _loss(name: str, array: pa.Array, target: pa.DataType) -> str | None:
     return None
 
 
+def _widening(source: pa.DataType, target: pa.DataType) -> bool:
+    """Whether a typed file's `source` column may go into a `target` column: the same kind of value, never
+    narrower in what it can say (int32 -> int64, float32 -> float64, int32 -> float64, string -> large string,
+    timestamp unit or zone, date32 <-> date64, decimals, nested types field by field). A bool is not an
+    integer, a timestamp is not text, text is not a number: those are refused, never cast silently. Values
+    the cast would still change (an unsigned integer too large, nanoseconds) are refused by the cast itself."""
+    t = pa.types
+    if source == target or t.is_null(source):
+        return True
+    if t.is_dictionary(source):
+        return _widening(source.value_type, target)
+    if t.is_integer(source):
+        return t.is_integer(target) or (t.is_floating(target) and source.bit_width <= 32 and target.bit_width == 64) \
+            or (t.is_decimal(target) and source.bit_width <= 64)
+    if t.is_floating(source):
+        return t.is_floating(target) and target.bit_width >= source.bit_width
+    if t.is_decimal(source):
+        return t.is_decimal(target) and target.scale >= source.scale \
+            and target.precision - target.scale >= source.precision - source.scale
+    if t.is_string(source) or t.is_large_string(source):
+        return t.is_string(target) or t.is_large_string(target)
+    if t.is_binary(source) or t.is_large_binary(source) or t.is_fixed_size_binary(source):
+        return t.is_binary(target) or t.is_large_binary(target)
+    if t.is_timestamp(source):
+        return t.is_timestamp(target)
+    if t.is_date(source):
+        return t.is_date(target)
+    if t.is_time(source):
+        return t.is_time(target)
+    if t.is_boolean(source):
+        return t.is_boolean(target)
+    if t.is_nested(source):
+        return t.is_nested(target) and type(source) is type(target)
+    return False
+
+
+def _example(array: pa.Array) -> str:
+    values = array.drop_null()
+    return repr(values[0].as_py()) if len(values) else "(only nulls)"
+
+
 class _Conformer:
     """Turns a reader's batches into batches of exactly `schema` (the target or the normalized file schema)."""
 
@@ -760,9 +823,10 @@ class _Conformer:
                                           f"schema {target.names}")
         self._source: pa.Schema | None = None
         self._steps: list[_Step] = []
+        self._refused: list[tuple[str, pa.DataType, pa.DataType]] = []
 
     def _plan(self, source: pa.Schema) -> None:
-        self._source, self._steps = source, []
+        self._source, self._steps, self._refused = source, [], []
         for f in self.schema:
             index = source.get_field_index(f.name)
             if index < 0 and not f.nullable:
@@ -774,11 +838,20 @@ class _Conformer:
                 except TypeError as exc:
                     raise _format_error(self.file, f"column {f.name!r}: {exc}") from exc
             cast_to = f.type if source_type is not None and source_type != f.type else None
+            if cast_to is not None and self._check_types and not _widening(source_type, f.type):
+                self._refused.append((f.name, source_type, f.type))
             self._steps.append(_Step(f.name, index if index >= 0 else None, cast_to, True, not f.nullable))
 
     def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         if self._source is None or not batch.schema.equals(self._source):
             self._plan(batch.schema)
+        if self._refused:
+            name, source_type, target_type = self._refused[0]
+            raise _format_error(self.file, f"column {name!r} holds {source_type} values (e.g. "
+                                           f"{_example(batch.column(batch.schema.get_field_index(name)))}) and the "
+                                           f"table's column is {target_type}: a {source_type} is not converted to "
+                                           f"{target_type} silently; convert the column in the file, or import it "
+                                           "into a new table")
         arrays = []
         for step in self._steps:
             arrays.append(self._column(batch, step))
@@ -961,60 +1034,74 @@ def _json_reader_type(t: pa.DataType) -> pa.DataType:
 
 
 # --------------------------------------------------------------------------------------------------------
-# CSV: newline-aligned ranges parsed by the multithreaded reader
+# CSV: pyarrow's streaming reader, which finds row boundaries itself (quotes, escaped quotes and newlines
+# inside quoted values), one bounded block at a time. No byte range is ever cut by a guess.
 
 
-def _last_row_end(data: bytes) -> int:
-    """Index just past the last newline of `data` that ends a CSV row, or -1. `data` starts at a row start,
-    so a newline ends a row when an even number of quote characters precede it (RFC 4180 escapes a quote
-    by doubling it, which keeps the parity); a newline inside a quoted value is skipped."""
-    newline = data.rfind(b"\n")
-    if newline < 0:
-        return -1
-    quotes = data.count(b'"', 0, newline)
-    while quotes % 2:
-        previous = data.rfind(b"\n", 0, newline)
-        if previous < 0:
-            return -1
-        quotes -= data.count(b'"', previous, newline)
-        newline = previous
-    return newline + 1
+def max_csv_row_bytes() -> int:
+    """The longest CSV row (header included) a file may hold: the reader's block size, so memory stays bounded
+    by a few blocks whatever the file. `WAP_MAX_ROW_BYTES` overrides the default (16 MiB)."""
+    raw = os.environ.get("WAP_MAX_ROW_BYTES")
+    try:
+        value = int(raw) if raw else MAX_ROW_BYTES
+    except ValueError:
+        raise ValueError(f"WAP_MAX_ROW_BYTES must be a number of bytes; got {raw!r}") from None
+    return max(value, 1 << 10)
 
 
-def _file_ranges(handle: pa.NativeFile, size: int) -> Iterator[pa.Buffer]:
-    """Consecutive buffers of ~_CSV_CHUNK_BYTES from a random-access file, each ending at a row end. Each
-    range is one Arrow buffer read from its row start (the partial row after a cut is simply read again), so
-    the parser gets aligned memory without copies."""
-    start = 0
-    length = _CSV_CHUNK_BYTES
-    while start < size:
-        handle.seek(start)
-        buffer = handle.read_buffer(min(length, size - start))
-        cut = buffer.size if start + buffer.size >= size else _last_row_end(buffer.to_pybytes())
-        if cut < 0:  # one row (or one quoted value) longer than the range: read more
-            length *= 2
-            continue
-        yield buffer.slice(0, cut)
-        start += cut
-        length = _CSV_CHUNK_BYTES
+def _row_too_long(file: SourceFile, rows_before: int, limit: int) -> SourceFormatError:
+    return _format_error(file, f"a row after data row {rows_before} is longer than {limit:,} bytes (the limit on one "
+                               "CSV row; set WAP_MAX_ROW_BYTES to raise it), or a quote is never closed")
 
 
-def _stream_ranges(stream: pa.NativeFile) -> Iterator[pa.Buffer]:
-    """The same for a forward-only (decompressing) stream: the partial last row is carried over."""
-    carry = b""
+def _csv_header(file: SourceFile, limit: int) -> tuple[list[str], bool]:
+    """Column names from the header, parsed by pyarrow's streaming reader itself (same quoting rules, BOM
+    handling), and whether the file holds rows after it. The first block grows until the header fits in it,
+    up to `limit` bytes."""
+    size = min(_HEADER_PROBE_BYTES, limit)
     while True:
-        data = stream.read(_CSV_CHUNK_BYTES)
-        if not data:
-            if carry:
-                yield pa.py_buffer(carry)
-            return
-        data = carry + data if carry else data
-        cut = _last_row_end(data)
-        if cut < 0:
-            carry = data
-            continue
-        carry = data[cut:]
-        yield pa.py_buffer(memoryview(data)[:cut])  # zero-copy: the chunk can be tens of MB
+        read = pcsv.ReadOptions(block_size=size)
+        parse = pcsv.ParseOptions(newlines_in_values=True)
+        convert = pcsv.ConvertOptions(strings_can_be_null=False)
+        with _open_stream(file, min(size, _STREAM_BUFFER_BYTES)) as stream:
+            try:
+                reader = pcsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+                first = next(iter(reader), None)
+                return reader.schema.names, first is not None and first.num_rows > 0
+            except pa.ArrowInvalid as exc:
+                if "straddling" not in str(exc) and "block size" not in str(exc):
+                    raise _format_error(file, _describe(exc)) from None
+        if size >= limit:
+            raise _row_too_long(file, 0, limit)
+        size = min(size * 4, limit)
+
+
+def _csv_batches(file: SourceFile, target: pa.Schema, best_effort: bool,
+                 batch_rows: int) -> Iterator[pa.RecordBatch]:
+    limit = max_csv_row_bytes()
+    names, has_rows = _csv_header(file, limit)
+    header = _file_schema(file, pa.schema([(n, pa.null()) for n in names]))  # rejects duplicate names
+    conform = _Conformer(file, header, target, best_effort)  # fails on extra columns before parsing
+    if not has_rows:
+        return
+    include = [n for n in names if target.get_field_index(n) >= 0] if best_effort else []
+    # Every column's type is pinned up front so no block can infer something else. Dates, times and
+    # timestamps are read as text and parsed by `temporal` (exact, same rules as JSON Lines).
+    types = {f.name: pa.string() if temporal.is_temporal(f.type) else f.type for f in target if f.name in names}
+    read = pcsv.ReadOptions(use_threads=True, block_size=limit)
+    parse = pcsv.ParseOptions(newlines_in_values=True)
+    convert = pcsv.ConvertOptions(column_types=types, include_columns=include)
+    rows = 0
+    with _reading(file, names), _open_stream(file) as stream:
+        try:
+            reader = pcsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+            for batch in reader:
+                rows += batch.num_rows
+                yield from _sliced(iter([conform(batch)]), batch_rows)
+        except pa.ArrowInvalid as exc:
+            if "straddling" in str(exc) or "block size" in str(exc):
+                raise _row_too_long(file, rows, limit) from None
+            raise
 
 
 _END = object()
@@ -1031,94 +1118,3 @@ def _prefetched(items: Iterator[T]) -> Iterator[T]:
                 return
             pending = pool.submit(next, items, _END)
             yield item
-
-
-def _csv_header(first: pa.Buffer) -> tuple[list[str], bool]:
-    """Column names from the header line, parsed by pyarrow itself (same quoting rules, BOM handling), and
-    whether the header line is terminated (if not, it is the whole file)."""
-    end = first.slice(0, min(first.size, _NEWLINE_PROBE_BYTES)).to_pybytes().find(b"\n")
-    if end < 0 and first.size > _NEWLINE_PROBE_BYTES:  # a very wide header
-        end = first.to_pybytes().find(b"\n")
-    # pyarrow cannot parse a lone header without its newline: add one.
-    line = first.slice(0, end + 1) if end >= 0 else pa.py_buffer(first.to_pybytes() + b"\n")
-    reader = pcsv.open_csv(pa.BufferReader(line), read_options=pcsv.ReadOptions(block_size=max(line.size, 1) + 1))
-    return reader.schema.names, end >= 0
-
-
-class _CsvRangeParser:
-    """Parses newline-aligned ranges with fixed column names and pinned column types."""
-
-    def __init__(self, file: SourceFile, names: list[str], target: pa.Schema, best_effort: bool):
-        self.file = file
-        self.names = names
-        # best_effort drops columns that are not in the target: do not even convert them.
-        self.include: list[str] = []
-        if best_effort:
-            self.include = [n for n in names if target.get_field_index(n) >= 0]
-        # Every target column's type is pinned up front so no range can infer something else. Dates, times
-        # and timestamps are read as text and parsed by `temporal` (exact, same rules as JSON Lines).
-        present = set(names)
-        self.types: dict[str, pa.DataType] = {
-            f.name: pa.string() if temporal.is_temporal(f.type) else f.type for f in target if f.name in present}
-        self.multiline = False  # newlines_in_values slows the multithreaded parser: only when needed
-
-    def parse(self, buffer: pa.Buffer, first: bool) -> pa.Table:
-        while True:
-            try:
-                return self._read(buffer, first)
-            except pa.ArrowInvalid:
-                if not self.multiline:
-                    # Quoted values spanning lines break the fast parser's block splitting ("expected N
-                    # columns, got M"): re-parse with multi-line values allowed, for this file from now on.
-                    self.multiline = True
-                else:
-                    raise
-
-    def _read(self, buffer: pa.Buffer, first: bool) -> pa.Table:
-        read = pcsv.ReadOptions(use_threads=True, block_size=_CSV_BLOCK_BYTES, column_names=self.names,
-                                skip_rows=1 if first else 0)
-        convert = pcsv.ConvertOptions(column_types=self.types, include_columns=self.include)
-        parse = pcsv.ParseOptions(newlines_in_values=self.multiline)
-        return pcsv.read_csv(pa.BufferReader(buffer), read_options=read, parse_options=parse,
-                             convert_options=convert)
-
-
-def _csv_batches(file: SourceFile, target: pa.Schema, best_effort: bool,
-                 batch_rows: int) -> Iterator[pa.RecordBatch]:
-    names: list[str] = []
-    with _reading(file, names), _csv_source(file) as ranges:
-        first = next(ranges, None)
-        if first is None:
-            raise _format_error(file, "the file is empty")
-        header_names, terminated = _csv_header(first)
-        names.extend(header_names)
-        header = _file_schema(file, pa.schema([(n, pa.null()) for n in names]))  # rejects duplicate names
-        conform = _Conformer(file, header, target, best_effort)  # fails on extra columns before parsing
-        if not terminated:  # a lone header without newline: no rows, and read_csv would reject it
-            return
-        parser = _CsvRangeParser(file, names, target, best_effort)
-        table = parser.parse(first, first=True)
-        yield from _sliced((conform(b) for b in table.to_batches()), batch_rows)
-        del table
-        for buffer in ranges:
-            table = parser.parse(buffer, first=False)
-            yield from _sliced((conform(b) for b in table.to_batches()), batch_rows)
-
-
-@contextmanager
-def _csv_source(file: SourceFile) -> Iterator[Iterator[pa.Buffer]]:
-    # The prefetching generator is closed (joining its reader thread) before the file it reads is closed.
-    if file.compression is None:
-        with file.filesystem.open_input_file(file.path) as handle:
-            ranges = _prefetched(_file_ranges(handle, handle.size()))
-            try:
-                yield ranges
-            finally:
-                ranges.close()
-    else:
-        with _open_stream(file) as stream:
-            ranges = _prefetched(_stream_ranges(stream))
-            try:
-                yield ranges
-            finally:
-                ranges.close()
