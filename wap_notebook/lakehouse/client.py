@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from wap_notebook.core import partials_contract
-from wap_notebook.lakehouse import partials, tables
+from wap_notebook.lakehouse import arguments, partials, tables
 from wap_notebook.lakehouse.catalog import Catalog
 from wap_notebook.lakehouse.client_imports import ImportsMixin
 from wap_notebook.lakehouse.client_queries import QueriesMixin
@@ -117,6 +117,12 @@ class LocalClient(RefsMixin, TablesMixin, ImportsMixin, QueriesMixin):
                     Path(name).unlink(missing_ok=True)
         return sorted(removable)
 
+
+# Every method of `bauplan.Client` (but `run`, refused whole) takes its arguments through the SDK's
+# conversion rules: one validator per parameter type (lakehouse/arguments.py).
+LOCAL_ONLY_METHODS = frozenset({"gc", "job_details", "run"})
+arguments.check_all(LocalClient, [n for n in dir(LocalClient)
+                                  if not n.startswith("_") and n not in LOCAL_ONLY_METHODS])
 
 # The engine asks for check partials through the backend-neutral contract; this client answers it.
 partials_contract.register_reader(LocalClient, partials.read)

@@ -3,6 +3,7 @@ and descriptions, and the job-related helpers every concern uses (moved verbatim
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,14 +19,16 @@ from wap_notebook.lakehouse.limits import QueryLimits
 from wap_notebook.lakehouse.names import parse_ref, ref_name, split_table_name
 from wap_notebook.lakehouse.objects import PartitionField, Table, TableField
 
+logger = logging.getLogger("wap_notebook.lakehouse.client")
+
 JOB_ID_PROPERTY = "bpln_job_id"  # as on Bauplan: the commit names the job that made it
 
 
 def _refuse_args(args: Any) -> None:
-    """`args` are backend flags of Bauplan's cloud: refuse them rather than silently ignore them."""
+    """`args` are backend flags of Bauplan's cloud (the argument layer checked they are a dict of strings).
+    They change nothing locally; say so in the log rather than drop them silently or refuse the call."""
     if args:
-        raise ValueError(f"args={args!r}: backend arguments are understood by Bauplan's cloud only; the "
-                         "embedded lakehouse takes none (leave args unset)")
+        logger.info("args=%r: backend flags of Bauplan's cloud, without effect in the embedded lakehouse", args)
 
 
 def _describe_error(exc: BaseException) -> str:

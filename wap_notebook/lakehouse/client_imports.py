@@ -45,9 +45,10 @@ class ImportsMixin(ClientCore):
                     import_duplicate_files=False, best_effort=False, preview=None, args=None, priority=None,
                     client_timeout=None, detach=False) -> TableDataImportState:
         _refuse_args(args)
-        if preview not in (None, "off", "false", False):
-            raise ValueError(f"preview={preview!r}: preview mode runs on Bauplan's cloud only; "
-                             "the embedded lakehouse accepts preview=None or 'off'")
+        if preview not in (None, "off", "false"):
+            # Bauplan's preview modes sample the import on its cloud; here the whole import runs. The mode is
+            # kept in the state's context, as on Bauplan, and said in the log rather than dropped silently.
+            logger.info("preview=%r: the embedded lakehouse imports every row (no preview mode)", preview)
         ns, name, key = self._table_key(table, namespace)
         target = self._writable_branch(branch or MAIN)
         base_location = self._resolve(target).commit.state.tables.get(key)
@@ -220,12 +221,8 @@ class ImportsMixin(ClientCore):
     def get_jobs(self, /, *, filter_by_current_user=True, filter_by_ids=None, filter_by_users=None,
                  filter_by_kinds=None, filter_by_statuses=None, filter_by_created_after=None,
                  filter_by_created_before=None, limit=None) -> Iterator[Job]:
+        # As the SDK (src/python/job.rs): named users win over filter_by_current_user.
         users = ledger.normalize_users(filter_by_users)
-        if users and filter_by_current_user:
-            raise ValueError("filter_by_current_user and filter_by_users are mutually exclusive: set "
-                             "filter_by_current_user to False when filtering by users")
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-            raise ValueError(f"limit must be a non-negative integer, got {limit!r}")
         return self._jobs.list(users=users or ([self.username] if filter_by_current_user else None),
                                ids=ledger.normalize_ids(filter_by_ids), kinds=ledger.normalize_kinds(filter_by_kinds),
                                statuses=ledger.normalize_statuses(filter_by_statuses),

@@ -158,9 +158,10 @@ class RefsMixin(ClientCore):
         start = _as_datetime(filter_by_authored_date_start_at)
         end = _as_datetime(filter_by_authored_date_end_at)
         exact = _as_datetime(filter_by_authored_date)
-        expression = compile_filter(filter) if filter is not None else None
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-            raise ValueError(f"limit must be a non-negative integer, got {limit!r}")
+        try:
+            expression = compile_filter(filter) if filter is not None else None
+        except ValueError as exc:  # the SDK sends any string; Bauplan's catalog refuses a bad filter
+            raise errors.bad_request(str(exc)) from None
         found: list[Commit] = []
         for record in self._catalog.history(resolved.commit.hash):
             authored = datetime.fromtimestamp(record.created_at, tz=timezone.utc)

@@ -310,8 +310,8 @@ class TablesMixin(ClientCore):
                                            overwrite=False, args=None, priority=None, client_timeout=None,
                                            detach=False) -> ExternalTableCreateState:
         _refuse_args(args)
-        if isinstance(search_patterns, str) or not search_patterns:
-            raise ValueError("search_patterns must be a non-empty list of URIs of parquet files")
+        if not search_patterns:
+            raise errors.bad_request("search_patterns must list at least one URI of parquet files")
         ns, name, key = self._table_key(table, namespace)
         target = self._writable_branch(branch or MAIN)
         existing = self._resolve(target).commit.state.tables.get(key)
@@ -363,8 +363,8 @@ class TablesMixin(ClientCore):
 
     def create_external_table_from_metadata(self, /, table, metadata_json_uri, *, namespace, branch=None,
                                             overwrite=False) -> Table:
-        if not isinstance(metadata_json_uri, str) or not metadata_json_uri.strip():
-            raise ValueError("metadata_json_uri must be the URI of an Iceberg metadata.json file")
+        if not metadata_json_uri.strip():
+            raise errors.bad_request("metadata_json_uri must be the URI of an Iceberg metadata.json file")
         ns, name, key = self._table_key(table, namespace)
         target = self._writable_branch(branch or MAIN)
         location = metadata_json_uri.strip()

@@ -116,3 +116,15 @@ class TablePlanApplyError(bx.InvalidPlanError):
         self.message = message
         self.state = state
 
+
+
+class InvalidArgumentError(bx.BadRequestError, ValueError):
+    """A well-typed argument the catalog refuses: an empty or malformed name, an unparsable commit filter.
+
+    The SDK passes such arguments on (they are the right Python type) and Bauplan's catalog answers with a
+    400; this is that answer, `BadRequestError`, and also a `ValueError` for callers that catch that.
+    """
+
+
+def bad_request(message: str) -> InvalidArgumentError:
+    return InvalidArgumentError(400, "BAD_REQUEST", message)

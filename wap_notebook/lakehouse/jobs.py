@@ -130,8 +130,10 @@ def _as_list(value: Any) -> list[Any]:
 
 def job_id_of(job: Any) -> str:
     value = job if isinstance(job, str) else getattr(job, "id", None)
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"Expected a job id or a Job, got {job!r}")
+    if not isinstance(value, str):
+        raise TypeError(f"Expected a job id or a Job, got {job!r}")
+    if not value:
+        raise job_not_found(value)  # a string: the SDK sends it, and no job has an empty id
     return value
 
 

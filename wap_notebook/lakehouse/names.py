@@ -14,6 +14,7 @@ from bauplan import exceptions as bx
 
 from wap_notebook.core import naming
 from wap_notebook.core.naming import COMMIT_HASH
+from wap_notebook.lakehouse.errors import bad_request
 
 __all__ = ["RefSpec", "invalid_ref", "parse_ref", "ref_name", "split_table_name", "validate_identifier",
            "validate_ref_name"]
@@ -93,15 +94,23 @@ def split_table_name(table: object, namespace: object | None, default_namespace:
         ns_value = ns_value or table_ns
     if not isinstance(table, str):
         raise ValueError(f"Invalid table {table!r}: expected a name")
-    if "." in table and table.count(".") == 1 and not ns_value:
-        ns_value, table = table.split(".")
+    if table.count(".") == 1:
+        # 'ns.t' names its namespace; with namespace= too, the two must agree (Bauplan accepts the pair).
+        prefix, table = table.split(".")
+        if ns_value and ns_value != prefix:
+            raise bad_request(f"Table '{prefix}.{table}' is in namespace {prefix!r}, not {ns_value!r}")
+        ns_value = prefix
     validate_identifier(table, "table")
     return validate_identifier(ns_value or default_namespace, "namespace"), table
 
 
 def validate_identifier(value: object, what: str = "table") -> str:
-    """A table or namespace name (Bauplan's rule); a `ValueError`, as `bauplan.Client` raises."""
-    return naming.validate_identifier(value, what, ValueError)
+    """A table or namespace name (Bauplan's rule). The SDK passes any string on and the catalog refuses a
+    bad one with a 400: `errors.InvalidArgumentError`, a `BadRequestError` that is also a `ValueError`."""
+    try:
+        return naming.validate_identifier(value, what, ValueError)
+    except ValueError as exc:
+        raise bad_request(str(exc)) from None
 
 
 def validate_ref_name(value: object, what: str = "branch") -> str:
