@@ -109,8 +109,18 @@ def test_every_check_fails_with_observed_values_and_samples(lakehouse, put_table
 
 
 def test_checks_on_missing_column_report_error(lakehouse, put_table):
+    """A backend that cannot read a new table's schema before the import (Bauplan's cloud: no reader in
+    `schema_contract`) reports the missing column as an error row; the embedded lakehouse refuses up front."""
     uri = put_table("x/orders.parquet", GOOD)
-    ing = Ingestion("orders", uri, client=lakehouse, checks=[C.not_null("missing_col"), C.not_null("id")]).run()
+    checks = [C.not_null("missing_col"), C.not_null("id")]
+    with pytest.raises(ValueError, match="missing_col"):
+        Ingestion("orders", uri, client=lakehouse, checks=checks)
+
+    class NoSchemaReader:
+        def __getattr__(self, name):
+            return getattr(lakehouse, name)
+
+    ing = Ingestion("orders", uri, client=NoSchemaReader(), checks=checks).run()
     report = ing.report.set_index("check")
     assert report.loc["not_null(missing_col)", "status"] == "error"
     assert "missing_col" in report.loc["not_null(missing_col)", "message"]

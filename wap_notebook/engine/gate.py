@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from wap_notebook.checks.yaml_form import parse_check_item
+from wap_notebook.core import schema_contract
 from wap_notebook.engine import preflight, records
 from wap_notebook.engine.conflicts import commits_since, moved_text
 from wap_notebook.engine.conflicts import conflict as conflict_error
@@ -28,27 +29,46 @@ BUILT_IN_ONLY = "only built-in checks ran"
 
 # ---------------------------------------------------------------------------------- before the branch
 def check_columns_on_from_ref(ctx: Context) -> None:
-    """`check_columns` for a new ingestion, against the tables as they are on `from_ref` now."""
-    spec = ctx.spec
-    if spec.mode in ("create", "replace") or not any(spec.checks.values()):
-        return
-    modes = {t: "append" for t in spec.tables if ctx.client.has_table(t, spec.from_ref, namespace=spec.namespace)}
-    check_columns(ctx, spec.from_ref, modes)
+    """Before any branch: `sql` queries parse; a table name is not an existing one in another letter case;
+    check columns exist with a type the check can use, all problems at once, against the table on
+    `from_ref` or, for a new table (or `replace`), against the columns its files would create."""
+    spec, client = ctx.spec, ctx.client
+    sql = preflight.sql_problems([check for checks in spec.checks.values() for check in checks])
+    if sql:
+        raise InvalidSpec(f"checks: {'; '.join(sql)} {preflight.NOTHING_DONE}")
+    for table in spec.tables:
+        exists = bool(client.has_table(table, spec.from_ref, namespace=spec.namespace))
+        if not exists and client.has_namespace(spec.namespace, spec.from_ref):
+            names = [str(t.name) for t in client.get_tables(spec.from_ref, filter_by_namespace=spec.namespace)]
+            preflight.case_clash(table, spec.namespace, spec.from_ref, names)
+        checks = spec.checks.get(table, ())
+        if not checks:
+            continue
+        if exists and spec.mode not in ("create", "replace"):
+            columns, where = _table_columns(ctx, table, spec.from_ref), f"its columns on {spec.from_ref}"
+        else:
+            found = schema_contract.source_columns(client, spec.sources[table])
+            if found is None:  # the backend cannot say before the import: checked against the table after it
+                continue
+            columns, where = found, "the columns its files would create"
+        preflight.refuse_columns(f"{spec.namespace}.{table}", where, preflight.column_problems(checks, columns))
+
+
+def _table_columns(ctx: Context, table: str, ref: str) -> list[tuple[str, str]]:
+    described = ctx.client.get_table(table, ref, namespace=ctx.spec.namespace)
+    return [(str(f.name), str(getattr(f, "type", ""))) for f in getattr(described, "fields", None) or []]
 
 
 def check_columns(ctx: Context, base_ref: str, modes: dict[str, str]) -> None:
-    """Refuse checks on columns a table that already exists on `from_ref` lacks (append mode)."""
-    spec, client = ctx.spec, ctx.client
+    """Refuse checks on columns a table that already exists on `from_ref` lacks (append mode), or of a type
+    they cannot check, all at once."""
+    spec = ctx.spec
     for table, mode in modes.items():
         checks = spec.checks.get(table, ())
         if mode != "append" or not checks:
             continue
-        described = client.get_table(table, base_ref, namespace=spec.namespace)
-        columns = [str(f.name) for f in getattr(described, "fields", None) or []]
-        try:
-            preflight.missing_columns(f"{spec.namespace}.{table}", checks, columns)
-        except ValueError as exc:
-            raise InvalidSpec(str(exc)) from None
+        problems = preflight.column_problems(checks, _table_columns(ctx, table, base_ref))
+        preflight.refuse_columns(f"{spec.namespace}.{table}", f"its columns on {spec.from_ref}", problems)
 
 
 def with_remembered_checks(ctx: Context, spec: IngestionSpec, checks_given: bool) -> IngestionSpec:

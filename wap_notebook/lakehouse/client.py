@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from wap_notebook.core import partials_contract
+from wap_notebook.core import partials_contract, schema_contract
 from wap_notebook.lakehouse import arguments, partials, tables
 from wap_notebook.lakehouse.catalog import Catalog
 from wap_notebook.lakehouse.client_imports import ImportsMixin
@@ -126,3 +126,17 @@ arguments.check_all(LocalClient, [n for n in dir(LocalClient)
 
 # The engine asks for check partials through the backend-neutral contract; this client answers it.
 partials_contract.register_reader(LocalClient, partials.read)
+
+
+def _source_columns(client: LocalClient, search_uri: str) -> list[tuple[str, str]] | None:
+    """The columns `create_table` would infer from `search_uri` (footers, first blocks), or None when the
+    files cannot be read: the import reports that itself, in its own words."""
+    try:
+        _, schema = client._infer_schema(search_uri)
+    except Exception:  # noqa: BLE001 - see the docstring: a source problem is the import's to report
+        return None
+    return [(field.name, str(field.type)) for field in schema]
+
+
+# The engine asks for a new table's columns before any branch exists; this client answers from its files.
+schema_contract.register_reader(LocalClient, _source_columns)
