@@ -15,6 +15,8 @@ import warnings
 from dataclasses import replace
 from typing import Any
 
+from bauplan import exceptions as bx
+
 from wap_notebook.checks.yaml_form import parse_check_item
 from wap_notebook.core import schema_contract
 from wap_notebook.engine import preflight, records
@@ -37,10 +39,9 @@ def check_columns_on_from_ref(ctx: Context) -> None:
     if sql:
         raise InvalidSpec(f"checks: {'; '.join(sql)} {preflight.NOTHING_DONE}")
     for table in spec.tables:
-        exists = bool(client.has_table(table, spec.from_ref, namespace=spec.namespace))
-        if not exists and client.has_namespace(spec.namespace, spec.from_ref):
-            names = [str(t.name) for t in client.get_tables(spec.from_ref, filter_by_namespace=spec.namespace)]
-            preflight.case_clash(table, spec.namespace, spec.from_ref, names)
+        exists = ctx.facts.exists(table, spec.from_ref)
+        if not exists:  # one listing, for new tables only: is it an existing one in another letter case?
+            preflight.case_clash(table, spec.namespace, spec.from_ref, _table_names(ctx))
         checks = spec.checks.get(table, ())
         if not checks:
             continue
@@ -54,8 +55,16 @@ def check_columns_on_from_ref(ctx: Context) -> None:
         preflight.refuse_columns(f"{spec.namespace}.{table}", where, preflight.column_problems(checks, columns))
 
 
+def _table_names(ctx: Context) -> list[str]:
+    spec = ctx.spec
+    try:
+        return [str(t.name) for t in ctx.client.get_tables(spec.from_ref, filter_by_namespace=spec.namespace)]
+    except bx.NotFoundError:  # no such namespace yet: no table to clash with
+        return []
+
+
 def _table_columns(ctx: Context, table: str, ref: str) -> list[tuple[str, str]]:
-    described = ctx.client.get_table(table, ref, namespace=ctx.spec.namespace)
+    described = ctx.facts.describe(table, ref)
     return [(str(f.name), str(getattr(f, "type", ""))) for f in getattr(described, "fields", None) or []]
 
 
@@ -84,7 +93,7 @@ def with_remembered_checks(ctx: Context, spec: IngestionSpec, checks_given: bool
     found: dict[str, tuple[Any, ...]] = {}
     notes = []
     for table in spec.tables:
-        if not ctx.client.has_table(table, spec.from_ref, namespace=spec.namespace):
+        if not ctx.facts.exists(table, spec.from_ref):
             continue
         remembered = preflight.remembered_checks(ctx.client, spec.from_ref, spec.namespace, table)
         if remembered is None or not remembered.items:
@@ -160,15 +169,18 @@ def from_ref_moved(ctx: Context) -> int:
     return commits_since(ctx.client, ctx.spec.from_ref, ctx.state.base_hash)
 
 
-def before_merge(ctx: Context, *, force: bool) -> None:
+def before_merge(ctx: Context, *, force: bool, head: str | None = None) -> None:
+    """`head`: `from_ref`'s head as just read; when it is still the fork commit, nothing moved and the
+    history need not be read (one round trip less on Bauplan's cloud)."""
     if ctx.state.checks_unknown and not force:
         raise MergeRefused(f"Cannot merge {ctx.state.branch}: {ctx.state.checks_unknown}. Give the checks that "
                            "should gate it (Ingestion.resume(branch, checks=[...]); checks=[] accepts only the "
                            "built-in ones), or merge(force=True, reason='...') to publish anyway")
-    moved = from_ref_moved(ctx)
+    moved = 0 if head is not None and head == ctx.state.base_hash else from_ref_moved(ctx)
     if moved:
         ctx.emit("log", moved_text(ctx.spec.from_ref, moved))
-    records.remove_leftover_markers(ctx.client, ctx.state.branch)
+    if not ctx.records_clean:  # only a save that broke between its two commits leaves a marker
+        records.remove_leftover_markers(ctx.client, ctx.state.branch)
 
 
 def conflict(ctx: Context, tables: list[str], head: str | None) -> IngestionConflict:
