@@ -1,7 +1,9 @@
 """The built-in checks' factories: the public vocabulary, each registered by name for YAML and records.
 
 Factories (all take ``severity="error"`` (blocks the merge) or ``"warn"`` (reported only) and an
-optional ``name``)::
+optional ``name``; the row-level ones (not_null, unique, accepted_values, between, matches,
+no_duplicates_with) also take a tolerance, ``mostly=0.99`` or ``max_failing=N`` / ``max_failing="1%"``:
+see `wap_notebook.checks.tolerance`)::
 
     row_count(min=1, max=None)          rows this ingestion added (always included by default)
     not_null(*cols, nan_as_null=False)  no NULL in any of the columns (NaN counts too if nan_as_null)
@@ -64,36 +66,41 @@ def row_count(min: int = 1, max: int | None = None, *, severity: str = "error", 
 
 
 @register_check("not_null")
-def not_null(*columns: str, nan_as_null: bool = False, severity: str = "error", name: str | None = None) -> Check:
+def not_null(*columns: str, nan_as_null: bool = False, severity: str = "error", name: str | None = None,
+             mostly: float | None = None, max_failing: int | str | None = None) -> Check:
     """No NULL in any of `columns`. NaN is a float value, not NULL, so it passes unless `nan_as_null=True`
     (then NaN counts as missing too; the columns must be numeric)."""
-    return NotNull(*columns, nan_as_null=nan_as_null, severity=severity, name=name)
+    return NotNull(*columns, nan_as_null=nan_as_null, severity=severity, name=name, mostly=mostly,
+                   max_failing=max_failing)
 
 
 @register_check("unique")
-def unique(*columns: str, severity: str = "error", name: str | None = None) -> Check:
+def unique(*columns: str, severity: str = "error", name: str | None = None, mostly: float | None = None,
+           max_failing: int | str | None = None) -> Check:
+    tolerance = {"mostly": mostly, "max_failing": max_failing}
     if len(columns) == 1:
-        return Unique(columns[0], severity=severity, name=name)
-    return UniqueKey(*columns, severity=severity, name=name)
+        return Unique(columns[0], severity=severity, name=name, **tolerance)
+    return UniqueKey(*columns, severity=severity, name=name, **tolerance)
 
 
 @register_check("accepted_values")
-def accepted_values(column: str, values: Sequence[Any], *, severity: str = "error",
-                    name: str | None = None) -> Check:
-    return AcceptedValues(column, values, severity=severity, name=name)
+def accepted_values(column: str, values: Sequence[Any], *, severity: str = "error", name: str | None = None,
+                    mostly: float | None = None, max_failing: int | str | None = None) -> Check:
+    return AcceptedValues(column, values, severity=severity, name=name, mostly=mostly, max_failing=max_failing)
 
 
 @register_check("between")
 def between(column: str, min: Any = None, max: Any = None, *, severity: str = "error",  # noqa: A002
-            name: str | None = None) -> Check:
+            name: str | None = None, mostly: float | None = None, max_failing: int | str | None = None) -> Check:
     """Non-NULL values of `column` within [min, max] (either bound may be omitted). With numeric bounds a NaN
     value fails: it is in no range (the observed range and the failing rows show it)."""
-    return Between(column, min, max, severity=severity, name=name)
+    return Between(column, min, max, severity=severity, name=name, mostly=mostly, max_failing=max_failing)
 
 
 @register_check("matches")
-def matches(column: str, regex: str, *, severity: str = "error", name: str | None = None) -> Check:
-    return Matches(column, regex, severity=severity, name=name)
+def matches(column: str, regex: str, *, severity: str = "error", name: str | None = None,
+            mostly: float | None = None, max_failing: int | str | None = None) -> Check:
+    return Matches(column, regex, severity=severity, name=name, mostly=mostly, max_failing=max_failing)
 
 
 @register_check("schema_compatible")
@@ -103,8 +110,9 @@ def schema_compatible(*, severity: str = "error", name: str | None = None) -> Ch
 
 @register_check("no_duplicates_with")
 def no_duplicates_with(ref: str = "main", key: Sequence[str] = (), *, severity: str = "error",
-                       name: str | None = None) -> Check:
-    return NoDuplicatesWith(ref, key, severity=severity, name=name)
+                       name: str | None = None, mostly: float | None = None,
+                       max_failing: int | str | None = None) -> Check:
+    return NoDuplicatesWith(ref, key, severity=severity, name=name, mostly=mostly, max_failing=max_failing)
 
 
 @register_check("sql")

@@ -90,7 +90,7 @@ class Inspection:
             scope = self._rows.scope(result.table)
             return to_frame(self._ctx.client.query(f"SELECT * FROM ({obj.render(scope)}) AS q LIMIT {n}",
                                                    ref=self._ctx.data_ref))
-        if result.predicate and result.status != "passed":
+        if result.predicate and (result.status != "passed" or result.failing_rows):  # tolerated ones too
             rows, _ = self._rows.new_rows(result.table, result.predicate, n)
             return to_frame(rows)
         return pd.DataFrame()
