@@ -55,6 +55,8 @@ class TableScope:
     # The import's check partials for the new rows, given the measures wanted (embedded lakehouse only;
     # None on Bauplan's cloud): see wap_notebook.checks.partials. The planner decides what they answer.
     partials: Callable[[tuple[Any, ...]], Any] | None = None
+    # Rows added by the last merged ingestions of this table into from_ref, newest first (None: unknown).
+    history: Callable[[], list[int]] | None = None
 
     @property
     def incremental(self) -> bool:
