@@ -116,3 +116,26 @@ def test_a_stale_batch_fails_fresh(merged_january, put_table):
     row = _row(_batch(merged_january, put_table, "feb-stale.parquet", stale,
                       [C.fresh("time_hour", within="2d", now=now)]), "fresh(time_hour)")
     assert row["status"] == "failed" and "6 days old (allowed 2d)" in row["message"], row
+
+
+def test_profile_shows_the_new_rows_beside_main(merged_january, put_table):
+    batch = _replace(flights(2), "origin", [3], "BOS")
+    ing = _batch(merged_january, put_table, "feb.parquet", batch, [])
+    profile = ing.profile().set_index("column")
+    assert len(profile) == 13 and profile.loc["origin", "not_on_main"] == ["BOS"]
+    assert profile.loc["dep_time", "new_rows"] == 6000 and profile.loc["dep_time", "main_null_pct"] == 0.53
+    assert profile.loc["carrier", "main_distinct"] > 5 and profile.loc["carrier", "top_values"]
+    assert not profile.loc["distance", "sampled"]
+
+
+def test_suggested_checks_pass_on_a_clean_month_and_fail_on_a_corrupted_one(merged_january, put_table):
+    clean = _batch(merged_january, put_table, "feb.parquet", flights(2), [])
+    suggested = clean.suggest_checks()
+    kinds = {next(iter(item)) for item in __import__("yaml").safe_load(suggested.yaml)}
+    assert {"not_null", "between", "accepted_values"} <= kinds, suggested.yaml
+    assert clean.validate(checks=suggested.yaml) is not None and clean.passed is True, \
+        clean.report[["check", "status", "message"]].to_string()
+    corrupted = _replace(_replace(flights(2), "origin", [1, 2], "XXX"), "distance", [4], -50)
+    bad = _batch(merged_january, put_table, "feb-bad.parquet", corrupted, suggested.checks)
+    failed = set(bad.report[bad.report["status"] == "failed"]["check"])
+    assert {"accepted_values(origin)", "between(distance)"} <= failed

@@ -122,10 +122,11 @@ def test_every_option_a_message_recommends_exists():
     from wap_notebook.notebook.magic import WapMagics
 
     magic = set(WapMagics.wap_ingest.parser._option_string_actions)
+    magic |= set(WapMagics.wap_sql.parser._option_string_actions)
     cli_sub = next(a for a in build_parser()._actions if a.dest == "command").choices["ingest"]
     cli = set(cli_sub._option_string_actions)
     recommended = _recommended_options()
     assert "--import-duplicate-files" in recommended and "--backend" in recommended  # the scan sees messages
-    magic_only = {"--as", "--no-panel", "--background"}
+    magic_only = {"--as", "--no-panel", "--background", "--reimport", "--table"}
     assert recommended - magic - {"--checks"} == set()
     assert recommended - cli - magic_only == set()
