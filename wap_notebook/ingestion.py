@@ -382,24 +382,18 @@ class Ingestion:
 
     def validate(self, checks: ChecksArg | str | None = None, *,
                  user_ns: Mapping[str, Any] | None = None) -> pd.DataFrame:
-        """Run the checks on the branch; phase becomes "passed" or "failed". Returns the report.
-
-        `checks=` (check objects, a {table: [...]} mapping, or YAML text as in a `%%wap_ingest` cell) replaces
-        the checks first and re-validates the same branch without importing again; the new checks are
-        recorded (resume, the merge's audit) and a failing re-validation blocks the merge like any other.
+        """Run the checks on the branch; phase becomes "passed" or "failed". Returns the report. `checks=`
+        (objects, a {table: [...]} mapping, or a cell's YAML; InvalidSpec if malformed, nothing changed)
+        replaces the checks: the same branch is re-validated without importing, and a failure blocks the merge.
 
         Raises:
-            InvalidSpec: the new checks are malformed (nothing changed).
             ActionNotAllowed: nothing imported yet, or another action is running.
             bauplan.exceptions.BauplanError: the lakehouse refused an operation (the phase becomes "error").
         """
         spec = None if checks is None else self._ctx.spec.with_checks(checks, user_ns)
         with self._guard.action("validate", Action.VALIDATE):
             try:
-                if spec is not None:
-                    with self._ctx.lock:
-                        self._ctx.spec = spec
-                self._steps.validate()
+                self._steps.validate(spec)
             except Exception as exc:
                 self._guard.failed("validate", exc)
                 raise
@@ -490,28 +484,15 @@ class Ingestion:
         return self.inspect.diff()
 
     def profile(self, table: str | None = None) -> pd.DataFrame:
-        """One row per column of the new rows (first table, or `table=`) beside `main` at the fork point: type,
-        null %, distinct, min / max / mean, top values, values not on main (low-cardinality columns). The
-        new side is a bounded read of the new rows (`sampled` says when it is a sample); the main side is
-        aggregate SQL. (The panel's per-check charts: `ingestion.inspect.profile(table)`.)"""
+        """One row per column of the new rows beside `main` (`wap_notebook.engine.explore.profile_frame`)."""
         return self.inspect.column_profile(table)
 
     def suggest_checks(self, table: str | None = None) -> Suggestions:
-        """Checks proposed from `main`'s data and history and the new rows: not_null where main has no nulls,
-        unique keys, ranges with a margin, accepted values for low-cardinality columns, a regex for code-like
-        strings, freshness for recent event times, volume vs history. Every one passes on main itself.
-        `.yaml` is the block to paste into a `%%wap_ingest` cell; `.checks` the objects for `validate(checks=...)`."""
+        """Checks that pass on `main`: `.yaml` for a cell, `.checks` for `validate(checks=...)` (see `explore`)."""
         return self.inspect.suggest_checks(table)
 
     def query(self, sql: str, table: str | None = None) -> pd.DataFrame:
-        """Run `sql` on this ingestion's branch and return a DataFrame; `{table}` names the ingestion's table
-        (the first, or `table=`) on the branch, `{name}` any of its tables, e.g.
-        `ingestion.query("SELECT carrier, COUNT(*) AS n FROM {table} GROUP BY 1 ORDER BY n DESC")`.
-
-        Raises:
-            NothingImported: nothing is on the branch yet (or it was discarded).
-            bauplan.exceptions.BauplanError: the lakehouse refused the query.
-        """
+        """`sql` on the branch as a DataFrame; `{table}` names the (first, or `table=`) table, `{name}` any."""
         return self.inspect.query(sql, table)
 
     def schemas(self) -> dict[str, pd.DataFrame]:
