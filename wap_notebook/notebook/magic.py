@@ -68,7 +68,9 @@ class WapMagics(Magics):
         `{name}` (or `$name`) in the line expands from the notebook; a name that is not defined is an error.
         Options are never abbreviated. As a cell magic, the cell body lists the checks in YAML, one item per
         check, named as in `wap_notebook.checks` (row_count, not_null, unique, accepted_values, between,
-        matches, schema_compatible, no_duplicates_with, sql, custom), with an optional `severity: warn`::
+        matches, schema_compatible, no_duplicates_with, sql, custom, references, fresh, column_stat, expression,
+        length, drift, row_count_vs_history), with an optional `severity: warn` and, on row-level checks, a
+        tolerance (`mostly: 0.99` or `max_failing: 5` / `"1%"`)::
 
             %%wap_ingest orders s3://bucket/orders/*.parquet
             - not_null: [order_id, customer_id]
