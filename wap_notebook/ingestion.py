@@ -23,7 +23,8 @@ script (see ../shared/bauplan-semantics.md):
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -33,7 +34,7 @@ from bauplan import exceptions as bx
 from wap_notebook.backend import describe_backend, username
 from wap_notebook.core.options import MODES, ON_FAILURE, ON_SUCCESS, Mode, OnConflict, OnFailure, OnSuccess
 from wap_notebook.core.progress import ImportProgress
-from wap_notebook.engine import gate
+from wap_notebook.engine import gate, persist
 from wap_notebook.engine.client import LakehouseClient
 from wap_notebook.engine.events import EventStream, IngestionEvent, now
 from wap_notebook.engine.guard import Guard
@@ -326,7 +327,7 @@ class Ingestion:
             bauplan.exceptions.BauplanError: the lakehouse refused an operation (the phase becomes "error").
         """
         state, steps = self._ctx.state, self._steps
-        with self._guard.action("run", Action.IMPORT, Action.VALIDATE):
+        with self._guard.action("run", Action.IMPORT, Action.VALIDATE), self._record_once():
             try:
                 if state.phase in (Phase.NEW, Phase.ERROR) and not state.imported:
                     steps.import_all()
@@ -345,6 +346,19 @@ class Ingestion:
                     self._guard.failed("run", exc)
                 raise
         return self
+
+    @contextmanager
+    def _record_once(self) -> Iterator[None]:
+        """The steps of `run()` save no record; at its end one is saved if the branch is left open (a run that
+        publishes or discards costs no record commit)."""
+        ctx, state = self._ctx, self._ctx.state
+        ctx.defer_record = True
+        try:
+            yield
+        finally:
+            ctx.defer_record = False
+            if state.branch_created and state.phase not in (Phase.MERGED, Phase.DISCARDED):
+                persist.save(ctx)
 
     def import_data(self) -> None:
         """Create the branch and import every source. A failed import ends in phase "failed".

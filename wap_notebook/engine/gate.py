@@ -150,8 +150,11 @@ def before_merge(ctx: Context, *, force: bool, head: str | None = None) -> None:
     moved = 0 if head is not None and head == ctx.state.base_hash else from_ref_moved(ctx)
     if moved:
         ctx.emit("log", moved_text(ctx.spec.from_ref, moved))
-    if not ctx.records_clean:  # only a save that broke between its two commits leaves a marker
-        records.remove_leftover_markers(ctx.client, ctx.state.branch)
+    # Only a save that broke between its two commits leaves a marker. Deleting it is a commit above
+    # `data_head`, so then the branch head is merged (its records are create/delete pairs: no net change).
+    if not ctx.records_clean and records.remove_leftover_markers(ctx.client, ctx.state.branch):
+        with ctx.lock:
+            ctx.state.data_head = None
 
 
 def conflict(ctx: Context, tables: list[str], head: str | None) -> IngestionConflict:
