@@ -23,8 +23,7 @@ script (see ../shared/bauplan-semantics.md):
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -346,7 +345,7 @@ class Ingestion:
             bauplan.exceptions.BauplanError: the lakehouse refused an operation (the phase becomes "error").
         """
         state, steps = self._ctx.state, self._steps
-        with self._guard.action("run", Action.IMPORT, Action.VALIDATE), self._record_once():
+        with self._guard.action("run", Action.IMPORT, Action.VALIDATE), persist.record_once(self._ctx):
             try:
                 if state.phase in (Phase.NEW, Phase.ERROR) and not state.imported:
                     steps.import_all()
@@ -365,19 +364,6 @@ class Ingestion:
                     self._guard.failed("run", exc)
                 raise
         return self
-
-    @contextmanager
-    def _record_once(self) -> Iterator[None]:
-        """The steps of `run()` save no record; at its end one is saved if the branch is left open (a run that
-        publishes or discards costs no record commit)."""
-        ctx, state = self._ctx, self._ctx.state
-        ctx.defer_record = True
-        try:
-            yield
-        finally:
-            ctx.defer_record = False
-            if state.branch_created and state.phase not in (Phase.MERGED, Phase.DISCARDED):
-                persist.save(ctx)
 
     def import_data(self) -> None:
         """Create the branch and import every source. A failed import ends in phase "failed".

@@ -13,7 +13,8 @@ refuses to merge until checks are given, which is the safe side.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +87,19 @@ def save(ctx: Context, *, at_creation: bool = False) -> None:
     except Exception as exc:  # noqa: BLE001 - see the module docstring: losing a record is the safe side
         ctx.records_clean = False  # it may have broken between its two commits: look before merging
         ctx.emit("error", f"Could not record the ingestion on {ctx.state.branch}: {exc}")
+
+
+@contextmanager
+def record_once(ctx: Context) -> Iterator[None]:
+    """For `run()`: its steps save no record; at its end one is saved if the branch is left open (a run that
+    publishes or discards costs no record commit above the data)."""
+    ctx.defer_record = True
+    try:
+        yield
+    finally:
+        ctx.defer_record = False
+        if ctx.state.branch_created and ctx.state.phase not in (Phase.MERGED, Phase.DISCARDED):
+            save(ctx)
 
 
 def _reattach(results: list[CheckResult], spec: IngestionSpec) -> None:
