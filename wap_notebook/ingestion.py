@@ -306,6 +306,14 @@ class Ingestion:
             return None
         return self.from_ref_moved()
 
+    @property
+    def moved_tables(self) -> list[str]:
+        """This ingestion's tables that changed on `from_ref` since the fork ([] before there is a branch):
+        a merge would conflict on them; commits that touched only other tables do not matter."""
+        if not self._ctx.state.branch_created or not self._ctx.state.base_hash:
+            return []
+        return gate.tables_moved(self._ctx)
+
     def subscribe(self, callback: Callable[[IngestionEvent], None]) -> Callable[[], None]:
         """Call `callback(event)` on every event (possibly from a worker thread). Returns unsubscribe."""
         return self._ctx.events.subscribe(callback)

@@ -65,6 +65,15 @@ class DetailTabs(widgets.Tab):
         if not options:
             self.failure_rows.value = '<i class="wap-dim">no failing checks</i>'
 
+    def show_placeholder(self, facts: views.Facts) -> None:
+        """Until the data views are loaded for this phase, say why they are empty, in the phase's words
+        (never "available once imported" next to a verdict)."""
+        if self.loaded_for is not None and (facts.phase == Phase.MERGED or self.loaded_for == facts.phase):
+            return
+        note = _placeholder(facts)
+        for view in (self.charts_view, self.sample_view, self.schema_view, self.diff_view):
+            view.value = note
+
     def show_log(self, lines: list[str]) -> None:
         self.log_view.value = views.log_html(lines)
 
@@ -73,13 +82,11 @@ class DetailTabs(widgets.Tab):
         phase = views.safe_read(lambda: self.ingestion.phase, Phase.NEW)
         if phase == Phase.MERGED and self.loaded_for is not None:
             return False  # what the branch added is still what was shown; keep it
-        if phase not in DATA_PHASES:
-            if self.loaded_for is None:
-                note = "<i>available once the data is imported</i>" if phase in (Phase.NEW, Phase.IMPORTING) else (
-                    "<i>the import branch no longer exists</i>" if phase in (Phase.MERGED, Phase.DISCARDED)
-                    else "<i>–</i>")
-                for view in (self.charts_view, self.sample_view, self.schema_view, self.diff_view):
-                    view.value = note
+        facts = views.read_facts(self.ingestion)
+        if phase not in DATA_PHASES or (phase == Phase.FAILED and not facts.branch_exists):
+            if self.loaded_for is None or phase != Phase.MERGED:
+                self.loaded_for = None
+                self.show_placeholder(facts)
             return False
         built = self._build()
         with self._lock:
@@ -155,6 +162,10 @@ class DetailTabs(widgets.Tab):
         if error is not None:
             return unavailable(error)
         columns = _check_columns(views.safe_read(lambda: self.ingestion.report, None), table, check)
+        if frame is not None and len(getattr(frame, "columns", ())):
+            # the checked columns first: a wide table must not push the failing cells off the right edge
+            first = [c for c in columns if c in frame.columns]
+            frame = frame[first + [c for c in frame.columns if c not in first]]
         marks = flags(frame, {c: p for c, p in predicates.get(table, {}).items() if c in columns})
         return tables.frame_html(frame, empty="no failing rows to show", failing=marks, highlight_columns=columns)
 
@@ -166,6 +177,19 @@ class DetailTabs(widgets.Tab):
         if key not in self._failures_cache:
             self._failures_cache[key] = self._failing_rows(key, self.predicates)
         self.failure_rows.value = self._failures_cache[key]
+
+
+def _placeholder(facts: views.Facts) -> str:
+    phase = facts.phase
+    if phase in (Phase.NEW, Phase.IMPORTING):
+        return "<i>available once the data is imported</i>"
+    if phase in (Phase.MERGED, Phase.DISCARDED):
+        return '<i class="wap-dim">the import branch no longer exists</i>'
+    if phase in (Phase.FAILED, Phase.ERROR) and not facts.branch_exists:
+        return '<i class="wap-dim">no data: the import failed before any rows reached a branch</i>'
+    if phase == Phase.ERROR and not facts.rows_added:
+        return '<i class="wap-dim">no data to show: the import did not finish</i>'
+    return _LOADING
 
 
 def _check_columns(report: Any, table: str, check: str) -> list[str]:

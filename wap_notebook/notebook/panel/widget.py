@@ -51,6 +51,13 @@ _BUSY_TEXT = {
     "rebase": "Rebasing: re-importing the same files on the new head, then validating…",
 }
 LOG_KEEP = 200
+MIN_REASON = 8  # characters: a reason someone can act on later ("ok" is not one)
+_MERGE_TIP = "Publish the branch into its base ref"
+_FORCE_TIP = (f"Checks failed: tick 'Override failed checks' and give a reason (at least {MIN_REASON} characters, "
+              "recorded in the merge commit) to merge anyway")
+# action -> what the engine must allow for its button to be shown
+_BUTTON_ACTIONS = {"run": {Action.IMPORT}, "merge": {Action.MERGE, Action.FORCE_MERGE}, "discard": {Action.DISCARD},
+                   "revalidate": {Action.VALIDATE}}
 
 
 class IngestionPanel(widgets.VBox):
@@ -76,12 +83,14 @@ class IngestionPanel(widgets.VBox):
         self._log = views.history_lines(ingestion)[-LOG_KEEP:]
         self._displays: list[Any] = []  # DisplayHandles of the outputs showing this panel
         self._meter = ProgressMeter()
+        self._moved: tuple[str, ...] = ()  # this ingestion's tables that changed on the base ref, as last read
+        self._shown: set[str] = set()  # buttons shown when the panel was last idle (kept while an action runs)
 
         self.summary = widgets.HTML()
         self.offline = widgets.HTML()
         self.run_button = widgets.Button(description="Run", icon="play", tooltip="Import and validate")
         self.merge_button = widgets.Button(description="Merge", icon="code-fork", button_style="success",
-                                           tooltip="Publish the branch into its base ref")
+                                           tooltip=_MERGE_TIP)
         self.discard_button = widgets.Button(description="Discard", icon="trash", button_style="danger",
                                              tooltip="Delete the import branch")
         self.revalidate_button = widgets.Button(description="Re-validate", icon="refresh",
@@ -90,16 +99,23 @@ class IngestionPanel(widgets.VBox):
                                             tooltip=_rebase_question(ingestion, html=False))
         self.override = widgets.Checkbox(value=False, description="Override failed checks", indent=False,
                                          layout={"width": "auto"})
-        self.reason = widgets.Text(placeholder="Reason (recorded in the merge commit)", layout={"width": "22em"})
-        self.override_box = widgets.HBox([self.override, self.reason], layout={"align_items": "center"})
-        self.confirm_text = widgets.HTML()
+        self.reason = widgets.Text(placeholder="Reason (recorded in the merge commit)",
+                                   layout={"width": "22em", "max_width": "100%"})
+        self.reason_hint = widgets.HTML()
+        self.override_box = widgets.HBox([self.override, self.reason, self.reason_hint],
+                                         layout={"align_items": "center", "flex_flow": "row wrap"})
+        self.confirm_text = widgets.HTML(layout={"flex": "1 1 18em", "min_width": "0"})
+        self.confirm_text.add_class("wap-confirm-text")
         self.confirm_button = widgets.Button(description="Confirm", button_style="warning")
         self.cancel_button = widgets.Button(description="Cancel")
+        # the question wraps; the buttons keep their width (a long question squeezed them to "Con...")
         self.confirm_box = widgets.HBox([self.confirm_text, self.confirm_button, self.cancel_button],
-                                        layout={"align_items": "center"})
+                                        layout={"align_items": "center", "flex_flow": "row wrap",
+                                                "flex": "1 1 100%", "max_width": "100%"})
         for button in (self.run_button, self.merge_button, self.discard_button, self.revalidate_button,
                        self.rebase_button, self.confirm_button, self.cancel_button):
             button.layout.width = "auto"
+            button.layout.flex = "0 0 auto"
         self.buttons = widgets.HBox(
             [self.run_button, self.merge_button, self.discard_button, self.revalidate_button, self.rebase_button,
              self.override_box, self.confirm_box],
@@ -148,7 +164,7 @@ class IngestionPanel(widgets.VBox):
         return self.tabs.charts_html
 
     def facts(self) -> views.Facts:
-        return views.read_facts(self.ingestion, behind=self.behind)
+        return views.read_facts(self.ingestion, behind=self.behind, moved_tables=self._moved)
 
     def refresh(self, *, load_data: bool = False) -> None:
         """Re-render from the ingestion's state; `load_data` also reloads the data views."""
@@ -171,31 +187,51 @@ class IngestionPanel(widgets.VBox):
         self.offline.value = views.offline_html(facts)
         self.report.value = views.checks_html(facts.report)
         self.tabs.show_failed_checks(facts.report)
+        self.tabs.show_placeholder(facts)
 
     def load_data(self) -> None:
         """Query the lakehouse for the detail tabs and how far the base ref moved (on the loader thread)."""
-        behind = _behind(self.ingestion) if self.phase in views.OPEN_PHASES else None
+        self.read_behind()
         self.tabs.load()
+
+    def read_behind(self) -> None:
+        """How far the base ref moved since the fork and which of our tables changed there (queries)."""
+        open_branch = self.phase in views.OPEN_PHASES
+        behind = _behind(self.ingestion) if open_branch else None
+        moved = tuple(views.safe_read(lambda: self.ingestion.moved_tables, ()) or ()) if behind else ()
         with self._lock:
+            self._moved = moved
             self.behind = behind
             self.summary.value = views.CSS + views.summary_html(self.facts())
+        self._update_controls()
 
     def _on_state(self, _change: Any) -> None:
         self._update_controls()
 
     def _update_controls(self) -> None:
         allowed = views.safe_read(self.ingestion.allowed_actions, set()) or set()
+        engine_busy = views.safe_read(lambda: self.ingestion.busy, None)
         idle = not self.busy and not self.pending
+        if not self.busy and not engine_busy:
+            # a button shows only for what this ingestion can still do: none on a merged or discarded one
+            self._shown = {name for name, needs in _BUTTON_ACTIONS.items() if needs & allowed}
+        for name, button in (("run", self.run_button), ("merge", self.merge_button),
+                             ("discard", self.discard_button), ("revalidate", self.revalidate_button)):
+            button.layout.display = "" if name in self._shown else "none"
         can_force = Action.FORCE_MERGE in allowed and Action.MERGE not in allowed
-        forced_ready = can_force and self.override.value and bool(self.reason.value.strip())
-        self.run_button.layout.display = "" if Action.IMPORT in allowed else "none"
+        reason = self.reason.value.strip()
+        forced_ready = can_force and self.override.value and len(reason) >= MIN_REASON
+        self.reason_hint.value = (
+            f'<span class="wap-dim" style="font-size:11px">a reason of at least {MIN_REASON} characters</span>'
+            if can_force and self.override.value and len(reason) < MIN_REASON else "")
         self.run_button.disabled = not idle or Action.IMPORT not in allowed
         self.merge_button.disabled = not idle or not (Action.MERGE in allowed or forced_ready)
         self.merge_button.description = "Merge anyway" if can_force else "Merge"
         self.merge_button.button_style = "warning" if can_force else "success"
+        self.merge_button.tooltip = _FORCE_TIP if can_force and not forced_ready else _MERGE_TIP
         self.discard_button.disabled = not idle or Action.DISCARD not in allowed
         self.revalidate_button.disabled = not idle or Action.VALIDATE not in allowed
-        can_rebase = Action.REBASE in allowed and (bool(self.behind) or bool(self.conflict))
+        can_rebase = Action.REBASE in allowed and (bool(self._moved) or bool(self.conflict))
         self.rebase_button.layout.display = "" if can_rebase else "none"
         self.rebase_button.disabled = not idle or not can_rebase
         self.override_box.layout.display = "" if can_force and not self.pending else "none"
@@ -221,7 +257,9 @@ class IngestionPanel(widgets.VBox):
                 self._render(facts)
                 if event.phase == Phase.IMPORTING:
                     self._meter.reset()
-                    self.behind, self.conflict = None, ""  # a (re-)import forks anew
+                    self.behind, self.conflict, self._moved = None, "", ()  # a (re-)import forks anew
+                if event.phase == Phase.MERGED:
+                    _others_read_behind(self)  # the base ref moved under the other open panels
                 if event.phase in _SETTLED:
                     self.progress_box.layout.display = "none"
                     result = views.result_text(self.ingestion, facts)
@@ -261,15 +299,15 @@ class IngestionPanel(widgets.VBox):
                 question += (f' <b class="wap-warn">Failed checks will be overridden</b> (reason: '
                              f"{tables.esc(self.reason.value.strip())}).")
             # asked now, not only at the last load: someone may have merged into the base ref meanwhile
-            self.behind = _behind(self.ingestion)
-            if self.behind:
-                self.summary.value = views.CSS + views.summary_html(self.facts())
+            self.read_behind()
+            if self.behind and self._moved:
                 question += (f' <span class="wap-warn">{into} moved {self.behind} commit'
-                             f"{'' if self.behind == 1 else 's'} since the fork.</span>")
+                             f"{'' if self.behind == 1 else 's'} since the fork and "
+                             f"{tables.esc(', '.join(self._moved))} changed there.</span>")
         elif action == "rebase":
             question = _rebase_question(self.ingestion, html=True)
         else:
-            question = f"Delete branch <code>{branch}</code> and its imported data?"
+            question = f"Delete branch <code>{branch}</code> and the data it imported?"
         self.confirm_text.value = question
         self.pending = action
 
@@ -283,6 +321,10 @@ class IngestionPanel(widgets.VBox):
         if action == "merge":
             forced = self._forcing()
             reason = self.reason.value.strip() or None
+            if forced and (not self.override.value or len(reason or "") < MIN_REASON):
+                self._set_status("error", f"Not merged: checks failed. Tick 'Override failed checks' and give a "
+                                          f"reason of at least {MIN_REASON} characters to merge anyway.")
+                return
             self._start("merge", lambda: self._do_merge(forced, reason))
         elif action == "discard":
             self._start("discard", self._do_discard)
@@ -494,6 +536,16 @@ def ingestion_html(ingestion: Ingestion) -> str:
 
 
 # ------------------------------------------------------------------------ helpers
+
+
+def _others_read_behind(merged: IngestionPanel) -> None:
+    """A merge moved a base ref: every other open panel of this process re-reads how far (on a thread of
+    its own: queries), so "main moved" shows before anyone clicks Merge."""
+    for ingestion in list(_panels.keys()):
+        panel = _lookup(ingestion)
+        if panel is None or panel is merged or panel.comm is None or panel.phase not in views.OPEN_PHASES:
+            continue
+        start_background(lambda p=panel: views.safe_read(p.read_behind, None), name="wap-panel-behind")
 
 
 def _behind(ingestion: Ingestion) -> int | None:
