@@ -25,6 +25,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -471,6 +472,14 @@ class Ingestion:
     def profile(self, table: str | None = None) -> TableProfile:
         """New rows vs the base ref for each column a check touches (what the panel's charts draw)."""
         return self.inspect.profile(table)
+
+    def to_html(self, path: str | Path, *, sample_rows: int = 10) -> Path:
+        """Write a static report of this ingestion to `path`: one self-contained HTML file (summary, checks,
+        charts as inline SVG, failing rows, sample, schema, diff, sources and log), readable offline.
+        Returns the path. The rendering lives in `wap_notebook.notebook.report` and loads on first call."""
+        from wap_notebook.notebook.report import write_report
+
+        return write_report(self, path, sample_rows=sample_rows)
 
     def schemas(self) -> dict[str, pd.DataFrame]:
         """Per table: column, type, required on the branch (or the merge commit)."""
