@@ -420,8 +420,12 @@ def test_static_fallback_reads_without_widgets(lakehouse, bad_uri):
     bundle = panel._repr_mimebundle_()
     data = bundle[0] if isinstance(bundle, tuple) else bundle
     assert "application/vnd.jupyter.widget-view+json" in data
-    assert "between(amount)" in data["text/html"]
-    assert "<svg" in data["text/html"]  # the charts travel with the export
+    # the static HTML is the saved view's, an output of its own beside the widget (not shown twice)
+    assert "text/html" not in data
+    saved = panel.saved_bundle()["text/html"]
+    assert "between(amount)" in saved and f'id="{panel.saved_key}"' in saved
+    assert "<svg" in saved  # the charts travel with the export
+    assert f"#{panel.saved_key}" in panel.offline.value  # the live panel hides it
 
 
 def test_disconnected_panel_points_to_resume(lakehouse, orders_uri):
@@ -456,3 +460,18 @@ def test_display_is_registered_from_the_ui_side(lakehouse, orders_uri):
 def test_display_ingestion_outside_ipython_does_not_fail(lakehouse, orders_uri):
     ing = Ingestion("orders", orders_uri, client=lakehouse)
     display_ingestion(ing)  # no shell: IPython's display() prints the text/plain form
+
+
+def test_to_html_writes_one_self_contained_report(lakehouse, orders_uri, bad_uri, tmp_path):
+    Ingestion("orders", orders_uri, checks=STRICT, client=lakehouse, on_success="merge").run()
+    ing = Ingestion("orders", bad_uri, checks=STRICT, client=lakehouse)
+    ing.run()
+    path = ing.to_html(tmp_path / "report.html")
+    page = path.read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>") and "</html>" in page
+    assert ">FAILED<" in page and "between(amount)" in page and ing.branch in page
+    assert page.count("<svg") >= 3  # failing rows per check and the checked columns, inline
+    for section in ("Failing rows", "Sample of the new rows", "Schema", "Diff"):
+        assert f"<h2>{section}</h2>" in page
+    assert "wap-bad" in page  # failing cells marked
+    assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")  # offline

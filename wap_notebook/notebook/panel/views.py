@@ -432,6 +432,19 @@ def ingestion_html(ingestion: Ingestion, *, charts: str | None = None, facts: Fa
     return "\n".join(parts)
 
 
+def hide_saved_css(key: str) -> str:
+    """Put into the live panel: its saved view (the output right under it) is not shown while it lives."""
+    return f"<style>#{key},.jp-OutputArea-child:has(#{key}){{display:none}}</style>"
+
+
+def saved_view_html(key: str, body: str) -> str:
+    """The saved view of a panel, with the CSS that hides the widget's "model not found" line above it
+    when the notebook is reopened without a kernel (the panel's output then holds only that text)."""
+    css = (f"<style>.jp-OutputArea-child:has(> .jupyter-widgets:not(:has(*))):has(+ .jp-OutputArea-child #{key})"
+           "{display:none}</style>")
+    return f'{css}<div class="wap-saved" id="{esc(key)}">{body}</div>'
+
+
 def _cell(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(map(_cell, value))

@@ -81,7 +81,7 @@ class IngestionPanel(widgets.VBox):
         self._loading = False  # a loader thread is running (set and cleared under the lock)
         self._refresh_displays = False  # the running loader also refreshes the static HTML when done
         self._log = views.history_lines(ingestion)[-LOG_KEEP:]
-        self._displays: list[Any] = []  # DisplayHandles of the outputs showing this panel
+        self._displays: list[Any] = []  # DisplayHandles of the saved views (static HTML) beside the panel
         self._meter = ProgressMeter()
         self._moved: tuple[str, ...] = ()  # this ingestion's tables that changed on the base ref, as last read
         self._shown: set[str] = set()  # buttons shown when the panel was last idle (kept while an action runs)
@@ -184,7 +184,8 @@ class IngestionPanel(widgets.VBox):
         """Summary, checks and failing-check choices: no queries (may run inside an engine event)."""
         facts = facts or self.facts()
         self.summary.value = views.CSS + views.summary_html(facts)
-        self.offline.value = views.offline_html(facts)
+        # the live panel hides its saved view (see `show`); a reopened notebook has no live panel to do so
+        self.offline.value = views.hide_saved_css(self.saved_key) + views.offline_html(facts)
         self.report.value = views.checks_html(facts.report)
         self.tabs.show_failed_checks(facts.report)
         self.tabs.show_placeholder(facts)
@@ -452,21 +453,44 @@ class IngestionPanel(widgets.VBox):
 
     # ---------------------------------------------------------------- display
 
+    @property
+    def saved_key(self) -> str:
+        """The id of this panel's saved view: the live panel's CSS hides exactly that element."""
+        return f"wap-saved-{self.model_id}"
+
+    def saved_bundle(self) -> dict[str, str]:
+        """The saved view: the panel's last state as static HTML (verdict, checks, branch, resume line,
+        charts), and as text for terminals."""
+        from wap_notebook.notebook.summary import text_summary
+
+        html = views.saved_view_html(self.saved_key, views.ingestion_html(
+            self.ingestion, charts=self.tabs.charts_html, facts=self.facts()))
+        return {"text/html": html, "text/plain": views.safe_read(lambda: text_summary(self.ingestion), repr(self))}
+
     def show(self) -> None:
-        """Display the panel in the current cell, remembering the output so its static HTML (what
-        nbconvert and other widget-less viewers show) can be brought up to date later."""
+        """Display the panel in the current cell, and right under it its saved view.
+
+        JupyterLab 4 and Notebook 7 render a widget output from the widget model only: in a reopened
+        notebook (no kernel, no model) they print "Error displaying widget: model not found" and never
+        fall back to the bundle's text/html. So the last state goes into an output of its own, which the
+        live panel hides (its CSS names the saved view's id) and which shows when the panel cannot render
+        (its own CSS then hides that error line). The saved view is updated as the ingestion moves on."""
         from IPython.display import display
 
-        handle = display(self, display_id=True)  # type: ignore[no-untyped-call]
+        display(self)  # type: ignore[no-untyped-call]
+        handle = display(self.saved_bundle(), raw=True, display_id=True)  # type: ignore[no-untyped-call]
         if handle is not None:
             self._displays.append(handle)
 
     def update_displays(self) -> None:
-        """Re-send this panel's bundle to the outputs showing it: the live view is unchanged (same model),
-        the static text/html fallback saved in the notebook catches up with the ingestion."""
+        """Bring the saved views beside this panel up to date with the ingestion (the live view follows
+        its model on its own)."""
+        if not self._displays:
+            return
+        bundle = self.saved_bundle()
         for handle in list(self._displays):
             try:
-                handle.update(self)
+                handle.update(bundle, raw=True)
             except Exception:  # noqa: BLE001 - advisory
                 pass
 
@@ -484,8 +508,9 @@ class IngestionPanel(widgets.VBox):
         data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
         if data is None:
             return bundle
-        fallback = views.ingestion_html(self.ingestion, charts=self.tabs.charts_html, facts=self.facts())
-        data = {**data, "text/html": fallback, "text/plain": repr(self)}
+        # no text/html here: the saved view shown beside the panel carries it (nbconvert would show both)
+        data = {key: value for key, value in data.items() if key != "text/html"}
+        data["text/plain"] = repr(self)
         return (data, metadata) if isinstance(bundle, tuple) else data
 
     def __repr__(self) -> str:
