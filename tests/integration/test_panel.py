@@ -81,7 +81,9 @@ def test_buttons_follow_the_phases_and_merge_needs_confirmation(lakehouse, order
     assert "new table" in panel.schema_view.value and "<code>long</code>" in panel.schema_view.value
     assert "+90" in panel.diff_view.value and "2 files" in panel.diff_view.value
     assert "<svg" in panel.charts_view.value  # failing rows per check + one chart per checked column
-    assert panel.charts_view.value.count('class="wap-chart"') == 4  # nothing failed: no failing-rows chart
+    # nothing failed: no failing-rows chart; order_id is a key (unique, every value distinct): not charted
+    assert panel.charts_view.value.count('class="wap-chart"') == 3
+    assert "Not charted (keys: nearly every value distinct): order_id" in panel.charts_view.value
     assert "No check has failing rows" in panel.charts_view.value
     assert "no failing checks" in panel.failure_rows.value
 
@@ -278,7 +280,7 @@ def test_several_tables_each_have_their_rows_charts_and_schema(lakehouse, orders
     assert panel.wait(60) and ing.phase == "passed"
     assert "<b>orders</b> +90 rows" in panel.summary.value and "<b>customers</b> +50 rows" in panel.summary.value
     assert "orders.unique(order_id)" in panel.report.value and "customers.matches(email)" in panel.report.value
-    assert panel.charts_view.value.count('class="wap-chart"') == 4 + 1  # orders' 4 columns, customers' email
+    assert panel.charts_view.value.count('class="wap-chart"') == 3 + 1  # orders' 3 non-key columns, customers' email
     assert panel.sample_view.value.count("<h4") == 2 and "customer001@example.com" in panel.sample_view.value
     assert "orders: new table" in panel.schema_view.value and "customers: new table" in panel.schema_view.value
 

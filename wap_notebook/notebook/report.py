@@ -8,10 +8,12 @@ report and the panel cannot drift apart. `Ingestion.to_html(path)` and `ingest -
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 
 from wap_notebook.engine.phases import DATA_PHASES, Phase
 from wap_notebook.notebook import charts
@@ -64,10 +66,25 @@ def profiles_of(ingestion: Ingestion) -> dict[str, Any]:
 
 
 def charts_section(ingestion: Ingestion, profiles: dict[str, Any], base_label: str) -> str:
-    specs = [charts.failing_rows_spec(views.safe_read(lambda: ingestion.report, None))]
-    specs += [charts.column_spec(c, base_label) for p in profiles.values() for c in p.columns]
+    report = views.safe_read(lambda: ingestion.report, None)
+    specs = [charts.failing_rows_spec(report)]
+    specs += [charts.column_spec(c, base_label, exact_failing=exact_failing(report, c.table, c.checks))
+              for p in profiles.values() for c in p.columns]
     note = '<div class="wap-dim">No check has failing rows.</div>' if specs[0] is None and len(specs) > 1 else ""
+    keys = [c.column for p in profiles.values() for c in p.columns if c.is_key]
+    if keys:
+        note += (f'<div class="wap-dim">Not charted (keys: nearly every value distinct): '
+                 f'{tables.esc(", ".join(keys))}</div>')
     return note + charts.charts_html(specs, empty="no checks to chart yet")
+
+
+def exact_failing(report: Any, table: str, checks: Sequence[str]) -> int | None:
+    """The most failing rows any of `checks` counted on `table` (over every new row, not a sample)."""
+    if report is None or len(report) == 0 or "failing_rows" not in report.columns:
+        return None
+    rows = report[(report["table"] == table) & report["check"].isin(list(checks))]
+    counts = [int(v) for v in rows["failing_rows"] if v is not None and not pd.isna(v)]
+    return max(counts) if counts else None
 
 
 def schema_section(profiles: dict[str, Any], base_label: str) -> str:
