@@ -50,7 +50,7 @@ def test_a_resumed_failed_batch_shows_import_done_and_validate_failed(lakehouse,
     assert panel.wait(60)
     assert step(panel.summary.value, "import") == "done"
     assert step(panel.summary.value, "validate") == "failed"
-    assert "Checks failed" in panel.status.value
+    assert "wap-status-error" in panel.status.value and "Import failed" not in panel.status.value
 
 
 def test_an_import_that_failed_before_data_offers_no_discard_and_keeps_its_error(lakehouse, s3_server, bucket):
@@ -62,7 +62,7 @@ def test_an_import_that_failed_before_data_offers_no_discard_and_keeps_its_error
     # the branch is gone: nothing to discard, merge or re-validate
     assert not shown(panel.discard_button) and not shown(panel.merge_button)
     assert not shown(panel.revalidate_button)
-    assert "Import failed:" in panel.status.value and "Checks failed" not in panel.status.value
+    assert "Import failed:" in panel.status.value and "check(s) failed" not in panel.status.value
     assert "available once the data is imported" not in panel.charts_view.value
     assert "failed before any rows" in panel.charts_view.value
     assert step(panel.summary.value, "import") == "failed"

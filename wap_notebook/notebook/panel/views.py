@@ -374,7 +374,8 @@ def result_text(ingestion: Ingestion, facts: Facts | None = None) -> tuple[str, 
         reason = safe_read(lambda: ingestion.error, None)
         if reason and facts.validated is None:  # the checks never ran: the import is what failed
             return "error", f"Import failed: {reason}"
-        return "error", f"Checks failed: {reason}" if reason else "Checks failed: error-severity checks did not pass"
+        # the engine's reason already reads "4 check(s) failed: ..." (one heading, not two)
+        return "error", reason or "Checks failed: error-severity checks did not pass"
     if phase == Phase.PASSED:
         return "info", "All error-severity checks passed: review, then Merge or Discard."
     return None
