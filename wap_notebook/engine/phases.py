@@ -79,8 +79,7 @@ TRANSITIONS: dict[Phase, dict[Action, str]] = {
     Phase.VALIDATING: {},
     Phase.PASSED: {Action.MERGE: _ALWAYS, Action.VALIDATE: _ALWAYS, Action.DISCARD: _ALWAYS,
                    Action.REFRESH: _ALWAYS, Action.REBASE: _ALWAYS},
-    # a failed import that left no data deletes its branch: nothing is left to discard
-    Phase.FAILED: {Action.DISCARD: _IF_BRANCH, Action.REFRESH: _ALWAYS, Action.VALIDATE: _IF_IMPORTED,
+    Phase.FAILED: {Action.DISCARD: _ALWAYS, Action.REFRESH: _ALWAYS, Action.VALIDATE: _IF_IMPORTED,
                    Action.FORCE_MERGE: _IF_IMPORTED, Action.REBASE: _ALWAYS},
     Phase.MERGED: {},
     Phase.DISCARDED: {},

@@ -216,6 +216,9 @@ class IngestionPanel(widgets.VBox):
         if not self.busy and not engine_busy:
             # a button shows only for what this ingestion can still do: none on a merged or discarded one
             self._shown = {name for name, needs in _BUTTON_ACTIONS.items() if needs & allowed}
+            if not views.safe_read(lambda: self.ingestion.state.branch_created, True) and self.phase != Phase.NEW:
+                # a failed import that left no data deleted its branch: "Discard" would only hide the error
+                self._shown.discard("discard")
         for name, button in (("run", self.run_button), ("merge", self.merge_button),
                              ("discard", self.discard_button), ("revalidate", self.revalidate_button)):
             button.layout.display = "" if name in self._shown else "none"
