@@ -146,7 +146,7 @@ def test_csv_bad_value_against_target_names_file_column_and_value(tmp_path):
 
 def test_csv_value_beyond_first_range_cannot_drift(tmp_path, monkeypatch):
     monkeypatch.setenv("WAP_MAX_ROW_BYTES", "1024")  # blocks of 1 KiB: the value is many blocks in
-    monkeypatch.setattr(sources, "_SCHEMA_BLOCK_BYTES", 64)  # the schema sees only the first ints
+    monkeypatch.setattr(sources.infer, "_SCHEMA_BLOCK_BYTES", 64)  # the schema sees only the first ints
     [file] = resolve(_local(tmp_path, "drift.csv", b"n\n" + b"1\n" * 2000 + b"1.5\n"))
     assert read_schema(file).field("n").type == pa.int64()
     with pytest.raises(SourceFormatError, match="'1.5'"):
@@ -424,8 +424,8 @@ def test_column_names_refused_or_kept(tmp_path):
 
 @pytest.mark.parametrize("name", ["r.jsonl", "r.jsonl.gz"])
 def test_json_lines_rows_straddling_raw_reads(tmp_path, monkeypatch, name):
-    monkeypatch.setattr(sources, "_JSON_READ_BYTES", 50)  # most rows straddle a raw read
-    monkeypatch.setattr(sources, "_FIRST_READ_BYTES", 7)
+    monkeypatch.setattr(sources.json_reader, "_JSON_READ_BYTES", 50)  # most rows straddle a raw read
+    monkeypatch.setattr(sources.files, "_FIRST_READ_BYTES", 7)
     rows = [{"id": i, "s": f'quote " brace }} newline \\n ünï {i}' * (i % 4), "l": list(range(i % 3))}
             for i in range(200)]
     text = "\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode()  # no final newline
