@@ -63,9 +63,10 @@ CSS = """<style>
 .wap-grid.wap-grid .wap-num{text-align:right;font-variant-numeric:tabular-nums}
 .wap-grid.wap-grid td.wap-cut{max-width:18em;overflow:hidden;text-overflow:ellipsis}
 .wap-grid.wap-checks{width:100%}
-.wap-grid.wap-checks.wap-checks td.wap-cut{white-space:normal;overflow-wrap:anywhere;max-width:16em;min-width:6em}
-.wap-grid.wap-checks.wap-checks td:first-child,.wap-grid.wap-checks.wap-checks .wap-num{width:1%;white-space:nowrap}
-.wap-grid.wap-grid td.wap-msg{white-space:normal;overflow-wrap:anywhere;min-width:12em}
+.wap-grid.wap-checks.wap-checks td.wap-cut{white-space:normal;overflow-wrap:anywhere;max-width:16em}
+.wap-grid.wap-checks.wap-checks td:first-child{width:1%;white-space:nowrap}
+.wap-grid.wap-checks.wap-checks .wap-num{width:1%;white-space:normal}
+.wap-grid.wap-grid td.wap-msg{white-space:normal;overflow-wrap:anywhere;min-width:10em}
 .wap-status{white-space:normal;overflow-wrap:anywhere;max-width:100%}
 .wap-panel{min-width:0;max-width:100%}
 .wap-panel .widget-html,.wap-panel .widget-html-content{min-width:0;max-width:100%}
