@@ -309,11 +309,8 @@ class Ingestion:
 
     @property
     def moved_tables(self) -> list[str]:
-        """This ingestion's tables that changed on `from_ref` since the fork ([] before there is a branch):
-        a merge would conflict on them; commits that touched only other tables do not matter."""
-        if not self._ctx.state.branch_created or not self._ctx.state.base_hash:
-            return []
-        return gate.tables_moved(self._ctx)
+        """This ingestion's tables that changed on `from_ref` since the fork (a merge conflicts on them)."""
+        return gate.tables_moved(self._ctx) if self._ctx.state.branch_created else []
 
     def subscribe(self, callback: Callable[[IngestionEvent], None]) -> Callable[[], None]:
         """Call `callback(event)` on every event (possibly from a worker thread). Returns unsubscribe."""
@@ -474,9 +471,8 @@ class Ingestion:
         return self.inspect.profile(table)
 
     def to_html(self, path: str | Path, *, sample_rows: int = 10) -> Path:
-        """Write a static report of this ingestion to `path`: one self-contained HTML file (summary, checks,
-        charts as inline SVG, failing rows, sample, schema, diff, sources and log), readable offline.
-        Returns the path. The rendering lives in `wap_notebook.notebook.report` and loads on first call."""
+        """Write one self-contained, offline HTML report of this ingestion to `path` (summary, checks, charts as
+        inline SVG, failing rows, sample, schema, diff, log; see `wap_notebook.notebook.report`)."""
         from wap_notebook.notebook.report import write_report
 
         return write_report(self, path, sample_rows=sample_rows)

@@ -11,7 +11,8 @@ import pytest
 from wap_notebook import Ingestion, checks
 from wap_notebook.demo.sample_data import customers, orders_bad_batch, orders_batch
 from wap_notebook.notebook.panel import views
-from wap_notebook.notebook.panel.widget import MIN_REASON, IngestionPanel, panel_for
+from wap_notebook.notebook.panel.controls import MIN_REASON
+from wap_notebook.notebook.panel.widget import IngestionPanel, panel_for
 
 STRICT = [
     checks.not_null("order_id", "customer_id"),

@@ -29,10 +29,8 @@ import traitlets
 from bauplan import exceptions as bx
 
 from wap_notebook.core.background import start as start_background
-from wap_notebook.engine.conflicts import moved_text
 from wap_notebook.engine.phases import Action, Phase
-from wap_notebook.errors import IngestionConflict
-from wap_notebook.notebook.panel import tables, views
+from wap_notebook.notebook.panel import controls, saved, tables, views
 from wap_notebook.notebook.panel.details import DetailTabs
 from wap_notebook.notebook.panel.progress import ProgressMeter
 
@@ -51,14 +49,6 @@ _BUSY_TEXT = {
     "rebase": "Rebasing: re-importing the same files on the new head, then validating…",
 }
 LOG_KEEP = 200
-MIN_REASON = 8  # characters: a reason someone can act on later ("ok" is not one)
-_MERGE_TIP = "Publish the branch into its base ref"
-_FORCE_TIP = (f"Checks failed: tick 'Override failed checks' and give a reason (at least {MIN_REASON} characters, "
-              "recorded in the merge commit) to merge anyway")
-# action -> what the engine must allow for its button to be shown
-_BUTTON_ACTIONS = {"run": {Action.IMPORT}, "merge": {Action.MERGE, Action.FORCE_MERGE}, "discard": {Action.DISCARD},
-                   "revalidate": {Action.VALIDATE}}
-
 
 class IngestionPanel(widgets.VBox):
     """A live view of one ingestion with its Merge / Discard / Re-validate buttons."""
@@ -81,22 +71,22 @@ class IngestionPanel(widgets.VBox):
         self._loading = False  # a loader thread is running (set and cleared under the lock)
         self._refresh_displays = False  # the running loader also refreshes the static HTML when done
         self._log = views.history_lines(ingestion)[-LOG_KEEP:]
-        self._displays: list[Any] = []  # DisplayHandles of the saved views (static HTML) beside the panel
+        self.displays: list[Any] = []  # DisplayHandles of the saved views (static HTML) beside the panel
         self._meter = ProgressMeter()
-        self._moved: tuple[str, ...] = ()  # this ingestion's tables that changed on the base ref, as last read
-        self._shown: set[str] = set()  # buttons shown when the panel was last idle (kept while an action runs)
+        self.moved_tables: tuple[str, ...] = ()  # this ingestion's tables that changed on the base ref, as last read
+        self.shown_buttons: set[str] = set()  # buttons shown when the panel was last idle (kept while an action runs)
 
         self.summary = widgets.HTML()
         self.offline = widgets.HTML()
         self.run_button = widgets.Button(description="Run", icon="play", tooltip="Import and validate")
         self.merge_button = widgets.Button(description="Merge", icon="code-fork", button_style="success",
-                                           tooltip=_MERGE_TIP)
+                                           tooltip=controls.MERGE_TIP)
         self.discard_button = widgets.Button(description="Discard", icon="trash", button_style="danger",
                                              tooltip="Delete the import branch")
         self.revalidate_button = widgets.Button(description="Re-validate", icon="refresh",
                                                 tooltip="Run the checks again on the branch")
         self.rebase_button = widgets.Button(description="Rebase", icon="level-up", button_style="info",
-                                            tooltip=_rebase_question(ingestion, html=False))
+                                            tooltip=controls.rebase_question(ingestion, html=False))
         self.override = widgets.Checkbox(value=False, description="Override failed checks", indent=False,
                                          layout={"width": "auto"})
         self.reason = widgets.Text(placeholder="Reason (recorded in the merge commit)",
@@ -164,7 +154,7 @@ class IngestionPanel(widgets.VBox):
         return self.tabs.charts_html
 
     def facts(self) -> views.Facts:
-        return views.read_facts(self.ingestion, behind=self.behind, moved_tables=self._moved)
+        return views.read_facts(self.ingestion, behind=self.behind, moved_tables=self.moved_tables)
 
     def refresh(self, *, load_data: bool = False) -> None:
         """Re-render from the ingestion's state; `load_data` also reloads the data views."""
@@ -198,10 +188,10 @@ class IngestionPanel(widgets.VBox):
     def read_behind(self) -> None:
         """How far the base ref moved since the fork and which of our tables changed there (queries)."""
         open_branch = self.phase in views.OPEN_PHASES
-        behind = _behind(self.ingestion) if open_branch else None
+        behind = controls.behind_of(self.ingestion) if open_branch else None
         moved = tuple(views.safe_read(lambda: self.ingestion.moved_tables, ()) or ()) if behind else ()
         with self._lock:
-            self._moved = moved
+            self.moved_tables = moved
             self.behind = behind
             self.summary.value = views.CSS + views.summary_html(self.facts())
         self._update_controls()
@@ -210,38 +200,7 @@ class IngestionPanel(widgets.VBox):
         self._update_controls()
 
     def _update_controls(self) -> None:
-        allowed = views.safe_read(self.ingestion.allowed_actions, set()) or set()
-        engine_busy = views.safe_read(lambda: self.ingestion.busy, None)
-        idle = not self.busy and not self.pending
-        if not self.busy and not engine_busy:
-            # a button shows only for what this ingestion can still do: none on a merged or discarded one
-            self._shown = {name for name, needs in _BUTTON_ACTIONS.items() if needs & allowed}
-            if not views.safe_read(lambda: self.ingestion.state.branch_created, True) and self.phase != Phase.NEW:
-                # a failed import that left no data deleted its branch: "Discard" would only hide the error
-                self._shown.discard("discard")
-        for name, button in (("run", self.run_button), ("merge", self.merge_button),
-                             ("discard", self.discard_button), ("revalidate", self.revalidate_button)):
-            button.layout.display = "" if name in self._shown else "none"
-        can_force = Action.FORCE_MERGE in allowed and Action.MERGE not in allowed
-        reason = self.reason.value.strip()
-        forced_ready = can_force and self.override.value and len(reason) >= MIN_REASON
-        self.reason_hint.value = (
-            f'<span class="wap-dim" style="font-size:11px">a reason of at least {MIN_REASON} characters</span>'
-            if can_force and self.override.value and len(reason) < MIN_REASON else "")
-        self.run_button.disabled = not idle or Action.IMPORT not in allowed
-        self.merge_button.disabled = not idle or not (Action.MERGE in allowed or forced_ready)
-        self.merge_button.description = "Merge anyway" if can_force else "Merge"
-        self.merge_button.button_style = "warning" if can_force else "success"
-        self.merge_button.tooltip = _FORCE_TIP if can_force and not forced_ready else _MERGE_TIP
-        self.discard_button.disabled = not idle or Action.DISCARD not in allowed
-        self.revalidate_button.disabled = not idle or Action.VALIDATE not in allowed
-        can_rebase = Action.REBASE in allowed and (bool(self._moved) or bool(self.conflict))
-        self.rebase_button.layout.display = "" if can_rebase else "none"
-        self.rebase_button.disabled = not idle or not can_rebase
-        self.override_box.layout.display = "" if can_force and not self.pending else "none"
-        self.override.disabled = self.reason.disabled = not idle
-        self.confirm_box.layout.display = "" if self.pending else "none"
-        self.confirm_button.disabled = self.cancel_button.disabled = self.busy
+        controls.update(self)
 
     def _set_status(self, kind: str, message: str) -> None:
         self.status.value = views.status_html(kind, message)
@@ -261,7 +220,7 @@ class IngestionPanel(widgets.VBox):
                 self._render(facts)
                 if event.phase == Phase.IMPORTING:
                     self._meter.reset()
-                    self.behind, self.conflict, self._moved = None, "", ()  # a (re-)import forks anew
+                    self.behind, self.conflict, self.moved_tables = None, "", ()  # a (re-)import forks anew
                 if event.phase == Phase.MERGED:
                     _others_read_behind(self)  # the base ref moved under the other open panels
                 if event.phase in _SETTLED:
@@ -304,12 +263,12 @@ class IngestionPanel(widgets.VBox):
                              f"{tables.esc(self.reason.value.strip())}).")
             # asked now, not only at the last load: someone may have merged into the base ref meanwhile
             self.read_behind()
-            if self.behind and self._moved:
+            if self.behind and self.moved_tables:
                 question += (f' <span class="wap-warn">{into} moved {self.behind} commit'
                              f"{'' if self.behind == 1 else 's'} since the fork and "
-                             f"{tables.esc(', '.join(self._moved))} changed there.</span>")
+                             f"{tables.esc(', '.join(self.moved_tables))} changed there.</span>")
         elif action == "rebase":
-            question = _rebase_question(self.ingestion, html=True)
+            question = controls.rebase_question(self.ingestion, html=True)
         else:
             question = f"Delete branch <code>{branch}</code> and the data it imported?"
         self.confirm_text.value = question
@@ -325,9 +284,9 @@ class IngestionPanel(widgets.VBox):
         if action == "merge":
             forced = self._forcing()
             reason = self.reason.value.strip() or None
-            if forced and (not self.override.value or len(reason or "") < MIN_REASON):
+            if forced and (not self.override.value or len(reason or "") < controls.MIN_REASON):
                 self._set_status("error", f"Not merged: checks failed. Tick 'Override failed checks' and give a "
-                                          f"reason of at least {MIN_REASON} characters to merge anyway.")
+                                          f"reason of at least {controls.MIN_REASON} characters to merge anyway.")
                 return
             self._start("merge", lambda: self._do_merge(forced, reason))
         elif action == "discard":
@@ -431,7 +390,7 @@ class IngestionPanel(widgets.VBox):
             else:
                 self.ingestion.merge()
         except bx.MergeConflictError as exc:  # the branch and verdict are kept: offer Rebase, not a traceback
-            self.behind, self.conflict = _conflict(exc, self.ingestion)
+            self.behind, self.conflict = controls.conflict_line(exc, self.ingestion)
             return "error", self.conflict
         result = views.result_text(self.ingestion, self.facts())
         return result or ("ok", "Merged.")
@@ -444,58 +403,29 @@ class IngestionPanel(widgets.VBox):
     def _do_rebase(self) -> tuple[str, str]:
         self.ingestion.rebase()  # deletes the old branch; the summary shows the new one and its base
         self.conflict = ""
-        return _rebased_text(self.ingestion, self.facts())
+        return controls.rebased_text(self.ingestion, self.facts())
 
     def _do_validate(self) -> None:
         self.ingestion.validate()
-        return None
 
     def _do_run(self) -> None:
         self.ingestion.run()
-        return None
 
     # ---------------------------------------------------------------- display
 
     @property
     def saved_key(self) -> str:
-        """The id of this panel's saved view: the live panel's CSS hides exactly that element."""
-        return f"wap-saved-{self.model_id}"
+        return saved.key(self)
 
     def saved_bundle(self) -> dict[str, str]:
-        """The saved view: the panel's last state as static HTML (verdict, checks, branch, resume line,
-        charts), and as text for terminals."""
-        from wap_notebook.notebook.summary import text_summary
-
-        html = views.saved_view_html(self.saved_key, views.ingestion_html(
-            self.ingestion, charts=self.tabs.charts_html, facts=self.facts()))
-        return {"text/html": html, "text/plain": views.safe_read(lambda: text_summary(self.ingestion), repr(self))}
+        return saved.bundle(self)
 
     def show(self) -> None:
-        """Display the panel in the current cell, and right under it its saved view.
-
-        JupyterLab 4 and Notebook 7 render a widget output from the widget model only: in a reopened
-        notebook (no kernel, no model) they print "Error displaying widget: model not found" and never
-        fall back to the bundle's text/html. So the last state goes into an output of its own, which the
-        live panel hides (its CSS names the saved view's id) and which shows when the panel cannot render
-        (its own CSS then hides that error line). The saved view is updated as the ingestion moves on."""
-        from IPython.display import display
-
-        display(self)  # type: ignore[no-untyped-call]
-        handle = display(self.saved_bundle(), raw=True, display_id=True)  # type: ignore[no-untyped-call]
-        if handle is not None:
-            self._displays.append(handle)
+        """Display the panel in the current cell, and right under it its saved view (see `saved`)."""
+        saved.show(self)
 
     def update_displays(self) -> None:
-        """Bring the saved views beside this panel up to date with the ingestion (the live view follows
-        its model on its own)."""
-        if not self._displays:
-            return
-        bundle = self.saved_bundle()
-        for handle in list(self._displays):
-            try:
-                handle.update(bundle, raw=True)
-            except Exception:  # noqa: BLE001 - advisory
-                pass
+        saved.update(self)
 
     def close(self) -> None:
         if self._unsubscribe is not None:
@@ -574,45 +504,6 @@ def _others_read_behind(merged: IngestionPanel) -> None:
         if panel is None or panel is merged or panel.comm is None or panel.phase not in views.OPEN_PHASES:
             continue
         start_background(lambda p=panel: views.safe_read(p.read_behind, None), name="wap-panel-behind")
-
-
-def _behind(ingestion: Ingestion) -> int | None:
-    """Commits the base ref moved since the fork, when the engine can tell (else None)."""
-    value = views.safe_read(lambda: ingestion.behind, None)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _conflict(exc: Exception, ingestion: Ingestion) -> tuple[int | None, str]:
-    """How far the base ref moved, and the merge conflict in one readable line that offers the way out."""
-    from_ref = views.safe_read(lambda: ingestion.from_ref, "main") or "main"
-    if isinstance(exc, IngestionConflict):
-        names = ", ".join(exc.tables) or "the tables"
-        moved: int | None = exc.moved
-        what = f"{names} changed on {exc.from_ref} ({moved_text(exc.from_ref, exc.moved)})"
-    else:
-        moved, what = _behind(ingestion), f"the tables changed on {from_ref} since this import"
-    return moved, (f"Not merged: {what}. The branch is kept: Rebase re-imports the same files on the new head of "
-                   f"{from_ref} and validates again; or Discard it.")
-
-
-def _rebase_question(ingestion: Ingestion, *, html: bool) -> str:
-    """What Rebase does: the button's tooltip, and (with the branch named) the confirmation question."""
-    into = views.safe_read(lambda: ingestion.from_ref, "main") or "main"
-    if not html:
-        return f"Re-import the same files on the new head of {into} and validate again"
-    branch = tables.esc(views.safe_read(lambda: ingestion.branch, "?"))
-    return (f"Delete <code>{branch}</code>, re-import the same files on the new head of "
-            f"<code>{tables.esc(into)}</code> and validate again?")
-
-
-def _rebased_text(ingestion: Ingestion, facts: views.Facts) -> tuple[str, str]:
-    """The status after a rebase: the new base and branch, and the new verdict."""
-    base = f"{facts.from_ref}@{facts.base_hash[:12]}" if facts.base_hash else facts.from_ref
-    done = f"Rebased on {base}, new branch {facts.branch}"
-    if facts.phase == Phase.PASSED:
-        return "ok", f"{done}: checks passed again."
-    result = views.result_text(ingestion, facts)
-    return "error", f"{done}: {result[1] if result else facts.phase}"
 
 
 def _unless_disabled(action: Callable[[], object]) -> Callable[[Any], None]:
