@@ -75,6 +75,7 @@ def save(ctx: Context) -> None:
     try:
         records.save(ctx.client, ctx.state.branch, ctx.spec.to_dict(), state_dict(ctx))
     except Exception as exc:  # noqa: BLE001 - see the module docstring: losing a record is the safe side
+        ctx.records_clean = False  # it may have broken between its two commits: clean up before merging
         ctx.emit("error", f"Could not record the ingestion on {ctx.state.branch}: {exc}")
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 
 import pyarrow as pa
-from bauplan import exceptions as bx
 
 from wap_notebook.checks.model import Fields, TableScope, as_int
 from wap_notebook.core import partials_contract
@@ -48,7 +47,7 @@ class TableRows:
     def count(self, table: str, ref: str) -> int:
         # Metadata first: the record count of the table version (its snapshot summary), without a scan.
         try:
-            records = self.ctx.client.get_table(table, ref, namespace=self.ctx.spec.namespace).records
+            records = getattr(self.ctx.facts.describe(table, ref), "records", None)
             if isinstance(records, int) and not isinstance(records, bool):
                 return records
         except Exception:  # noqa: BLE001 - no usable metadata: count
@@ -73,12 +72,8 @@ class TableRows:
 
     def fields(self, table: str, ref: str) -> Fields | None:
         """(column, type, required) of `table` on `ref`, or None when it does not exist there."""
-        client, namespace = self.ctx.client, self.ctx.spec.namespace
-        try:
-            if not client.has_table(table, ref, namespace=namespace):
-                return None
-            described = client.get_table(table, ref, namespace=namespace)
-        except (bx.NotFoundError, bx.InvalidRefError):
+        described = self.ctx.facts.describe(table, ref)
+        if described is None:
             return None
         return [(f.name, str(f.type), bool(f.required)) for f in described.fields]
 
