@@ -95,6 +95,7 @@ def test_every_option_a_message_recommends_exists():
     from wap_notebook.notebook.magic import WapMagics
 
     magic = set(WapMagics.wap_ingest.parser._option_string_actions)
+    magic |= set(WapMagics.wap_sql.parser._option_string_actions)
     subcommands = next(a for a in build_parser()._actions if a.dest == "command").choices
     cli = set(subcommands["ingest"]._option_string_actions)
     # options of the other subcommands (merge --force --reason, prune --yes, ...): recommended by CLI messages
@@ -102,7 +103,7 @@ def test_every_option_a_message_recommends_exists():
     recommended = _recommended_options()
     assert "--import-duplicate-files" in recommended and "--backend" in recommended  # the scan sees messages
     assert {"--force", "--reason"} <= recommended
-    magic_only = {"--as", "--no-panel", "--background"}
+    magic_only = {"--as", "--no-panel", "--background", "--reimport", "--table"}
     assert recommended - magic - {"--checks"} - (cli_commands - cli) == set()
     assert recommended - cli - cli_commands - magic_only == set()
 

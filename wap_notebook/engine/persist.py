@@ -87,7 +87,7 @@ def _reattach(results: list[CheckResult], spec: IngestionSpec) -> None:
         if check is None:
             continue
         result.check_obj = check
-        if result.status == "passed":
+        if result.status == "passed" and not result.failing_rows:  # tolerated failures stay listable
             continue
         predicate = getattr(check, "predicate", None)
         failing = getattr(check, "failing_predicate", None)

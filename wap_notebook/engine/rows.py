@@ -25,11 +25,13 @@ from wap_notebook.checks.model import Fields, TableScope, as_int
 from wap_notebook.core import partials_contract
 from wap_notebook.core.arrow_sql import local_sql, scalar
 from wap_notebook.core.sql import qualified_table
+from wap_notebook.engine.history import rows_added_history
 from wap_notebook.engine.state import Context
 
 logger = logging.getLogger("wap_notebook.ingestion")
 
 ANTI_JOIN_LIMIT = 100_000
+HISTORY_WINDOW = 50  # merged ingestions a check may compare the batch with
 
 
 class TableRows:
@@ -118,4 +120,6 @@ class TableRows:
             partials=lambda wanted: partials_contract.lookup(
                 self.ctx.client, table, self.ctx.spec.namespace, self.ctx.data_ref,
                 self.ctx.base_ref if self._incremental(table) else None, wanted),
+            history=lambda: rows_added_history(self.ctx.client, table, namespace=self.ctx.spec.namespace,
+                                               ref=self.ctx.spec.from_ref, limit=HISTORY_WINDOW),
         )

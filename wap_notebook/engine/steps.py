@@ -25,6 +25,7 @@ from wap_notebook.engine.import_branch import UNKNOWN_SOURCE
 from wap_notebook.engine.phases import Phase
 from wap_notebook.engine.refs import new_branch_name
 from wap_notebook.engine.rows import TableRows
+from wap_notebook.engine.spec import IngestionSpec
 from wap_notebook.engine.state import Context, IngestionState
 from wap_notebook.errors import IngestionConflict, InvalidSpec
 
@@ -160,8 +161,12 @@ class Steps:
             items.insert(1, ck.schema_compatible())
         return items
 
-    def validate(self) -> None:
+    def validate(self, spec: IngestionSpec | None = None) -> None:
+        """Run the checks (`spec`: the same ingestion with other checks, re-validated on the same branch)."""
         ctx = self.ctx
+        if spec is not None:
+            with ctx.lock:
+                ctx.spec = spec
         ctx.set_phase(Phase.VALIDATING, "Running checks")
         results: list[CheckResult] = []
         stats: dict[str, TableStats] = {}

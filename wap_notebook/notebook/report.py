@@ -59,7 +59,7 @@ def flags(frame: Any, predicates: dict[str, str]) -> dict[str, list[bool]]:
 def profiles_of(ingestion: Ingestion) -> dict[str, Any]:
     out = {}
     for table in views.safe_read(lambda: list(ingestion.tables), []):
-        profile, error = attempt(partial(ingestion.profile, table))
+        profile, error = attempt(partial(ingestion.inspect.profile, table))  # the charts' TableProfile
         if error is None:
             out[table] = profile
     return out
