@@ -25,7 +25,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -50,6 +49,7 @@ from wap_notebook.engine.spec import ChecksArg, IngestionSpec
 from wap_notebook.engine.state import Context, IngestionState
 from wap_notebook.engine.steps import Steps
 from wap_notebook.errors import InvalidSpec, MergeRefused
+from wap_notebook.reports import HtmlReport
 
 __all__ = ["Ingestion", "IngestionEvent", "IngestionSpec", "list_ingestions", "prune_ingestions", "MODES",
            "ON_FAILURE", "ON_SUCCESS", "Phase"]
@@ -99,7 +99,7 @@ def prune_ingestions(older_than: timedelta | str | float = "7d", *, dry_run: boo
     return list_ingestions(client).prune(older_than, dry_run=dry_run)
 
 
-class Ingestion:
+class Ingestion(HtmlReport):
     """Write-Audit-Publish of `table` from `source` (or several tables: `Ingestion({t: uri, ...}, None)`).
 
     `run()` imports on a fresh branch, validates, and applies the policies (`on_success="merge"` merges,
@@ -326,11 +326,6 @@ class Ingestion:
             return None
         return self.from_ref_moved()
 
-    @property
-    def moved_tables(self) -> list[str]:
-        """This ingestion's tables that changed on `from_ref` since the fork (a merge conflicts on them)."""
-        return gate.tables_moved(self._ctx) if self._ctx.state.branch_created else []
-
     def subscribe(self, callback: Callable[[IngestionEvent], None]) -> Callable[[], None]:
         """Call `callback(event)` on every event (possibly from a worker thread). Returns unsubscribe."""
         return self._ctx.events.subscribe(callback)
@@ -500,13 +495,6 @@ class Ingestion:
     def query(self, sql: str, table: str | None = None) -> pd.DataFrame:
         """`sql` on the branch as a DataFrame; `{table}` names the (first, or `table=`) table, `{name}` any."""
         return self.inspect.query(sql, table)
-
-    def to_html(self, path: str | Path, *, sample_rows: int = 10) -> Path:
-        """Write one self-contained, offline HTML report of this ingestion to `path` (summary, checks, charts as
-        inline SVG, failing rows, sample, schema, diff, log; see `wap_notebook.notebook.report`)."""
-        from wap_notebook.notebook.report import write_report
-
-        return write_report(self, path, sample_rows=sample_rows)
 
     def schemas(self) -> dict[str, pd.DataFrame]:
         """Per table: column, type, required on the branch (or the merge commit)."""

@@ -189,7 +189,7 @@ class IngestionPanel(widgets.VBox):
         """How far the base ref moved since the fork and which of our tables changed there (queries)."""
         open_branch = self.phase in views.OPEN_PHASES
         behind = controls.behind_of(self.ingestion) if open_branch else None
-        moved = tuple(views.safe_read(lambda: self.ingestion.moved_tables, ()) or ()) if behind else ()
+        moved = tuple(views.safe_read(lambda: self.ingestion.inspect.moved_tables(), ()) or ()) if behind else ()
         with self._lock:
             self.moved_tables = moved
             self.behind = behind
