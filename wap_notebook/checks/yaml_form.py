@@ -8,6 +8,9 @@ One list item per check, named as the factories in `wap_notebook.checks`::
     - schema_compatible                          # no arguments
     - sql: {name: late, query: "SELECT * FROM {table} WHERE shipped_at < ordered_at"}
       severity: warn                             # optional, beside the check name
+    - matches: {column: tailnum, regex: "^N", mostly: 0.99}   # tolerance: 99% of new rows must pass
+    - not_null: [a, b]
+      max_failing: "1%"                          # or beside the check name (a count, or a percentage)
 
 Every problem (bad YAML, an unknown check, a missing or unexpected argument, a bad value) is a
 `InvalidSpec` (a `ValueError`) that names the item's position and text, raised before anything touches a lakehouse.
@@ -30,10 +33,16 @@ from wap_notebook.errors import InvalidSpec
 
 # Other spellings users write in YAML for the factories' keyword names.
 _KEYWORD_ALIASES = {"col": "column", "pattern": "regex"}
+# Options a list item may give beside its check name, like `severity`: the tolerance of a row-level check.
+_BESIDE_NAME = ("mostly", "max_failing")
 
 
-def parse_checks(text: str | None, user_ns: Mapping[str, Any] | None = None) -> list[Check]:
-    """Parse a YAML list of checks; `user_ns` resolves the `fn` of `custom` checks given by name."""
+def parse_checks(text: str | None, user_ns: Mapping[str, Any] | None = None, *,
+                 origin: str = "the cell body") -> list[Check]:
+    """Parse a YAML list of checks; `user_ns` resolves the `fn` of `custom` checks given by name.
+
+    `origin` names where the text came from in messages ("the cell body", or the `--checks` file's path),
+    so a line number points into what the user wrote."""
     if text is None or not text.strip():
         return []
     try:
@@ -44,15 +53,18 @@ def parse_checks(text: str | None, user_ns: Mapping[str, Any] | None = None) -> 
         if mark is not None:
             lines = text.splitlines()
             source = lines[mark.line].strip() if mark.line < len(lines) else ""
-            where = f" at line {mark.line + 1} of the cell body, column {mark.column + 1}"
+            where = f" at line {mark.line + 1} of {origin}, column {mark.column + 1}"
             where += f" ({source!r})" if source else ""
         problem = getattr(exc, "problem", None) or str(exc)
+        context, opened = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and opened is not None and mark is not None and opened.line != mark.line:
+            problem += f" ({context} at line {opened.line + 1}, column {opened.column + 1})"
         raise InvalidSpec(f"checks: invalid YAML{where}: {problem}") from None
     if document is None:
         return []
     if not isinstance(document, list):
         raise InvalidSpec(
-            "checks: the cell body must be a YAML list with one item per check, e.g. '- unique: order_id'; "
+            f"checks: {origin} must be a YAML list with one item per check, e.g. '- unique: order_id'; "
             f"got a {type(document).__name__}"
         )
     return [parse_check_item(item, user_ns, index=index) for index, item in enumerate(document, start=1)]
@@ -73,15 +85,17 @@ def parse_check_item(item: Any, user_ns: Mapping[str, Any] | None = None, *, ind
         return InvalidSpec(f"checks: item {index} ({_describe(item)}): {message}")
 
     severity = None
+    beside: dict[str, Any] = {}
     if isinstance(item, str):
         name, args = item, None
     elif isinstance(item, Mapping):
         rest = dict(item)
         if "severity" in rest:
             severity = rest.pop("severity")
+        beside = {key: rest.pop(key) for key in _BESIDE_NAME if key in rest}
         if len(rest) != 1:
             raise fail(
-                "each item needs exactly one check name (plus an optional 'severity'); "
+                "each item needs exactly one check name (plus an optional 'severity', 'mostly' or 'max_failing'); "
                 f"found {', '.join(map(str, rest)) or 'none'}"
             )
         ((name, args),) = rest.items()
@@ -107,6 +121,10 @@ def parse_check_item(item: Any, user_ns: Mapping[str, Any] | None = None, *, ind
         if "severity" in keywords and keywords["severity"] != severity:
             raise fail("severity given twice with different values")
         keywords["severity"] = severity
+    for key, value in beside.items():
+        if key in keywords and keywords[key] != value:
+            raise fail(f"{key} given twice with different values")
+        keywords[key] = value
 
     try:
         positional, keywords = _apply_aliases(factory, positional, keywords)
