@@ -49,6 +49,7 @@ from wap_notebook.engine.spec import ChecksArg, IngestionSpec
 from wap_notebook.engine.state import Context, IngestionState
 from wap_notebook.engine.steps import Steps
 from wap_notebook.errors import InvalidSpec, MergeRefused
+from wap_notebook.reports import HtmlReport
 
 __all__ = ["Ingestion", "IngestionEvent", "IngestionSpec", "list_ingestions", "prune_ingestions", "MODES",
            "ON_FAILURE", "ON_SUCCESS", "Phase"]
@@ -98,7 +99,7 @@ def prune_ingestions(older_than: timedelta | str | float = "7d", *, dry_run: boo
     return list_ingestions(client).prune(older_than, dry_run=dry_run)
 
 
-class Ingestion:
+class Ingestion(HtmlReport):
     """Write-Audit-Publish of `table` from `source` (or several tables: `Ingestion({t: uri, ...}, None)`).
 
     `run()` imports on a fresh branch, validates, and applies the policies (`on_success="merge"` merges,

@@ -19,6 +19,7 @@ from wap_notebook.checks.yaml_form import parse_check_item
 from wap_notebook.engine import preflight, records
 from wap_notebook.engine.conflicts import commits_since, moved_text
 from wap_notebook.engine.conflicts import conflict as conflict_error
+from wap_notebook.engine.refs import changed_tables
 from wap_notebook.engine.spec import IngestionSpec
 from wap_notebook.engine.state import Context
 from wap_notebook.errors import IngestionConflict, InvalidSpec, MergeRefused
@@ -138,6 +139,16 @@ def after_failed_import(ctx: Context, *, data_on_branch: bool) -> None:
 def from_ref_moved(ctx: Context) -> int:
     """How many commits `from_ref` has on top of the commit this import branched from."""
     return commits_since(ctx.client, ctx.spec.from_ref, ctx.state.base_hash)
+
+
+def tables_moved(ctx: Context) -> list[str]:
+    """This ingestion's tables that changed on `from_ref` since the fork (a rebase is worth it only for them)."""
+    if not ctx.state.base_hash:
+        return []
+    ours = set(ctx.spec.sources)
+    changed = changed_tables(ctx.client, ctx.spec.from_ref, f"{ctx.spec.from_ref}@{ctx.state.base_hash}",
+                             ctx.spec.namespace)
+    return [name for name in changed if name in ours]
 
 
 def before_merge(ctx: Context, *, force: bool, head: str | None = None) -> None:
