@@ -190,13 +190,11 @@ def prune(args: argparse.Namespace, client: LakehouseClient) -> int:
 
 @reporting
 def history(args: argparse.Namespace, client: LakehouseClient) -> int:
-    from wap_notebook.engine.published import merged_ingestions
+    from wap_notebook.ingestion import history as merged_ingestions
 
-    merged = merged_ingestions(client, args.table, namespace=args.namespace, from_ref=args.from_ref,
-                               limit=args.limit)
+    merged = merged_ingestions(args.table, client, args.limit, namespace=args.namespace, ref=args.from_ref)
     if not len(merged):
-        print(f"no audited merges into {args.namespace}.{args.table} in the last {args.limit} commits of "
-              f"{args.from_ref}")
+        print(f"no audited merges into {args.namespace}.{args.table} on {args.from_ref}")
         return EXIT_PASSED
     print(table_text(merged))
     return EXIT_PASSED

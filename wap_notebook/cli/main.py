@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("table", help="table name")
     history.add_argument("--namespace", default="bauplan", help="namespace of the table (default: bauplan)")
     history.add_argument("--from-ref", dest="from_ref", default="main", help="ref to read (default: main)")
-    history.add_argument("--limit", type=int, default=500, help="commits of the ref searched (default: 500)")
+    history.add_argument("--limit", type=int, default=50, help="most recent merges shown (default: 50)")
     return parser
 
 
