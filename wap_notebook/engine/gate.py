@@ -17,6 +17,7 @@ from typing import Any
 
 from wap_notebook.checks.yaml_form import parse_check_item
 from wap_notebook.engine import preflight, records
+from wap_notebook.engine.client import table_exists
 from wap_notebook.engine.conflicts import commits_since, moved_text
 from wap_notebook.engine.conflicts import conflict as conflict_error
 from wap_notebook.engine.spec import IngestionSpec
@@ -32,7 +33,7 @@ def check_columns_on_from_ref(ctx: Context) -> None:
     spec = ctx.spec
     if spec.mode in ("create", "replace") or not any(spec.checks.values()):
         return
-    modes = {t: "append" for t in spec.tables if ctx.client.has_table(t, spec.from_ref, namespace=spec.namespace)}
+    modes = {t: "append" for t in spec.tables if table_exists(ctx.client, t, spec.from_ref, namespace=spec.namespace)}
     check_columns(ctx, spec.from_ref, modes)
 
 
@@ -64,7 +65,7 @@ def with_remembered_checks(ctx: Context, spec: IngestionSpec, checks_given: bool
     found: dict[str, tuple[Any, ...]] = {}
     notes = []
     for table in spec.tables:
-        if not ctx.client.has_table(table, spec.from_ref, namespace=spec.namespace):
+        if not table_exists(ctx.client, table, spec.from_ref, namespace=spec.namespace):
             continue
         remembered = preflight.remembered_checks(ctx.client, spec.from_ref, spec.namespace, table)
         if remembered is None or not remembered.items:

@@ -26,6 +26,7 @@ from wap_notebook.checks.model import Fields, TableScope, as_int
 from wap_notebook.core import partials_contract
 from wap_notebook.core.arrow_sql import local_sql, scalar
 from wap_notebook.core.sql import qualified_table
+from wap_notebook.engine.client import table_exists
 from wap_notebook.engine.state import Context
 
 logger = logging.getLogger("wap_notebook.ingestion")
@@ -75,7 +76,7 @@ class TableRows:
         """(column, type, required) of `table` on `ref`, or None when it does not exist there."""
         client, namespace = self.ctx.client, self.ctx.spec.namespace
         try:
-            if not client.has_table(table, ref, namespace=namespace):
+            if not table_exists(client, table, ref, namespace=namespace):
                 return None
             described = client.get_table(table, ref, namespace=namespace)
         except (bx.NotFoundError, bx.InvalidRefError):

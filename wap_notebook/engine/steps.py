@@ -20,6 +20,7 @@ from wap_notebook.checks.planner import TableStats, run_table_checks
 from wap_notebook.core import partials_contract
 from wap_notebook.core.progress import ImportProgress, reporting_to
 from wap_notebook.engine import gate, persist
+from wap_notebook.engine.client import table_exists
 from wap_notebook.engine.conflicts import moved_text
 from wap_notebook.engine.import_branch import UNKNOWN_SOURCE
 from wap_notebook.engine.phases import Phase
@@ -63,7 +64,7 @@ class Steps:
         ctx, spec, client = self.ctx, self.ctx.spec, self.ctx.client
         head: str = client.get_branch(spec.from_ref).hash
         base_ref = f"{spec.from_ref}@{head}"
-        exists = {t: bool(client.has_table(t, base_ref, namespace=spec.namespace)) for t in spec.tables}
+        exists = {t: bool(table_exists(client, t, base_ref, namespace=spec.namespace)) for t in spec.tables}
         modes = {t: self._resolve_mode(t, exists[t]) for t in spec.tables}
         gate.check_columns(ctx, base_ref, modes)  # before any branch exists
         self._create_branch(base_ref)
@@ -120,6 +121,9 @@ class Steps:
                 ctx.client.create_table(table, uri, branch=branch, namespace=spec.namespace)
             elif mode == "replace":
                 ctx.client.create_table(table, uri, branch=branch, namespace=spec.namespace, replace=True)
+            # Both backends skip files the table already has and succeed without a commit when nothing is new:
+            # the branch head tells (the SDK's state does not).
+            head_before = ctx.client.get_branch(branch).hash if mode == "append" else None
             # The embedded lakehouse computes the checks' aggregates as it writes; Bauplan ignores this.
             wanted = {f"{spec.namespace}.{table}": check_partials.request(self.effective_checks(table))}
             with reporting_to(on_progress), partials_contract.requested(wanted):
@@ -131,6 +135,11 @@ class Steps:
         error, status = getattr(job, "error", None), getattr(job, "job_status", None)
         if error or str(status).upper() not in _SUCCESS_STATUSES:
             self._import_failed(table, uri, str(error) if error else f"job status {status!r}")
+            return False
+        if head_before is not None and ctx.client.get_branch(branch).hash == head_before:
+            self._import_failed(table, uri, "every file it matches was already imported into the table, so "
+                                            "nothing new was imported (pass import_duplicate_files=True to "
+                                            "import them again)")
             return False
         with ctx.lock:
             ctx.state.files[table] = seen
@@ -188,7 +197,7 @@ class Steps:
     def table_version(self, table: str, ref: str) -> Any:
         """(metadata location, snapshot id) of `table` on `ref`, or None: changes on every write."""
         client, namespace = self.ctx.client, self.ctx.spec.namespace
-        if not client.has_table(table, ref, namespace=namespace):
+        if not table_exists(client, table, ref, namespace=namespace):
             return None
         described = client.get_table(table, ref, namespace=namespace)
         return (getattr(described, "metadata_location", None), getattr(described, "current_snapshot_id", None))
