@@ -174,9 +174,8 @@ def test_target_conformance_missing_extra_and_best_effort(s3_server, bucket, put
 def test_multi_batch_streaming(tmp_path, s3_server, bucket, monkeypatch):
     rows = 50_000
     table = pa.table({"id": pa.array(range(rows), pa.int64()), "v": pa.array([float(i) for i in range(rows)])})
-    monkeypatch.setattr(sources, "_CSV_CHUNK_BYTES", 128 << 10)
-    monkeypatch.setattr(sources, "_CSV_BLOCK_BYTES", 32 << 10)
-    monkeypatch.setattr(sources, "_JSON_BLOCK_BYTES", 64 << 10)
+    monkeypatch.setenv("WAP_MAX_ROW_BYTES", str(32 << 10))
+    monkeypatch.setattr(sources.json_reader, "_JSON_BLOCK_BYTES", 64 << 10)
     jsonl = "".join(f'{{"id": {i}, "v": {float(i)}}}\n' for i in range(rows)).encode()
     uris = [
         s3_server.upload_bytes(bucket, "big.parquet", _parquet_bytes(table, row_group_size=10_000)),

@@ -122,10 +122,22 @@ def test_every_option_a_message_recommends_exists():
     from wap_notebook.notebook.magic import WapMagics
 
     magic = set(WapMagics.wap_ingest.parser._option_string_actions)
-    cli_sub = next(a for a in build_parser()._actions if a.dest == "command").choices["ingest"]
-    cli = set(cli_sub._option_string_actions)
+    subcommands = next(a for a in build_parser()._actions if a.dest == "command").choices
+    cli = set(subcommands["ingest"]._option_string_actions)
+    # options of the other subcommands (merge --force --reason, prune --yes, ...): recommended by CLI messages
+    cli_commands = {o for name, p in subcommands.items() if name != "ingest" for o in p._option_string_actions}
     recommended = _recommended_options()
     assert "--import-duplicate-files" in recommended and "--backend" in recommended  # the scan sees messages
+    assert {"--force", "--reason"} <= recommended
     magic_only = {"--as", "--no-panel", "--background"}
-    assert recommended - magic - {"--checks"} == set()
-    assert recommended - cli - magic_only == set()
+    assert recommended - magic - {"--checks"} - (cli_commands - cli) == set()
+    assert recommended - cli - cli_commands - magic_only == set()
+
+
+def test_a_mistyped_option_in_the_magic_gets_did_you_mean(shell):
+    from IPython.core.error import UsageError
+
+    with pytest.raises(UsageError, match=r"--on-succes: did you mean --on-success\?"):
+        shell.run_line_magic("wap_ingest", "orders s3://b/x.parquet --on-succes merge")
+    with pytest.raises(UsageError, match=r"--no-panle: did you mean --no-panel\?"):
+        shell.run_line_magic("wap_ingest", "orders s3://b/x.parquet --no-panle")

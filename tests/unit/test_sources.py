@@ -145,15 +145,15 @@ def test_csv_bad_value_against_target_names_file_column_and_value(tmp_path):
 
 
 def test_csv_value_beyond_first_range_cannot_drift(tmp_path, monkeypatch):
-    monkeypatch.setattr(sources, "_CSV_CHUNK_BYTES", 64)
-    monkeypatch.setattr(sources, "_SCHEMA_BLOCK_BYTES", 64)  # the schema sees only the first ints
-    [file] = resolve(_local(tmp_path, "drift.csv", b"n\n" + b"1\n" * 100 + b"1.5\n"))
+    monkeypatch.setenv("WAP_MAX_ROW_BYTES", "1024")  # blocks of 1 KiB: the value is many blocks in
+    monkeypatch.setattr(sources.infer, "_SCHEMA_BLOCK_BYTES", 64)  # the schema sees only the first ints
+    [file] = resolve(_local(tmp_path, "drift.csv", b"n\n" + b"1\n" * 2000 + b"1.5\n"))
     assert read_schema(file).field("n").type == pa.int64()
     with pytest.raises(SourceFormatError, match="'1.5'"):
         list(iter_batches(file))
     # With a float target the same file reads fine.
     table = _read_all(file, pa.schema([("n", pa.float64())]))
-    assert table.num_rows == 101 and table.column("n").to_pylist()[-1] == 1.5
+    assert table.num_rows == 2001 and table.column("n").to_pylist()[-1] == 1.5
 
 
 def test_corrupt_gzip(tmp_path):
@@ -290,7 +290,7 @@ def test_without_target_batches_are_normalized(tmp_path):
 
 
 def test_abandoned_stream_releases_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(sources, "_CSV_CHUNK_BYTES", 1 << 10)
+    monkeypatch.setenv("WAP_MAX_ROW_BYTES", "1024")  # many blocks
     [file] = resolve(_local(tmp_path, "s.csv", b"a\n" + b"1\n" * 10_000))
     batches = iter_batches(file, batch_rows=10)
     next(batches)
@@ -298,12 +298,12 @@ def test_abandoned_stream_releases_file(tmp_path, monkeypatch):
 
 
 def test_csv_edge_cases_across_ranges(tmp_path, monkeypatch):
-    monkeypatch.setattr(sources, "_CSV_CHUNK_BYTES", 7)  # every range boundary lands mid-line
-    body = b"".join(f"{i},x{i}\r\n".encode() for i in range(100))
+    monkeypatch.setenv("WAP_MAX_ROW_BYTES", "1024")  # block boundaries land mid-line
+    body = b"".join(f"{i},x{i}\r\n".encode() for i in range(1000))
     [file] = resolve(_local(tmp_path, "crlf.csv", b"\xef\xbb\xbfa,\"b,c\"\r\n" + body))
     assert read_schema(file).names == ["a", "b,c"]
     table = _read_all(file)
-    assert table.num_rows == 100 and table.column("a").to_pylist()[-1] == 99
+    assert table.num_rows == 1000 and table.column("a").to_pylist()[-1] == 999
     assert table.column("b,c").to_pylist()[0] == "x0"
 
     [header_only] = resolve(_local(tmp_path, "h.csv", b"a,b\n"))
@@ -328,7 +328,7 @@ def test_jsonl_iso_timestamps_with_fractions_and_zones_become_timestamps(tmp_pat
 def test_csv_quoted_values_spanning_lines_and_chunks(tmp_path, monkeypatch, suffix):
     from wap_notebook.lakehouse import sources
 
-    monkeypatch.setattr(sources, "_CSV_CHUNK_BYTES", 4096)  # many range cuts, some inside quoted values
+    monkeypatch.setenv("WAP_MAX_ROW_BYTES", "4096")  # many blocks, some boundaries inside quoted values
     lines = ["id,comment,amount"]
     for i in range(2000):
         comment = f'"first line of {i}\nsecond, with a comma and ""quotes""\nthird"' if i % 3 == 0 else f"plain {i}"
@@ -343,15 +343,6 @@ def test_csv_quoted_values_spanning_lines_and_chunks(tmp_path, monkeypatch, suff
     assert table.column("id").to_pylist() == list(range(2000))
     assert table.column("comment")[3].as_py() == 'first line of 3\nsecond, with a comma and "quotes"\nthird'
     assert table.column("comment")[4].as_py() == "plain 4"
-
-
-def test_last_row_end_skips_newlines_inside_quotes():
-    from wap_notebook.lakehouse.sources import _last_row_end
-
-    assert _last_row_end(b'a,b\n1,"x\ny"') == 4
-    assert _last_row_end(b'a,b\n1,"x\ny"\n2,z') == 12
-    assert _last_row_end(b'1,"only\npart') == -1
-    assert _last_row_end(b'1,"say ""hi"""\n2') == 15
 
 
 _UTC = dt.timezone.utc
@@ -433,8 +424,8 @@ def test_column_names_refused_or_kept(tmp_path):
 
 @pytest.mark.parametrize("name", ["r.jsonl", "r.jsonl.gz"])
 def test_json_lines_rows_straddling_raw_reads(tmp_path, monkeypatch, name):
-    monkeypatch.setattr(sources, "_JSON_READ_BYTES", 50)  # most rows straddle a raw read
-    monkeypatch.setattr(sources, "_FIRST_READ_BYTES", 7)
+    monkeypatch.setattr(sources.json_reader, "_JSON_READ_BYTES", 50)  # most rows straddle a raw read
+    monkeypatch.setattr(sources.files, "_FIRST_READ_BYTES", 7)
     rows = [{"id": i, "s": f'quote " brace }} newline \\n ünï {i}' * (i % 4), "l": list(range(i % 3))}
             for i in range(200)]
     text = "\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode()  # no final newline

@@ -32,8 +32,12 @@ from wap_notebook.errors import InvalidSpec
 _KEYWORD_ALIASES = {"col": "column", "pattern": "regex"}
 
 
-def parse_checks(text: str | None, user_ns: Mapping[str, Any] | None = None) -> list[Check]:
-    """Parse a YAML list of checks; `user_ns` resolves the `fn` of `custom` checks given by name."""
+def parse_checks(text: str | None, user_ns: Mapping[str, Any] | None = None, *,
+                 origin: str = "the cell body") -> list[Check]:
+    """Parse a YAML list of checks; `user_ns` resolves the `fn` of `custom` checks given by name.
+
+    `origin` names where the text came from in messages ("the cell body", or the `--checks` file's path),
+    so a line number points into what the user wrote."""
     if text is None or not text.strip():
         return []
     try:
@@ -44,15 +48,18 @@ def parse_checks(text: str | None, user_ns: Mapping[str, Any] | None = None) -> 
         if mark is not None:
             lines = text.splitlines()
             source = lines[mark.line].strip() if mark.line < len(lines) else ""
-            where = f" at line {mark.line + 1} of the cell body, column {mark.column + 1}"
+            where = f" at line {mark.line + 1} of {origin}, column {mark.column + 1}"
             where += f" ({source!r})" if source else ""
         problem = getattr(exc, "problem", None) or str(exc)
+        context, opened = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and opened is not None and mark is not None and opened.line != mark.line:
+            problem += f" ({context} at line {opened.line + 1}, column {opened.column + 1})"
         raise InvalidSpec(f"checks: invalid YAML{where}: {problem}") from None
     if document is None:
         return []
     if not isinstance(document, list):
         raise InvalidSpec(
-            "checks: the cell body must be a YAML list with one item per check, e.g. '- unique: order_id'; "
+            f"checks: {origin} must be a YAML list with one item per check, e.g. '- unique: order_id'; "
             f"got a {type(document).__name__}"
         )
     return [parse_check_item(item, user_ns, index=index) for index, item in enumerate(document, start=1)]

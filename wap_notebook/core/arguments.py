@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from wap_notebook.core.options import BACKENDS, MODES, ON_CONFLICT, ON_FAILURE, ON_SUCCESS
+from wap_notebook.core.suggest import did_you_mean
+
+_UNRECOGNIZED = "unrecognized arguments: "  # argparse's wording for unknown options
 
 
 @dataclass(frozen=True)
@@ -59,10 +62,35 @@ def add_options(parser: argparse.ArgumentParser, options: tuple[Option, ...]) ->
 
 
 def strict(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """No abbreviated long options. `MagicArgumentParser` takes no `allow_abbrev` argument, and argparse
-    reads the attribute when parsing, so it is set on the built parser."""
+    """No abbreviated long options, and "did you mean --on-success?" for a mistyped one.
+
+    `MagicArgumentParser` takes no `allow_abbrev` argument, and argparse reads the attribute when parsing,
+    so it is set on the built parser. Its `error` (a `UsageError` in the magic, exit status 2 on the command
+    line) is wrapped so an unrecognized option names the closest one this parser has."""
     parser.allow_abbrev = False
+    report = parser.error
+
+    def error(message: str) -> NoReturn:
+        report(message + option_hint(message, parser))
+        raise AssertionError("unreachable: argparse's error() does not return")  # pragma: no cover
+
+    parser.error = error  # type: ignore[method-assign]
     return parser
+
+
+def option_hint(message: str, parser: argparse.ArgumentParser) -> str:
+    """"; did you mean --on-success?" for each unrecognized `--option` in argparse's `message`, or ""."""
+    if not message.startswith(_UNRECOGNIZED):
+        return ""
+    known = [flag for action in parser._actions for flag in action.option_strings if flag.startswith("--")]
+    hints = []
+    for token in message[len(_UNRECOGNIZED):].split():
+        if not token.startswith("--"):
+            continue
+        close = did_you_mean(token.split("=", 1)[0], known)
+        if close:
+            hints.append(f"{token.split('=', 1)[0]}: did you mean {close}?")
+    return f" ({'; '.join(hints)})" if hints else ""
 
 
 def ingestion_kwargs(args: argparse.Namespace) -> dict[str, Any]:

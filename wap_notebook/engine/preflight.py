@@ -10,27 +10,17 @@
 
 from __future__ import annotations
 
-import difflib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from wap_notebook.core.suggest import did_you_mean
 from wap_notebook.engine.records import commit_hash
 from wap_notebook.errors import InvalidSpec
 
 SPEC_PROPERTY = "wap.spec"  # on merge commits: the spec of the ingestion that was published
 REMEMBER_LIMIT = 500  # commits of from_ref searched for the last audited merge of a table
-
-
-def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    """The closest candidate, case-insensitively, or None when nothing is close."""
-    options = list(candidates)
-    lowered = {c.lower(): c for c in options}
-    if name.lower() in lowered:
-        return lowered[name.lower()]
-    found = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
-    return lowered[found[0]] if found else None
 
 
 def missing_columns(table: str, checks: Sequence[Any], columns: Sequence[str]) -> None:

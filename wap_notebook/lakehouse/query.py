@@ -55,8 +55,10 @@ def _parser_connection() -> duckdb.DuckDBPyConnection:
     """
     con = getattr(_parser, "con", None)
     if con is None:
-        con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
-                                                 "autoload_known_extensions": False, "threads": 1})
+        # Sealed too, though it only parses and renders SQL: nothing it is given can open a file.
+        con = duckdb.connect(":memory:", config={
+            "autoinstall_known_extensions": False, "autoload_known_extensions": False, "threads": 1,
+            "python_enable_replacements": False, "enable_external_access": False, "lock_configuration": True})
         _parser.con = con
     return con
 
