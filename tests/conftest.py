@@ -68,3 +68,25 @@ def lakehouse(tmp_path):
     from wap_notebook import LocalClient
 
     return LocalClient(tmp_path / "lakehouse", username="tester")
+
+
+@pytest.fixture
+def lake_path(tmp_path, monkeypatch):
+    """The embedded lakehouse a magic or the CLI opens by default (WAP_LAKEHOUSE_PATH), in a fresh folder."""
+    path = tmp_path / "lakehouse"
+    monkeypatch.setenv("WAP_LAKEHOUSE_PATH", str(path))
+    monkeypatch.setenv("WAP_BACKEND", "local")
+    return path
+
+
+@pytest.fixture
+def shell(lake_path):
+    """A real IPython shell with the extension loaded."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "wap_notebook")
+    for name in ("ingestion", "ing", "bad", "uri"):
+        ip.user_ns.pop(name, None)
+    yield ip
+    ip.run_line_magic("unload_ext", "wap_notebook")

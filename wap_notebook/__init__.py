@@ -15,6 +15,7 @@ _EXPORTS = {
     "Ingestion": "wap_notebook.ingestion",
     "list_ingestions": "wap_notebook.ingestion",
     "prune_ingestions": "wap_notebook.ingestion",
+    "history": "wap_notebook.ingestion",
     "quality_gated_update": "wap_notebook.reference",
     "checks": "wap_notebook.checks",
     "IngestionPanel": "wap_notebook.notebook.panel",
@@ -24,7 +25,7 @@ __all__ = [*_EXPORTS, "load_ipython_extension", "unload_ipython_extension"]
 
 if TYPE_CHECKING:  # pragma: no cover - static names for type checkers and IDEs
     from wap_notebook.backend import connect  # noqa: F401
-    from wap_notebook.ingestion import Ingestion, list_ingestions, prune_ingestions  # noqa: F401
+    from wap_notebook.ingestion import Ingestion, history, list_ingestions, prune_ingestions  # noqa: F401
     from wap_notebook.lakehouse import LocalClient  # noqa: F401
     from wap_notebook.notebook.panel import IngestionPanel  # noqa: F401
     from wap_notebook.reference import quality_gated_update  # noqa: F401

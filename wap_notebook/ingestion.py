@@ -31,16 +31,18 @@ import pandas as pd
 from bauplan import exceptions as bx
 
 from wap_notebook.backend import describe_backend, username
+from wap_notebook.core.naming import validate_identifier
 from wap_notebook.core.options import MODES, ON_FAILURE, ON_SUCCESS, Mode, OnConflict, OnFailure, OnSuccess
 from wap_notebook.core.progress import ImportProgress
 from wap_notebook.engine import gate
 from wap_notebook.engine.client import LakehouseClient
 from wap_notebook.engine.events import EventStream, IngestionEvent, now
+from wap_notebook.engine.explore import Suggestions
 from wap_notebook.engine.guard import Guard
+from wap_notebook.engine.history import HISTORY_COLUMNS, merged_ingestions
 from wap_notebook.engine.inspection import Inspection
 from wap_notebook.engine.open_ingestions import IngestionList, open_ingestions
 from wap_notebook.engine.phases import Action, Phase
-from wap_notebook.engine.profiles import TableProfile
 from wap_notebook.engine.refs import new_branch_name
 from wap_notebook.engine.resume import plan as resume_plan
 from wap_notebook.engine.spec import ChecksArg, IngestionSpec
@@ -70,6 +72,23 @@ def list_ingestions(client: LakehouseClient | None = None) -> IngestionList:
     """
     connected = _connect(client)
     return open_ingestions(connected, username(connected))
+
+
+def history(table: str, client: LakehouseClient | None = None, limit: int = 50, *, namespace: str = "bauplan",
+            ref: str = "main") -> pd.DataFrame:
+    """The merged ingestions of `namespace.table` on `ref`, newest first: merge commit, when, who, rows added,
+    verdict, forced and reason, checks (YAML items), sources, branch; read from the audit properties of the
+    merge commits, so it works on both backends.
+
+    Raises:
+        InvalidSpec: a malformed table name or limit.
+        BackendUnavailable: no client was given and the configured backend cannot be reached.
+    """
+    validate_identifier(table, "table")
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise InvalidSpec(f"limit must be a positive integer; got {limit!r}")
+    rows = merged_ingestions(_connect(client), table, namespace=namespace, ref=ref, limit=limit)
+    return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
 
 
 def prune_ingestions(older_than: timedelta | str | float = "7d", *, dry_run: bool = True,
@@ -361,16 +380,20 @@ class Ingestion:
                     self._guard.failed("import", exc)
                 raise
 
-    def validate(self) -> pd.DataFrame:
-        """Run the checks on the branch; phase becomes "passed" or "failed". Returns the report.
+    def validate(self, checks: ChecksArg | str | None = None, *,
+                 user_ns: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """Run the checks on the branch; phase becomes "passed" or "failed". Returns the report. `checks=`
+        (objects, a {table: [...]} mapping, or a cell's YAML; InvalidSpec if malformed, nothing changed)
+        replaces the checks: the same branch is re-validated without importing, and a failure blocks the merge.
 
         Raises:
             ActionNotAllowed: nothing imported yet, or another action is running.
             bauplan.exceptions.BauplanError: the lakehouse refused an operation (the phase becomes "error").
         """
+        spec = None if checks is None else self._ctx.spec.with_checks(checks, user_ns)
         with self._guard.action("validate", Action.VALIDATE):
             try:
-                self._steps.validate()
+                self._steps.validate(spec)
             except Exception as exc:
                 self._guard.failed("validate", exc)
                 raise
@@ -460,9 +483,17 @@ class Ingestion:
         """Per table: rows_before / rows_after / rows_added and added / removed / retyped columns."""
         return self.inspect.diff()
 
-    def profile(self, table: str | None = None) -> TableProfile:
-        """New rows vs the base ref for each column a check touches (what the panel's charts draw)."""
-        return self.inspect.profile(table)
+    def profile(self, table: str | None = None) -> pd.DataFrame:
+        """One row per column of the new rows beside `main` (`wap_notebook.engine.explore.profile_frame`)."""
+        return self.inspect.column_profile(table)
+
+    def suggest_checks(self, table: str | None = None) -> Suggestions:
+        """Checks that pass on `main`: `.yaml` for a cell, `.checks` for `validate(checks=...)` (see `explore`)."""
+        return self.inspect.suggest_checks(table)
+
+    def query(self, sql: str, table: str | None = None) -> pd.DataFrame:
+        """`sql` on the branch as a DataFrame; `{table}` names the (first, or `table=`) table, `{name}` any."""
+        return self.inspect.query(sql, table)
 
     def schemas(self) -> dict[str, pd.DataFrame]:
         """Per table: column, type, required on the branch (or the merge commit)."""

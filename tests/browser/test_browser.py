@@ -24,6 +24,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from shared_data import GOOD_CHECKS
 
 from wap_notebook import LocalClient
 
@@ -39,14 +40,7 @@ LOOPBACK = "http://127.0.0.1:"
 VIEWPORT = {"width": 1400, "height": 1000}
 REASON = "known bad rows, fixed downstream (TICKET-42)"
 
-CHECKS = """\
-- not_null: [order_id, customer_id]
-- unique: order_id
-- between: {column: amount, min: 0, max: 10000}
-- accepted_values: {column: status, values: [placed, shipped, delivered]}
-- sql: {name: ship_after_order, query: "SELECT * FROM {table} WHERE shipped_at < ordered_at"}
-  severity: warn
-"""
+CHECKS = GOOD_CHECKS
 
 SETUP = """\
 import os, tempfile

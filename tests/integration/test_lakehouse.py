@@ -10,22 +10,10 @@ import os
 import pyarrow as pa
 import pytest
 from bauplan import exceptions as bx
+from shared_data import BRANCH, orders
 
 from wap_notebook import LocalClient
 from wap_notebook.lakehouse import errors
-
-BRANCH = "tester.work"
-
-
-def orders(start: int, n: int) -> pa.Table:
-    ids = list(range(start, start + n))
-    return pa.table({
-        "order_id": pa.array(ids, pa.int64()),
-        "amount": pa.array([float(i) * 1.5 for i in ids]),
-        "status": pa.array(["placed" if i % 2 else "shipped" for i in ids]),
-        "ordered_at": pa.array([dt.datetime(2026, 1, 1) + dt.timedelta(minutes=i) for i in ids],
-                               pa.timestamp("ns")),
-    })
 
 
 def count(client, table: str, ref: str) -> int:

@@ -6,37 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
+from shared_data import GOOD_CHECKS
 
 from wap_notebook import LocalClient
 from wap_notebook.demo.sample_data import orders_append_batch, orders_bad_batch, orders_batch
-
-GOOD_CHECKS = """\
-- not_null: [order_id, customer_id]
-- unique: order_id
-- between: {column: amount, min: 0, max: 10000}
-- accepted_values: {column: status, values: [placed, shipped, delivered]}
-- sql: {name: ship_after_order, query: "SELECT * FROM {table} WHERE shipped_at < ordered_at"}
-  severity: warn
-"""
-
-
-@pytest.fixture
-def lake_path(tmp_path, monkeypatch):
-    path = tmp_path / "lakehouse"
-    monkeypatch.setenv("WAP_LAKEHOUSE_PATH", str(path))
-    monkeypatch.setenv("WAP_BACKEND", "local")
-    return path
-
-
-@pytest.fixture
-def shell(lake_path):
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "wap_notebook")
-    for name in ("ingestion", "ing", "bad", "uri"):
-        ip.user_ns.pop(name, None)
-    yield ip
-    ip.run_line_magic("unload_ext", "wap_notebook")
 
 
 @pytest.fixture

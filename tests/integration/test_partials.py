@@ -8,10 +8,9 @@ partials behind: a failed import, a failed file under continue_on_error, a base 
 
 from __future__ import annotations
 
-import math
-
 import pyarrow as pa
 import pytest
+from shared_data import same_measure
 
 from wap_notebook.core import partials_contract
 from wap_notebook.core.partials_contract import Measure, PartialRequest
@@ -81,12 +80,6 @@ def _partial_values(found: partials_contract.NewRowPartials) -> dict[int, object
     return out | {"rows": found.rows}
 
 
-def _same(a: object, b: object) -> bool:
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    return (0 if a is None else a) == (0 if b is None else b) if not isinstance(a, list) else a == b
 
 
 def _import(client, branch: str, uri: str, **kw):
@@ -113,7 +106,7 @@ def test_partials_match_sql_on_a_new_table(lakehouse, setup):
     assert found is not None and found.rows == 5000
     expected, got = _sql_values(lakehouse, "tester.b"), _partial_values(found)
     for key in expected:
-        assert _same(got[key], expected[key]), (key, got[key], expected[key])
+        assert same_measure(got[key], expected[key]), (key, got[key], expected[key])
 
 
 def test_append_partials_cover_only_the_new_rows(lakehouse, setup):
@@ -152,7 +145,7 @@ def test_two_imports_add_up_but_distinct_keys_do_not(lakehouse, setup):
         if m.kind == "distinct":
             assert got[i] is None  # overlapping keys of two imports: only SQL can count them
         else:
-            assert _same(got[i], expected[i]), (m, got[i], expected[i])
+            assert same_measure(got[i], expected[i]), (m, got[i], expected[i])
 
 
 def test_failed_import_leaves_no_partials(lakehouse, setup, put_table):
@@ -182,7 +175,7 @@ def test_continue_on_error_counts_only_the_committed_files(lakehouse, setup, put
     for key in expected:
         if isinstance(key, int) and MEASURES[key].kind == "distinct" and got[key] is None:
             continue  # a failed file may have fed the key set before failing: then distinct is not stored
-        assert _same(got[key], expected[key]), (key, got[key], expected[key])
+        assert same_measure(got[key], expected[key]), (key, got[key], expected[key])
 
 
 def test_partials_belong_to_the_snapshot_not_the_table_name(lakehouse, setup):
@@ -239,7 +232,7 @@ def test_minmax_with_a_file_of_only_nan_matches_duckdb(lakehouse, setup):
     assert _import(lakehouse, "tester.b", uri).error is None
     found = partials_contract.lookup(lakehouse, "events", NS, "tester.b", None)
     expected = _sql_values(lakehouse, "tester.b")
-    assert _same(_partial_values(found)[7], expected[7]), (found.get(MEASURES[7]), expected[7])
+    assert same_measure(_partial_values(found)[7], expected[7]), (found.get(MEASURES[7]), expected[7])
 
 
 def test_a_failing_measure_drops_the_partials_never_the_import(lakehouse, setup):

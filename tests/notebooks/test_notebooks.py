@@ -146,3 +146,20 @@ def test_demo_terminal_flow(tmp_path, capsys):
     assert "phase: importing" in out and "phase: merged" in out
     assert "Validation report (FAILED)" in out and "between(amount)" in out
     assert "orders on main: 300 rows (unchanged)" in out and "orders on main: 420 rows" in out
+
+
+def test_tutorial_04_exploring_a_new_dataset(tmp_path, monkeypatch):
+    nb = execute("04_exploring_a_new_dataset.ipynb", tmp_path / "lake04", monkeypatch)
+    everything = "\n".join(text_of(c) for c in nb.cells if c.cell_type == "code")
+    assert "Traceback" not in everything
+    assert "not_on_main" in text_of(cell_with(nb, "feb.profile()"))
+    assert "accepted_values" in text_of(cell_with(nb, "print(suggested.yaml)"))
+    assert "passed - passed: True" in text_of(cell_with(nb, "feb.validate(checks=suggested.checks)"))
+    assert "re-validating it" in text_of(cell_with(nb, "mostly: 0.99"))
+    report = text_of(cell_with(nb, 'print(march.report'))
+    assert "within tolerance" in report and "BAD-TAIL" in report
+    april = text_of(cell_with(nb, "bad_april = Ingestion("))
+    assert "'ZZ'" in april and "null rate" in april and "-> 40" in april
+    history = text_of(cell_with(nb, "wap_notebook.history("))
+    assert history.count("passed") >= 3
+    assert "failed" in text_of(cell_with(nb, "tiny = Ingestion("))

@@ -36,6 +36,7 @@ class FakeBauplan:
         self.properties: dict[str, dict[str, str]] = {}  # commit properties, as Bauplan keeps them
         self.namespaces: dict[str, frozenset[str]] = {}  # per commit
         self.branches: dict[str, str] = {}
+        self.merged: dict[str, str] = {}  # merge commit -> the source head it brought in (its 2nd parent)
         root = self._commit(None, {})
         self.branches["main"] = root
 
@@ -198,6 +199,7 @@ class FakeBauplan:
         source = self.snapshots[self._resolve(source_ref)]
         self.last_merge = {"message": commit_message, "body": commit_body, "properties": commit_properties}
         self._write(into_branch, lambda state: state.update(source), commit_properties)
+        self.merged[self.branches[into_branch]] = self._resolve(source_ref)
         return shaped(bs.Branch, name=into_branch, hash=self.branches[into_branch], type=bs.RefType.BRANCH)
 
     def get_commits(self, ref, *, limit=None, **_filters):
@@ -209,6 +211,17 @@ class FakeBauplan:
                               parent_hashes=[parent] if parent else []))
             h = self.parents[h]
         return iter(out)
+
+    def history(self, ref) -> set[str]:
+        """Every commit reachable from `ref` through all parents (a merge brings its source's commits)."""
+        seen, todo = set(), [self._resolve(ref)]
+        while todo:
+            h = todo.pop()
+            if h is None or h in seen:
+                continue
+            seen.add(h)
+            todo += [self.parents[h], self.merged.get(h)]
+        return seen
 
 
 ROWS = pa.table({"id": list(range(50)), "status": ["new", "paid"] * 25, "amount": [float(i) for i in range(50)]})

@@ -103,7 +103,7 @@ def test_the_magic_help_and_the_readme_name_every_built_in_check():
 
     builtins = [n for n in check_names() if check_factory(n).__module__ == "wap_notebook.checks.builtins"]
     readme = (PACKAGE.parent / "README.md").read_text()
-    assert len(builtins) == 10
+    assert len(builtins) == 17
     assert [n for n in builtins if n not in (WapMagics.wap_ingest.__doc__ or "")] == []
     assert [n for n in builtins if n not in readme] == []
 

@@ -3,29 +3,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import multiprocessing
 import os
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 from bauplan import exceptions as bx
+from shared_data import BRANCH
 
 from wap_notebook import LocalClient
-
-BRANCH = "tester.work"
-
-
-def orders(start: int, n: int) -> pa.Table:
-    ids = list(range(start, start + n))
-    return pa.table({
-        "order_id": pa.array(ids, pa.int64()),
-        "amount": pa.array([float(i) * 1.5 for i in ids]),
-        "status": pa.array(["placed" if i % 2 else "shipped" for i in ids]),
-        "ordered_at": pa.array([dt.datetime(2026, 1, 1) + dt.timedelta(minutes=i) for i in ids],
-                               pa.timestamp("ns")),
-    })
 
 
 def test_fresh_lakehouse_has_main_with_default_namespace(lakehouse):

@@ -6,36 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
+from shared_data import GOOD_CHECKS
 
 from wap_notebook.checks.yaml_form import parse_checks
-
-GOOD_CHECKS = """\
-- not_null: [order_id, customer_id]
-- unique: order_id
-- between: {column: amount, min: 0, max: 10000}
-- accepted_values: {column: status, values: [placed, shipped, delivered]}
-- sql: {name: ship_after_order, query: "SELECT * FROM {table} WHERE shipped_at < ordered_at"}
-  severity: warn
-"""
-
-
-@pytest.fixture
-def lake_path(tmp_path, monkeypatch):
-    path = tmp_path / "lakehouse"
-    monkeypatch.setenv("WAP_LAKEHOUSE_PATH", str(path))
-    monkeypatch.setenv("WAP_BACKEND", "local")
-    return path
-
-
-@pytest.fixture
-def shell(lake_path):
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "wap_notebook")
-    for name in ("ingestion", "ing", "bad", "uri"):
-        ip.user_ns.pop(name, None)
-    yield ip
-    ip.run_line_magic("unload_ext", "wap_notebook")
 
 
 def test_help_comes_from_the_argument_parser(shell, capsys):
@@ -122,6 +95,7 @@ def test_every_option_a_message_recommends_exists():
     from wap_notebook.notebook.magic import WapMagics
 
     magic = set(WapMagics.wap_ingest.parser._option_string_actions)
+    magic |= set(WapMagics.wap_sql.parser._option_string_actions)
     subcommands = next(a for a in build_parser()._actions if a.dest == "command").choices
     cli = set(subcommands["ingest"]._option_string_actions)
     # options of the other subcommands (merge --force --reason, prune --yes, ...): recommended by CLI messages
@@ -129,7 +103,7 @@ def test_every_option_a_message_recommends_exists():
     recommended = _recommended_options()
     assert "--import-duplicate-files" in recommended and "--backend" in recommended  # the scan sees messages
     assert {"--force", "--reason"} <= recommended
-    magic_only = {"--as", "--no-panel", "--background"}
+    magic_only = {"--as", "--no-panel", "--background", "--reimport", "--table"}
     assert recommended - magic - {"--checks"} - (cli_commands - cli) == set()
     assert recommended - cli - cli_commands - magic_only == set()
 

@@ -8,8 +8,6 @@ partials behind: a failed import, a failed file under continue_on_error, a base 
 
 from __future__ import annotations
 
-import math
-
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -17,14 +15,6 @@ import pytest
 from wap_notebook.core.partials_contract import Measure
 from wap_notebook.lakehouse import partials
 from wap_notebook.lakehouse.partials import KeySet
-
-
-def _same(a: object, b: object) -> bool:
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    return (0 if a is None else a) == (0 if b is None else b) if not isinstance(a, list) else a == b
 
 
 @pytest.mark.parametrize("spread", [1, 1_000_003])  # dense ids (flags), sparse ids (hash table, then spill)

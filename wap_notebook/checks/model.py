@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Literal
 
 import pyarrow as pa
 
+from wap_notebook.checks.tolerance import Tolerance
 from wap_notebook.core.options import SEVERITIES
 from wap_notebook.core.partials_contract import Measure
 from wap_notebook.errors import InvalidSpec
@@ -54,6 +55,8 @@ class TableScope:
     # The import's check partials for the new rows, given the measures wanted (embedded lakehouse only;
     # None on Bauplan's cloud): see wap_notebook.checks.partials. The planner decides what they answer.
     partials: Callable[[tuple[Any, ...]], Any] | None = None
+    # Rows added by the last merged ingestions of this table into from_ref, newest first (None: unknown).
+    history: Callable[[], list[int]] | None = None
 
     @property
     def incremental(self) -> bool:
@@ -153,11 +156,14 @@ class Check(ABC):
     """A named rule with a severity ("error" blocks the merge, "warn" is reported only)."""
 
     kind: ClassVar[str] = "check"
+    #: Whether the check counts failing rows among the new rows, so that a tolerance (`mostly=`,
+    #: `max_failing=`) applies to it.
+    row_level: ClassVar[bool] = False
     #: Whether a fallback to whole-table counts (base not scannable) is worth a note in the message.
     notes_whole_table_fallback: ClassVar[bool] = True
 
     def __init__(self, columns: tuple[str, ...] | list[str] = (), *, name: str | None = None,
-                 severity: str = "error") -> None:
+                 severity: str = "error", mostly: Any = None, max_failing: Any = None) -> None:
         if severity not in SEVERITIES:
             raise InvalidSpec(f"severity must be one of {', '.join(SEVERITIES)}; got {severity!r}")
         for column in columns:
@@ -165,9 +171,13 @@ class Check(ABC):
                 raise InvalidSpec(f"{self.kind}: column names must be non-empty strings; got {column!r}")
         if name is not None and (not isinstance(name, str) or not name.strip()):
             raise InvalidSpec(f"{self.kind}: name must be a non-empty string; got {name!r}")
+        if not self.row_level and (mostly is not None or max_failing is not None):
+            raise InvalidSpec(f"{self.kind}: mostly= / max_failing= apply to row-level checks only "
+                              "(not_null, unique, accepted_values, between, matches, ...)")
         self.columns: tuple[str, ...] = tuple(columns)
         self.severity = severity
         self._name = name
+        self.tolerance = Tolerance.parse(self.kind, mostly, max_failing)
 
     @property
     def name(self) -> str:
@@ -189,6 +199,8 @@ class Check(ABC):
             args["name"] = self._name
         if self.severity != "error":
             args["severity"] = self.severity
+        if self.tolerance is not None:
+            args.update(self.tolerance.spelled)
         return {self.kind: args}
 
     def cell_predicate(self, column: str) -> str | None:

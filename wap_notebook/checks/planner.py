@@ -209,4 +209,20 @@ def run_table_checks(scope: TableScope, checks: Sequence[Check]) -> tuple[list[C
             results[index] = _result(scope, check, "error", None, f"check failed to run: {exc}")
 
     added = rows_after - rows_before if scope.incremental else rows_after
+    for index, check in enumerate(checks):
+        apply_tolerance(results[index], check, added)
     return [results[i] for i in range(len(checks))], TableStats(rows_before, rows_after, added)
+
+
+def apply_tolerance(result: CheckResult, check: Check, rows_added: int) -> None:
+    """Re-decide a row-level check with its tolerance over the new rows; the failing rows stay listed (the
+    predicate is kept), and the message gives the observed fraction, the threshold and the verdict."""
+    tolerance = check.tolerance
+    if tolerance is None or result.status == "error":
+        return
+    result.expected = f"{result.expected}; {tolerance.expected()}" if result.expected else tolerance.expected()
+    if result.failing_rows is None:
+        return
+    ok, sentence = tolerance.verdict(int(result.failing_rows), rows_added)
+    result.status = _status(check, ok)
+    result.message = f"{result.message}; {sentence}" if result.message else sentence

@@ -92,6 +92,7 @@ class NoDuplicatesWith(QueryCheck):
     """
 
     kind = "no_duplicates_with"
+    row_level = True
 
     def __init__(self, ref: str = "main", key: Sequence[str] = (), **kw: Any) -> None:
         if isinstance(key, str):

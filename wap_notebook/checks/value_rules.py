@@ -70,6 +70,7 @@ class RowCount(AggregateCheck):
 
 class NotNull(AggregateCheck):
     kind = "not_null"
+    row_level = True
 
     def __init__(self, *columns: str, nan_as_null: bool = False, **kw: Any) -> None:
         if not columns:
@@ -129,6 +130,7 @@ class _UniqueRule(Check):
     rows the new batch introduced (duplicates inside the batch or with rows already in the table)."""
 
     kind = "unique"
+    row_level = True
 
     def __init__(self, *columns: str, **kw: Any) -> None:
         if not columns:
@@ -196,6 +198,7 @@ class UniqueKey(_UniqueRule, QueryCheck):
 
 class AcceptedValues(AggregateCheck):
     kind = "accepted_values"
+    row_level = True
 
     def __init__(self, column: str, values: Sequence[Any], **kw: Any) -> None:
         super().__init__((column,), **kw)
@@ -239,6 +242,7 @@ class AcceptedValues(AggregateCheck):
 
 class Between(AggregateCheck):
     kind = "between"
+    row_level = True
 
     def __init__(self, column: str, min: Any = None, max: Any = None, **kw: Any) -> None:  # noqa: A002
         super().__init__((column,), **kw)
@@ -299,6 +303,7 @@ class Between(AggregateCheck):
 
 class Matches(AggregateCheck):
     kind = "matches"
+    row_level = True
 
     def __init__(self, column: str, regex: str, **kw: Any) -> None:
         super().__init__((column,), **kw)

@@ -8,6 +8,9 @@ One list item per check, named as the factories in `wap_notebook.checks`::
     - schema_compatible                          # no arguments
     - sql: {name: late, query: "SELECT * FROM {table} WHERE shipped_at < ordered_at"}
       severity: warn                             # optional, beside the check name
+    - matches: {column: tailnum, regex: "^N", mostly: 0.99}   # tolerance: 99% of new rows must pass
+    - not_null: [a, b]
+      max_failing: "1%"                          # or beside the check name (a count, or a percentage)
 
 Every problem (bad YAML, an unknown check, a missing or unexpected argument, a bad value) is a
 `InvalidSpec` (a `ValueError`) that names the item's position and text, raised before anything touches a lakehouse.
@@ -30,6 +33,8 @@ from wap_notebook.errors import InvalidSpec
 
 # Other spellings users write in YAML for the factories' keyword names.
 _KEYWORD_ALIASES = {"col": "column", "pattern": "regex"}
+# Options a list item may give beside its check name, like `severity`: the tolerance of a row-level check.
+_BESIDE_NAME = ("mostly", "max_failing")
 
 
 def parse_checks(text: str | None, user_ns: Mapping[str, Any] | None = None, *,
@@ -80,15 +85,17 @@ def parse_check_item(item: Any, user_ns: Mapping[str, Any] | None = None, *, ind
         return InvalidSpec(f"checks: item {index} ({_describe(item)}): {message}")
 
     severity = None
+    beside: dict[str, Any] = {}
     if isinstance(item, str):
         name, args = item, None
     elif isinstance(item, Mapping):
         rest = dict(item)
         if "severity" in rest:
             severity = rest.pop("severity")
+        beside = {key: rest.pop(key) for key in _BESIDE_NAME if key in rest}
         if len(rest) != 1:
             raise fail(
-                "each item needs exactly one check name (plus an optional 'severity'); "
+                "each item needs exactly one check name (plus an optional 'severity', 'mostly' or 'max_failing'); "
                 f"found {', '.join(map(str, rest)) or 'none'}"
             )
         ((name, args),) = rest.items()
@@ -114,6 +121,10 @@ def parse_check_item(item: Any, user_ns: Mapping[str, Any] | None = None, *, ind
         if "severity" in keywords and keywords["severity"] != severity:
             raise fail("severity given twice with different values")
         keywords["severity"] = severity
+    for key, value in beside.items():
+        if key in keywords and keywords[key] != value:
+            raise fail(f"{key} given twice with different values")
+        keywords[key] = value
 
     try:
         positional, keywords = _apply_aliases(factory, positional, keywords)

@@ -17,7 +17,6 @@ from typing import Any
 
 from wap_notebook.checks.yaml_form import parse_check_item
 from wap_notebook.engine import preflight, records
-from wap_notebook.engine.client import table_exists
 from wap_notebook.engine.conflicts import commits_since, moved_text
 from wap_notebook.engine.conflicts import conflict as conflict_error
 from wap_notebook.engine.spec import IngestionSpec
@@ -33,18 +32,18 @@ def check_columns_on_from_ref(ctx: Context) -> None:
     spec = ctx.spec
     if spec.mode in ("create", "replace") or not any(spec.checks.values()):
         return
-    modes = {t: "append" for t in spec.tables if table_exists(ctx.client, t, spec.from_ref, namespace=spec.namespace)}
+    modes = {t: "append" for t in spec.tables if ctx.facts.exists(t, spec.from_ref)}
     check_columns(ctx, spec.from_ref, modes)
 
 
 def check_columns(ctx: Context, base_ref: str, modes: dict[str, str]) -> None:
     """Refuse checks on columns a table that already exists on `from_ref` lacks (append mode)."""
-    spec, client = ctx.spec, ctx.client
+    spec = ctx.spec
     for table, mode in modes.items():
         checks = spec.checks.get(table, ())
         if mode != "append" or not checks:
             continue
-        described = client.get_table(table, base_ref, namespace=spec.namespace)
+        described = ctx.facts.describe(table, base_ref)
         columns = [str(f.name) for f in getattr(described, "fields", None) or []]
         try:
             preflight.missing_columns(f"{spec.namespace}.{table}", checks, columns)
@@ -65,7 +64,7 @@ def with_remembered_checks(ctx: Context, spec: IngestionSpec, checks_given: bool
     found: dict[str, tuple[Any, ...]] = {}
     notes = []
     for table in spec.tables:
-        if not table_exists(ctx.client, table, spec.from_ref, namespace=spec.namespace):
+        if not ctx.facts.exists(table, spec.from_ref):
             continue
         remembered = preflight.remembered_checks(ctx.client, spec.from_ref, spec.namespace, table)
         if remembered is None or not remembered.items:
@@ -141,15 +140,18 @@ def from_ref_moved(ctx: Context) -> int:
     return commits_since(ctx.client, ctx.spec.from_ref, ctx.state.base_hash)
 
 
-def before_merge(ctx: Context, *, force: bool) -> None:
+def before_merge(ctx: Context, *, force: bool, head: str | None = None) -> None:
+    """`head`: `from_ref`'s head as just read; when it is still the fork commit, nothing moved and the
+    history need not be read (one round trip less on Bauplan's cloud)."""
     if ctx.state.checks_unknown and not force:
         raise MergeRefused(f"Cannot merge {ctx.state.branch}: {ctx.state.checks_unknown}. Give the checks that "
                            "should gate it (Ingestion.resume(branch, checks=[...]); checks=[] accepts only the "
                            "built-in ones), or merge(force=True, reason='...') to publish anyway")
-    moved = from_ref_moved(ctx)
+    moved = 0 if head is not None and head == ctx.state.base_hash else from_ref_moved(ctx)
     if moved:
         ctx.emit("log", moved_text(ctx.spec.from_ref, moved))
-    records.remove_leftover_markers(ctx.client, ctx.state.branch)
+    if not ctx.records_clean:  # only a save that broke between its two commits leaves a marker
+        records.remove_leftover_markers(ctx.client, ctx.state.branch)
 
 
 def conflict(ctx: Context, tables: list[str], head: str | None) -> IngestionConflict:

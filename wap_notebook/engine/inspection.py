@@ -10,6 +10,8 @@ import pandas as pd
 from wap_notebook import checks as ck
 from wap_notebook.checks.model import REPORT_COLUMNS, CheckResult
 from wap_notebook.core.frames import to_frame
+from wap_notebook.core.sql import qualified_table
+from wap_notebook.engine.explore import Suggestions, explore, profile_frame, suggest
 from wap_notebook.engine.phases import Phase
 from wap_notebook.engine.profiles import TableProfile, profile_table
 from wap_notebook.engine.state import Context
@@ -90,10 +92,34 @@ class Inspection:
             scope = self._rows.scope(result.table)
             return to_frame(self._ctx.client.query(f"SELECT * FROM ({obj.render(scope)}) AS q LIMIT {n}",
                                                    ref=self._ctx.data_ref))
-        if result.predicate and result.status != "passed":
+        if result.predicate and (result.status != "passed" or result.failing_rows):  # tolerated ones too
             rows, _ = self._rows.new_rows(result.table, result.predicate, n)
             return to_frame(rows)
         return pd.DataFrame()
+
+    def column_profile(self, table: str | None = None) -> pd.DataFrame:
+        """One row per column of the new rows beside from_ref: see `wap_notebook.engine.explore`."""
+        self._require_data("profile")
+        return profile_frame(explore(self._rows.scope(self._table_arg(table))))
+
+    def suggest_checks(self, table: str | None = None) -> Suggestions:
+        """Checks proposed from from_ref's data, the table's history and the new rows."""
+        self._require_data("suggest checks")
+        scope = self._rows.scope(self._table_arg(table))
+        return suggest(explore(scope), scope.history() if scope.history is not None else [])
+
+    def query(self, sql: str, table: str | None = None) -> pd.DataFrame:
+        """The user's SQL on the ingestion's branch (the merge commit once merged): `{table}` names the
+        ingestion's (first, or `table=`) table, quoted; `{name}` any of its tables by name. The lakehouse's
+        query sandbox runs it as it runs any query."""
+        if not isinstance(sql, str) or not sql.strip():
+            raise InvalidSpec("query needs SQL text, e.g. \"SELECT carrier, COUNT(*) FROM {table} GROUP BY 1\"")
+        self._require_data("query")
+        spec = self._ctx.spec
+        text = sql.replace("{table}", qualified_table(spec.namespace, self._table_arg(table)))
+        for name in spec.tables:
+            text = text.replace("{" + name + "}", qualified_table(spec.namespace, name))
+        return to_frame(self._ctx.client.query(text, ref=self._ctx.data_ref))
 
     def sample(self, n: int = 10, table: str | None = None) -> pd.DataFrame:
         """Up to `n` rows this ingestion added (first table by default)."""

@@ -75,6 +75,7 @@ def save(ctx: Context) -> None:
     try:
         records.save(ctx.client, ctx.state.branch, ctx.spec.to_dict(), state_dict(ctx))
     except Exception as exc:  # noqa: BLE001 - see the module docstring: losing a record is the safe side
+        ctx.records_clean = False  # it may have broken between its two commits: clean up before merging
         ctx.emit("error", f"Could not record the ingestion on {ctx.state.branch}: {exc}")
 
 
@@ -86,7 +87,7 @@ def _reattach(results: list[CheckResult], spec: IngestionSpec) -> None:
         if check is None:
             continue
         result.check_obj = check
-        if result.status == "passed":
+        if result.status == "passed" and not result.failing_rows:  # tolerated failures stay listable
             continue
         predicate = getattr(check, "predicate", None)
         failing = getattr(check, "failing_predicate", None)

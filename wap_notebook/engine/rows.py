@@ -20,18 +20,18 @@ from __future__ import annotations
 import logging
 
 import pyarrow as pa
-from bauplan import exceptions as bx
 
 from wap_notebook.checks.model import Fields, TableScope, as_int
 from wap_notebook.core import partials_contract
 from wap_notebook.core.arrow_sql import local_sql, scalar
 from wap_notebook.core.sql import qualified_table
-from wap_notebook.engine.client import table_exists
+from wap_notebook.engine.history import rows_added_history
 from wap_notebook.engine.state import Context
 
 logger = logging.getLogger("wap_notebook.ingestion")
 
 ANTI_JOIN_LIMIT = 100_000
+HISTORY_WINDOW = 50  # merged ingestions a check may compare the batch with
 
 
 class TableRows:
@@ -49,7 +49,7 @@ class TableRows:
     def count(self, table: str, ref: str) -> int:
         # Metadata first: the record count of the table version (its snapshot summary), without a scan.
         try:
-            records = self.ctx.client.get_table(table, ref, namespace=self.ctx.spec.namespace).records
+            records = getattr(self.ctx.facts.describe(table, ref), "records", None)
             if isinstance(records, int) and not isinstance(records, bool):
                 return records
         except Exception:  # noqa: BLE001 - no usable metadata: count
@@ -74,12 +74,8 @@ class TableRows:
 
     def fields(self, table: str, ref: str) -> Fields | None:
         """(column, type, required) of `table` on `ref`, or None when it does not exist there."""
-        client, namespace = self.ctx.client, self.ctx.spec.namespace
-        try:
-            if not table_exists(client, table, ref, namespace=namespace):
-                return None
-            described = client.get_table(table, ref, namespace=namespace)
-        except (bx.NotFoundError, bx.InvalidRefError):
+        described = self.ctx.facts.describe(table, ref)
+        if described is None:
             return None
         return [(f.name, str(f.type), bool(f.required)) for f in described.fields]
 
@@ -124,4 +120,6 @@ class TableRows:
             partials=lambda wanted: partials_contract.lookup(
                 self.ctx.client, table, self.ctx.spec.namespace, self.ctx.data_ref,
                 self.ctx.base_ref if self._incremental(table) else None, wanted),
+            history=lambda: rows_added_history(self.ctx.client, table, namespace=self.ctx.spec.namespace,
+                                               ref=self.ctx.spec.from_ref, limit=HISTORY_WINDOW),
         )

@@ -7,7 +7,7 @@ the check registry) so it can be persisted beside the branch and read back.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -131,6 +131,16 @@ class IngestionSpec:
     @property
     def tables(self) -> list[str]:
         return list(self.sources)
+
+    def with_checks(self, checks: ChecksArg | Check | str, user_ns: Mapping[str, Any] | None = None
+                    ) -> IngestionSpec:
+        """The same spec with other checks (objects, a per-table mapping, or the YAML text of a cell),
+        validated before anything runs."""
+        if isinstance(checks, str):
+            from wap_notebook.checks.yaml_form import parse_checks
+
+            checks = parse_checks(checks, user_ns)
+        return replace(self, checks=MappingProxyType(normalize_checks(checks, self.tables)), checks_source="given")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict; checks as the YAML items of a `%%wap_ingest` cell (custom checks by name)."""

@@ -10,6 +10,7 @@ from wap_notebook.checks.model import CheckResult
 from wap_notebook.core.progress import ImportProgress
 from wap_notebook.engine.client import LakehouseClient
 from wap_notebook.engine.events import EventKind, EventStream
+from wap_notebook.engine.facts import TableFacts
 from wap_notebook.engine.phases import ActionFacts, Phase
 from wap_notebook.engine.spec import IngestionSpec
 
@@ -59,6 +60,13 @@ class Context:
     events: EventStream
     user: str
     lock: threading.RLock
+    facts: TableFacts = field(init=False)  # what the client said about tables, asked once
+    # No record marker can be left on the branch (this process made it and every save completed); a
+    # resumed ingestion does not know, so the merge looks for leftovers.
+    records_clean: bool = False
+
+    def __post_init__(self) -> None:
+        self.facts = TableFacts(self.client, self.spec.namespace)
 
     @property
     def base_ref(self) -> str | None:

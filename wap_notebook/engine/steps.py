@@ -20,12 +20,12 @@ from wap_notebook.checks.planner import TableStats, run_table_checks
 from wap_notebook.core import partials_contract
 from wap_notebook.core.progress import ImportProgress, reporting_to
 from wap_notebook.engine import gate, persist
-from wap_notebook.engine.client import table_exists
 from wap_notebook.engine.conflicts import moved_text
 from wap_notebook.engine.import_branch import UNKNOWN_SOURCE
 from wap_notebook.engine.phases import Phase
 from wap_notebook.engine.refs import new_branch_name
 from wap_notebook.engine.rows import TableRows
+from wap_notebook.engine.spec import IngestionSpec
 from wap_notebook.engine.state import Context, IngestionState
 from wap_notebook.errors import IngestionConflict, InvalidSpec
 
@@ -46,6 +46,7 @@ class Steps:
         ctx, spec = self.ctx, self.ctx.spec
         ctx.set_phase(Phase.IMPORTING, f"Importing {', '.join(spec.tables)}")
         if not ctx.state.branch_created:
+            ctx.records_clean = True  # a branch this process makes: no marker left unless a save breaks
             self._prepare_branch()
         for index, table in enumerate(spec.tables):
             if not self._import_table(table):
@@ -64,7 +65,7 @@ class Steps:
         ctx, spec, client = self.ctx, self.ctx.spec, self.ctx.client
         head: str = client.get_branch(spec.from_ref).hash
         base_ref = f"{spec.from_ref}@{head}"
-        exists = {t: bool(table_exists(client, t, base_ref, namespace=spec.namespace)) for t in spec.tables}
+        exists = {t: ctx.facts.exists(t, base_ref) for t in spec.tables}
         modes = {t: self._resolve_mode(t, exists[t]) for t in spec.tables}
         gate.check_columns(ctx, base_ref, modes)  # before any branch exists
         self._create_branch(base_ref)
@@ -72,7 +73,8 @@ class Steps:
             ctx.state.base_hash, ctx.state.modes, ctx.state.base_exists = head, modes, exists
         persist.save(ctx)
         branch = ctx.state.branch
-        if not client.has_namespace(spec.namespace, branch):
+        # A table that exists on the base proves its namespace does (the branch was made from it).
+        if not any(exists.values()) and not client.has_namespace(spec.namespace, branch):
             client.create_namespace(spec.namespace, branch, if_not_exists=True)
             ctx.emit("log", f"Created namespace {spec.namespace} on {branch}")
 
@@ -141,6 +143,7 @@ class Steps:
                                             "nothing new was imported (pass import_duplicate_files=True to "
                                             "import them again)")
             return False
+        ctx.facts.forget(branch)  # the import wrote a new table version
         with ctx.lock:
             ctx.state.files[table] = seen
         ctx.emit("log", f"Imported {uri} into {spec.namespace}.{table} ({mode})")
@@ -166,8 +169,12 @@ class Steps:
             items.insert(1, ck.schema_compatible())
         return items
 
-    def validate(self) -> None:
+    def validate(self, spec: IngestionSpec | None = None) -> None:
+        """Run the checks (`spec`: the same ingestion with other checks, re-validated on the same branch)."""
         ctx = self.ctx
+        if spec is not None:
+            with ctx.lock:
+                ctx.spec = spec
         ctx.set_phase(Phase.VALIDATING, "Running checks")
         results: list[CheckResult] = []
         stats: dict[str, TableStats] = {}
@@ -196,22 +203,20 @@ class Steps:
     # ------------------------------------------------------------------------------ merge
     def table_version(self, table: str, ref: str) -> Any:
         """(metadata location, snapshot id) of `table` on `ref`, or None: changes on every write."""
-        client, namespace = self.ctx.client, self.ctx.spec.namespace
-        if not table_exists(client, table, ref, namespace=namespace):
+        described = self.ctx.facts.describe(table, ref)
+        if described is None:
             return None
-        described = client.get_table(table, ref, namespace=namespace)
         return (getattr(described, "metadata_location", None), getattr(described, "current_snapshot_id", None))
 
-    def check_conflicts(self) -> None:
+    def check_conflicts(self, head: str) -> None:
         """Raise `MergeConflictError` if a table of this ingestion changed on from_ref since the fork, so
         the conflict surfaces before Bauplan's own merge, with the branch kept for a retry."""
         ctx, spec = self.ctx, self.ctx.spec
         base_ref, base_hash = ctx.base_ref, ctx.state.base_hash
-        head = ctx.client.get_branch(spec.from_ref).hash
         if head == base_hash or base_ref is None:
             return
         changed = [f"{spec.namespace}.{table}" for table in spec.tables
-                   if self.table_version(table, base_ref) != self.table_version(table, spec.from_ref)]
+                   if self.table_version(table, base_ref) != self.table_version(table, f"{spec.from_ref}@{head}")]
         if changed:
             raise gate.conflict(ctx, changed, head=head)
 
@@ -239,8 +244,9 @@ class Steps:
 
     def merge(self, *, force: bool, reason: str | None) -> str:
         ctx, spec, state = self.ctx, self.ctx.spec, self.ctx.state
-        gate.before_merge(ctx, force=force)  # says how far from_ref moved; drops leftover record markers
-        self.check_conflicts()
+        head = str(ctx.client.get_branch(spec.from_ref).hash)
+        gate.before_merge(ctx, force=force, head=head)  # says how far from_ref moved; drops leftover markers
+        self.check_conflicts(head)
         tables = ", ".join(f"{spec.namespace}.{t}" for t in spec.tables)
         body_lines = [f"{r.table}.{r.check}: {r.status}" for r in state.results]
         if force:

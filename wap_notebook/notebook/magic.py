@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
+from IPython.core.magic import Magics, cell_magic, line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.utils.text import DollarFormatter
 
@@ -55,6 +55,9 @@ class WapMagics(Magics):
               help="variable that receives the Ingestion object (default: ingestion)")
     @argument("--no-panel", dest="no_panel", action="store_true",
               help="print a text summary instead of showing the interactive panel")
+    @argument("--reimport", action="store_true",
+              help="import again even if this cell's branch is still open with the same sources (by default "
+                   "a re-run re-validates that branch with the cell's current checks)")
     @argument("--background", action="store_true",
               help="return at once and import/validate on a worker thread; the panel shows progress")
     @magic_options((BACKEND_OPTION,))
@@ -65,7 +68,9 @@ class WapMagics(Magics):
         `{name}` (or `$name`) in the line expands from the notebook; a name that is not defined is an error.
         Options are never abbreviated. As a cell magic, the cell body lists the checks in YAML, one item per
         check, named as in `wap_notebook.checks` (row_count, not_null, unique, accepted_values, between,
-        matches, schema_compatible, no_duplicates_with, sql, custom), with an optional `severity: warn`::
+        matches, schema_compatible, no_duplicates_with, sql, custom, references, fresh, column_stat, expression,
+        length, drift, row_count_vs_history), with an optional `severity: warn` and, on row-level checks, a
+        tolerance (`mostly: 0.99` or `max_failing: 5` / `"1%"`)::
 
             %%wap_ingest orders s3://bucket/orders/*.parquet
             - not_null: [order_id, customer_id]
@@ -86,16 +91,50 @@ class WapMagics(Magics):
         if not args.name.isidentifier():
             raise UsageError(f"%wap_ingest: --as needs a Python identifier; got {args.name!r}")
         ingestion = build_ingestion(args, cell, user_ns)
-        user_ns[args.name] = ingestion
-        run_ingestion(ingestion, panel=not args.no_panel, background=args.background)
+        from wap_notebook.notebook.rerun import revalidation_target
+
+        previous = revalidation_target(user_ns.get(args.name), ingestion, reimport=args.reimport)
+        if previous is not None:
+            revalidate_in_panel(previous, ingestion, panel=not args.no_panel)
+            ingestion = previous
+        else:
+            user_ns[args.name] = ingestion
+            run_ingestion(ingestion, panel=not args.no_panel, background=args.background)
         if not args.no_panel:
             from wap_notebook.notebook.panel.widget import skip_next_display
 
             skip_next_display(ingestion)  # already shown: the returned value must not show it twice
+        self.last_ingestion = ingestion
         return ingestion
+
+    @magic_arguments()
+    @argument("name", nargs="?", default=None,
+              help="variable holding the ingestion (default: the last one %%%%wap_ingest ran)")
+    @argument("--table", default=None, help="which of the ingestion's tables {table} names (default: the first)")
+    @cell_magic
+    def wap_sql(self, line: str, cell: str) -> Any:
+        """Run the cell's SQL on an ingestion's branch and return a DataFrame; `{table}` names its table::
+
+            %%wap_sql
+            SELECT carrier, COUNT(*) AS n FROM {table} GROUP BY carrier ORDER BY n DESC
+        """
+        try:
+            args = parse_argstring(self.wap_sql, line)
+        except SystemExit:
+            raise UsageError(f"%%wap_sql: could not parse arguments: {line!r}") from None
+        user_ns = self.shell.user_ns if self.shell is not None else {}
+        target = user_ns.get(args.name) if args.name else getattr(self, "last_ingestion", None)
+        if target is None or not hasattr(target, "query"):
+            which = f"{args.name!r} is not an ingestion" if args.name else "no %%wap_ingest ran in this session"
+            raise UsageError(f"%%wap_sql: {which}; name one: %%wap_sql my_ingestion")
+        try:
+            return target.query(cell, table=args.table)
+        except ValueError as exc:
+            raise UsageError(f"%%wap_sql: {exc}") from None
 
 
 strict(WapMagics.wap_ingest.parser)
+strict(WapMagics.wap_sql.parser)
 
 
 def expand_variables(line: str, namespace: Mapping[str, Any]) -> str:
@@ -159,6 +198,22 @@ def run_ingestion(ingestion: Any, *, panel: bool, background: bool) -> None:
         return
     _run_quietly(ingestion)
     print(text_summary(ingestion))
+
+
+def revalidate_in_panel(ingestion: Any, new: Any, *, panel: bool) -> None:
+    """Re-validate the cell's open branch with `new`'s checks (see `wap_notebook.notebook.rerun`); show it."""
+    from wap_notebook.notebook.rerun import revalidate
+
+    try:
+        revalidate(ingestion, new)
+    except Exception as exc:  # noqa: BLE001 - shown like a run's errors
+        print(f"wap_ingest: {type(exc).__name__}: {exc}", file=sys.stderr)
+    if panel:
+        from wap_notebook.notebook.panel.widget import panel_for
+
+        panel_for(ingestion).show()
+    else:
+        print(text_summary(ingestion))
 
 
 def _run_quietly(ingestion: Any) -> None:

@@ -104,7 +104,7 @@ class DetailTabs(widgets.Tab):
         base_label = views.safe_read(lambda: self.ingestion.from_ref, "main")
         profiles = {}
         for table in names:
-            profile, error = _attempt(partial(self.ingestion.profile, table))
+            profile, error = _attempt(partial(self.ingestion.inspect.profile, table))
             if error is None:
                 profiles[table] = profile
         predicates = {t: dict(p.cell_predicates) for t, p in profiles.items()}

@@ -1,0 +1,42 @@
+"""Data that tests in several layers share (tests/ is on sys.path through the rootdir conftest)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pyarrow as pa
+
+# The checks of the tutorials, as a `%%wap_ingest` cell body holds them.
+GOOD_CHECKS = """\
+- not_null: [order_id, customer_id]
+- unique: order_id
+- between: {column: amount, min: 0, max: 10000}
+- accepted_values: {column: status, values: [placed, shipped, delivered]}
+- sql: {name: ship_after_order, query: "SELECT * FROM {table} WHERE shipped_at < ordered_at"}
+  severity: warn
+"""
+
+# The branch the lakehouse tests write on.
+BRANCH = "tester.work"
+
+
+def orders(start: int, n: int) -> pa.Table:
+    """`n` orders with ids from `start`: int, float, text and nanosecond timestamp columns."""
+    ids = list(range(start, start + n))
+    return pa.table({
+        "order_id": pa.array(ids, pa.int64()),
+        "amount": pa.array([float(i) * 1.5 for i in ids]),
+        "status": pa.array(["placed" if i % 2 else "shipped" for i in ids]),
+        "ordered_at": pa.array([dt.datetime(2026, 1, 1) + dt.timedelta(minutes=i) for i in ids],
+                               pa.timestamp("ns")),
+    })
+
+
+def same_measure(a: object, b: object) -> bool:
+    """Two measured values agree (NaN equals NaN, a missing count equals 0, lists element by element)."""
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_measure(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return (0 if a is None else a) == (0 if b is None else b) if not isinstance(a, list) else a == b
