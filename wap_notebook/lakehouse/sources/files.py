@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import pyarrow as pa
 import pyarrow.fs as pafs
 
+from wap_notebook.lakehouse.sources.bounds import FREE_EXPANSION_BYTES, max_expansion, too_expanded
 from wap_notebook.lakehouse.sources.messages import format_error
 
 # Suffix -> (format, compression). Longest suffixes first so ".csv.gz" wins over ".gz".
@@ -61,8 +62,36 @@ def check_not_empty(file: SourceFile) -> None:
         raise format_error(file, "the file is empty (0 bytes)")
 
 
-def open_stream(file: SourceFile, buffer_size: int = STREAM_BUFFER_BYTES) -> pa.NativeFile:
-    return file.filesystem.open_input_stream(file.path, compression=file.compression, buffer_size=buffer_size)
+def open_stream(file: SourceFile, buffer_size: int = STREAM_BUFFER_BYTES) -> Any:
+    """The file's (decompressed) bytes as a readable stream; a compressed one may expand only so far."""
+    stream = file.filesystem.open_input_stream(file.path, compression=file.compression, buffer_size=buffer_size)
+    return stream if file.compression is None else _Bounded(file, stream)
+
+
+class _Bounded(io.RawIOBase):
+    """A decompressing stream that stops with a clear error once the output outgrows `max_expansion()` times
+    the compressed size (after the first FREE_EXPANSION_BYTES). Readers take it like any file object."""
+
+    def __init__(self, file: SourceFile, stream: pa.NativeFile) -> None:
+        self._file, self._stream, self._produced = file, stream, 0
+        self._ratio = max_expansion()
+        self._allowed = max(FREE_EXPANSION_BYTES, file.size * self._ratio)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self._stream.read(len(view))
+        view[:len(data)] = data
+        self._produced += len(data)
+        if self._produced > self._allowed:
+            raise too_expanded(self._file, self._produced, self._ratio)
+        return len(data)
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
 
 
 _READ_AHEAD = 1  # raw reads in flight besides the chunk being parsed (more measured no faster on 2 cores)

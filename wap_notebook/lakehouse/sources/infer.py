@@ -14,9 +14,10 @@ import pyarrow.json as pjson
 import pyarrow.parquet as pq
 
 from wap_notebook.lakehouse import temporal
-from wap_notebook.lakehouse.sources.bounds import max_csv_row_bytes, row_too_long
+from wap_notebook.lakehouse.sources.bounds import block_too_small, max_csv_row_bytes, row_too_long
+from wap_notebook.lakehouse.sources.dialect import parse_options, refuse_json_array
 from wap_notebook.lakehouse.sources.files import SourceFile, check_not_empty, open_stream
-from wap_notebook.lakehouse.sources.messages import format_error, reading
+from wap_notebook.lakehouse.sources.messages import format_error, not_utf8, reading
 from wap_notebook.lakehouse.sources.schema import check_names, file_schema, is_list
 
 _SCHEMA_BLOCK_BYTES = 1 << 20  # read_schema infers CSV/JSON types from this much of the file
@@ -64,7 +65,7 @@ def _first_block(file: SourceFile, types: dict[str, pa.DataType] | None = None,
         try:
             return _read_first_block(file, types, size)
         except pa.ArrowInvalid as exc:
-            if "straddling" not in str(exc) and "block size" not in str(exc):
+            if not block_too_small(exc):
                 raise
             if size >= limit:
                 raise row_too_long(file, 0, limit) from None
@@ -77,7 +78,7 @@ def _read_first_block(file: SourceFile, types: dict[str, pa.DataType], size: int
         if file.format == "csv":
             convert = pcsv.ConvertOptions(column_types=types)
             reader = pcsv.open_csv(stream, read_options=pcsv.ReadOptions(block_size=size),
-                                   parse_options=pcsv.ParseOptions(newlines_in_values=True), convert_options=convert)
+                                   parse_options=parse_options(file), convert_options=convert)
         else:
             explicit = pa.schema(list(types.items())) if types else None
             reader = pjson.open_json(stream, read_options=pjson.ReadOptions(block_size=size),
@@ -92,6 +93,10 @@ def _text_schema(file: SourceFile) -> pa.Schema:
     """A CSV/JSON file's schema: pyarrow's inference, with dates and times typed by `temporal`."""
     raw, sample = _first_block(file)
     check_names(file, raw.names)  # before any lookup by name
+    # pyarrow types a CSV column holding bytes that are not UTF-8 as binary: that is an encoding problem.
+    undecoded = [f.name for f in raw if file.format == "csv" and pa.types.is_binary(f.type)]
+    if undecoded:
+        raise not_utf8(file, f"column {undecoded[0]!r}")
     # Re-read pyarrow's dates and times as the text they are. Inside nested values they stay text:
     # pyarrow would make "2024-01-01" in a list a timestamp.
     nested = {f.name: _text_leaves(f.type) for f in raw if pa.types.is_nested(f.type)}
@@ -156,6 +161,8 @@ def read_schema(file: SourceFile) -> pa.Schema:
             with file.filesystem.open_input_file(file.path) as handle:
                 raw = pq.ParquetFile(handle, coerce_int96_timestamp_unit="us").schema_arrow
         elif file.format in ("csv", "jsonl"):
+            if file.format == "jsonl":
+                refuse_json_array(file)
             raw = _text_schema(file)
         else:
             raise format_error(file, f"unknown format {file.format!r}")

@@ -3,6 +3,7 @@ later block can drift."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from wap_notebook.lakehouse.errors import (
     SourceFormatError,
 )
 from wap_notebook.lakehouse.sources.conform import Conformer, sliced
+from wap_notebook.lakehouse.sources.dialect import refuse_json_array
 from wap_notebook.lakehouse.sources.files import ChunkReader, SourceFile, open_stream, raw_chunks
 from wap_notebook.lakehouse.sources.messages import format_error, reading, wide_integer_problem
 from wap_notebook.lakehouse.sources.schema import is_list
@@ -46,6 +48,7 @@ def _wide_json_integer(file: SourceFile, exc: BaseException) -> SourceFormatErro
 
 def json_batches(file: SourceFile, target: pa.Schema, best_effort: bool,
                   batch_rows: int) -> Iterator[pa.RecordBatch]:
+    refuse_json_array(file)
     maps = [f.name for f in target if _holds_map(f.type)]
     if maps:  # the JSON parser cannot fill a map type; say so instead of its "changed from array to object"
         raise format_error(file, f"column {maps[0]!r} is a map in the table, and JSON Lines objects can only "
@@ -60,13 +63,34 @@ def json_batches(file: SourceFile, target: pa.Schema, best_effort: bool,
     with reading(file), raw_chunks(file, _JSON_READ_BYTES) as chunks:
         try:
             reader = pjson.open_json(ChunkReader(chunks), read_options=read, parse_options=parse)
+            if not best_effort and any(target.get_field_index(n) < 0 for n in reader.schema.names):
+                raise _unknown_key(file, target)
             conform = Conformer(file, reader.schema, target, best_effort)
             yield from sliced((conform(b) for b in reader), batch_rows)
         except pa.ArrowInvalid as exc:
+            if "unexpected field" in str(exc):  # a later block holds a key the first did not
+                raise _unknown_key(file, target) from None
             wide = _wide_json_integer(file, exc)
             if wide is None:
                 raise
             raise wide from exc
+
+
+def _unknown_key(file: SourceFile, target: pa.Schema) -> SourceFormatError:
+    """Name the first key that is not a column of `target`, and its line (error path only: pyarrow says just
+    "unexpected field" when it is first seen after the first block)."""
+    where = "a key"
+    with reading(file), open_stream(file) as stream:
+        for number, line in enumerate(io.BufferedReader(stream, 1 << 20), 1):  # type: ignore[arg-type]
+            record = json.loads(line) if line.strip() else {}
+            unknown = [key for key in record if target.get_field_index(key) < 0] if isinstance(record, dict) else []
+            if unknown:
+                where = f"key {unknown[0]!r} (line {number:,})"
+                break
+    return format_error(file, f"{where} is not a column of the table {target.names}. A new table takes its "
+                              "columns from the first MiB of each file, so a key first seen later is not among "
+                              "them: put a row holding every key first, convert the file to Parquet, or import "
+                              "with best_effort=True to leave such keys out")
 
 
 def _holds_map(t: pa.DataType) -> bool:

@@ -75,8 +75,10 @@ def reading(file: SourceFile, columns: Sequence[str] = ()) -> Iterator[None]:
         yield
     except SourceError:
         raise
+    except UnicodeDecodeError as exc:  # pyarrow decodes CSV header names in Python
+        raise not_utf8(file, "the header") from exc
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, pa.ArrowCapacityError,
-            EOFError, UnicodeDecodeError) as exc:
+            EOFError) as exc:
         raise format_error(file, _with_csv_column(describe(exc), columns)) from exc
     except OSError as exc:
         text = str(exc)
@@ -84,6 +86,11 @@ def reading(file: SourceFile, columns: Sequence[str] = ()) -> Iterator[None]:
             raise storage_error(exc, file.uri, "reading") from exc
         # Anything else at this level is a decoding failure: truncated gzip, bad zlib header, ...
         raise format_error(file, describe(exc)) from exc
+
+
+def not_utf8(file: SourceFile, where: str) -> SourceFormatError:
+    return format_error(file, f"{where} is not UTF-8 text (the file looks Latin-1 or Windows-1252 encoded): "
+                              "re-save it as UTF-8, e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`")
 
 
 def _with_csv_column(text: str, columns: Sequence[str]) -> str:

@@ -2,23 +2,60 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from wap_notebook.lakehouse.sources.conform import Conformer
 from wap_notebook.lakehouse.sources.files import SourceFile
-from wap_notebook.lakehouse.sources.messages import reading
+from wap_notebook.lakehouse.sources.messages import format_error, reading
 
 
 def parquet_batches(file: SourceFile, target: pa.Schema | None, best_effort: bool,
-                     batch_rows: int) -> Iterator[pa.RecordBatch]:
+                    batch_rows: int) -> Iterator[pa.RecordBatch]:
     with reading(file), file.filesystem.open_input_file(file.path) as handle:
         # pre_buffer coalesces a row group's column chunks into few large reads: essential on S3.
         parquet = pq.ParquetFile(handle, pre_buffer=True, coerce_int96_timestamp_unit="us")
         source = parquet.schema_arrow
         conform = Conformer(file, source, target, best_effort)
         columns = None if target is None else [n for n in source.names if target.get_field_index(n) >= 0]
-        for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns, use_threads=True):
-            yield conform(batch)
+        batches = parquet.iter_batches(batch_size=batch_rows, columns=columns, use_threads=True)
+        int96 = _int96_columns(parquet, columns)
+        if not int96:
+            for batch in batches:
+                yield conform(batch)
+            return
+        with file.filesystem.open_input_file(file.path) as again:
+            nanos = pq.ParquetFile(again, coerce_int96_timestamp_unit="ns").iter_batches(
+                batch_size=batch_rows, columns=int96, use_threads=True)
+            for batch, exact in zip(batches, nanos, strict=True):
+                for name in int96:
+                    _refuse_sub_microsecond(file, name, batch.column(name), exact.column(name))
+                yield conform(batch)
+
+
+def _int96_columns(parquet: pq.ParquetFile, columns: Sequence[str] | None) -> list[str]:
+    """Top-level columns stored as INT96 (legacy Spark/Impala timestamps, nanosecond precision)."""
+    schema = parquet.schema
+    found = [schema.column(i).path for i in range(len(schema)) if schema.column(i).physical_type == "INT96"]
+    return [path for path in found if "." not in path and (columns is None or path in columns)]
+
+
+def _refuse_sub_microsecond(file: SourceFile, name: str, micros: pa.Array, nanos: pa.Array) -> None:
+    """INT96 values are read as microseconds (the full date range); the same values read as nanoseconds wrap
+    around outside 1677-2262, but always agree with 1000 x micros + the lost nanoseconds modulo 2**64. So a
+    nonzero difference is exactly a value with digits below the microsecond, which Iceberg cannot hold: refused
+    like an int64 nanosecond column, never truncated."""
+    us = pc.fill_null(micros.cast(pa.int64()), 0).to_numpy(zero_copy_only=False)
+    ns = pc.fill_null(nanos.cast(pa.int64()), 0).to_numpy(zero_copy_only=False)
+    with np.errstate(over="ignore"):
+        below = (ns - us * np.int64(1000)).astype(np.uint64) % np.uint64(1000)
+    lost = np.flatnonzero(below)
+    if len(lost):
+        first = int(lost[0])
+        raise format_error(file, f"column {name!r}: {len(lost)} INT96 timestamp value(s) have digits below the "
+                                 f"microsecond, which Iceberg cannot hold (e.g. {micros[first]} and "
+                                 f"{int(below[first])} ns); round them before importing")
