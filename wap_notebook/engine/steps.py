@@ -54,6 +54,18 @@ class Steps:
                 return
         for table in spec.tables:
             self.rows.count_rows(table)
+        # Both backends skip files a table already has and succeed with nothing new (the SDK's state does not
+        # say so): no row added and no file read (progress names every file it reads, empty ones too; Bauplan
+        # reports none) tell it, from the row counts the gate reads anyway, at no extra round trip.
+        for table in spec.tables:
+            if ctx.state.modes[table] == "append" and not spec.import_duplicate_files \
+                    and ctx.state.rows_added.get(table) == 0 and not ctx.state.files.get(table):
+                self._import_failed(table, spec.sources[table], "nothing new was imported: every file it matches "
+                                    "was already imported into the table, or holds no rows (pass "
+                                    "import_duplicate_files=True to import them again)")
+                others = any(n for t, n in ctx.state.rows_added.items() if t != table)
+                gate.after_failed_import(ctx, data_on_branch=others)
+                return
         with ctx.lock:
             ctx.state.imported = True
             ctx.state.error = None
@@ -123,9 +135,6 @@ class Steps:
                 ctx.client.create_table(table, uri, branch=branch, namespace=spec.namespace)
             elif mode == "replace":
                 ctx.client.create_table(table, uri, branch=branch, namespace=spec.namespace, replace=True)
-            # Both backends skip files the table already has and succeed without a commit when nothing is new:
-            # the branch head tells (the SDK's state does not).
-            head_before = ctx.client.get_branch(branch).hash if mode == "append" else None
             # The embedded lakehouse computes the checks' aggregates as it writes; Bauplan ignores this.
             wanted = {f"{spec.namespace}.{table}": check_partials.request(self.effective_checks(table))}
             with reporting_to(on_progress), partials_contract.requested(wanted):
@@ -137,11 +146,6 @@ class Steps:
         error, status = getattr(job, "error", None), getattr(job, "job_status", None)
         if error or str(status).upper() not in _SUCCESS_STATUSES:
             self._import_failed(table, uri, str(error) if error else f"job status {status!r}")
-            return False
-        if head_before is not None and ctx.client.get_branch(branch).hash == head_before:
-            self._import_failed(table, uri, "every file it matches was already imported into the table, so "
-                                            "nothing new was imported (pass import_duplicate_files=True to "
-                                            "import them again)")
             return False
         ctx.facts.forget(branch)  # the import wrote a new table version
         with ctx.lock:
