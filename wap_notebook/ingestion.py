@@ -34,7 +34,7 @@ from wap_notebook.backend import describe_backend, username
 from wap_notebook.core.naming import validate_identifier
 from wap_notebook.core.options import MODES, ON_FAILURE, ON_SUCCESS, Mode, OnConflict, OnFailure, OnSuccess
 from wap_notebook.core.progress import ImportProgress
-from wap_notebook.engine import gate
+from wap_notebook.engine import gate, persist
 from wap_notebook.engine.client import LakehouseClient
 from wap_notebook.engine.events import EventStream, IngestionEvent, now
 from wap_notebook.engine.explore import Suggestions
@@ -49,6 +49,7 @@ from wap_notebook.engine.spec import ChecksArg, IngestionSpec
 from wap_notebook.engine.state import Context, IngestionState
 from wap_notebook.engine.steps import Steps
 from wap_notebook.errors import InvalidSpec, MergeRefused
+from wap_notebook.reports import HtmlReport
 
 __all__ = ["Ingestion", "IngestionEvent", "IngestionSpec", "list_ingestions", "prune_ingestions", "MODES",
            "ON_FAILURE", "ON_SUCCESS", "Phase"]
@@ -98,7 +99,7 @@ def prune_ingestions(older_than: timedelta | str | float = "7d", *, dry_run: boo
     return list_ingestions(client).prune(older_than, dry_run=dry_run)
 
 
-class Ingestion:
+class Ingestion(HtmlReport):
     """Write-Audit-Publish of `table` from `source` (or several tables: `Ingestion({t: uri, ...}, None)`).
 
     `run()` imports on a fresh branch, validates, and applies the policies (`on_success="merge"` merges,
@@ -345,7 +346,7 @@ class Ingestion:
             bauplan.exceptions.BauplanError: the lakehouse refused an operation (the phase becomes "error").
         """
         state, steps = self._ctx.state, self._steps
-        with self._guard.action("run", Action.IMPORT, Action.VALIDATE):
+        with self._guard.action("run", Action.IMPORT, Action.VALIDATE), persist.record_once(self._ctx):
             try:
                 if state.phase in (Phase.NEW, Phase.ERROR) and not state.imported:
                     steps.import_all()

@@ -108,10 +108,11 @@ def test_panel_is_displayed_once_and_the_object_returned(shell, uris, capsys):
     ing = shell.user_ns["ingestion"]
     assert result.result is ing and ing.phase == "passed"
     out = capsys.readouterr().out
-    # The plain shell prints the text/plain of what is displayed: the panel when shown (before the run) and
-    # when its output is brought up to date (after it); the returned value is not displayed a second time.
+    # The plain shell prints the text/plain of what is displayed: the panel and its saved view when shown
+    # (before the run), the saved view when brought up to date (after it); the returned value is not
+    # displayed a second time.
     assert out.startswith("IngestionPanel(orders: new")
-    assert "IngestionPanel(orders: passed" in out
+    assert "orders: checks passed" in out
     assert re.search(r"Out\[\d+\]: *$", out.rstrip("\n"))  # the result prompt with nothing after it
     # the same object shows its panel when displayed again in a later cell
     run(shell, "ingestion").raise_error()

@@ -81,7 +81,9 @@ def test_buttons_follow_the_phases_and_merge_needs_confirmation(lakehouse, order
     assert "new table" in panel.schema_view.value and "<code>long</code>" in panel.schema_view.value
     assert "+90" in panel.diff_view.value and "2 files" in panel.diff_view.value
     assert "<svg" in panel.charts_view.value  # failing rows per check + one chart per checked column
-    assert panel.charts_view.value.count('class="wap-chart"') == 4  # nothing failed: no failing-rows chart
+    # nothing failed: no failing-rows chart; order_id is a key (unique, every value distinct): not charted
+    assert panel.charts_view.value.count('class="wap-chart"') == 3
+    assert "Not charted (keys: nearly every value distinct): order_id" in panel.charts_view.value
     assert "No check has failing rows" in panel.charts_view.value
     assert "no failing checks" in panel.failure_rows.value
 
@@ -278,7 +280,7 @@ def test_several_tables_each_have_their_rows_charts_and_schema(lakehouse, orders
     assert panel.wait(60) and ing.phase == "passed"
     assert "<b>orders</b> +90 rows" in panel.summary.value and "<b>customers</b> +50 rows" in panel.summary.value
     assert "orders.unique(order_id)" in panel.report.value and "customers.matches(email)" in panel.report.value
-    assert panel.charts_view.value.count('class="wap-chart"') == 4 + 1  # orders' 4 columns, customers' email
+    assert panel.charts_view.value.count('class="wap-chart"') == 3 + 1  # orders' 3 non-key columns, customers' email
     assert panel.sample_view.value.count("<h4") == 2 and "customer001@example.com" in panel.sample_view.value
     assert "orders: new table" in panel.schema_view.value and "customers: new table" in panel.schema_view.value
 
@@ -420,8 +422,12 @@ def test_static_fallback_reads_without_widgets(lakehouse, bad_uri):
     bundle = panel._repr_mimebundle_()
     data = bundle[0] if isinstance(bundle, tuple) else bundle
     assert "application/vnd.jupyter.widget-view+json" in data
-    assert "between(amount)" in data["text/html"]
-    assert "<svg" in data["text/html"]  # the charts travel with the export
+    # the static HTML is the saved view's, an output of its own beside the widget (not shown twice)
+    assert "text/html" not in data
+    saved = panel.saved_bundle()["text/html"]
+    assert "between(amount)" in saved and f'id="{panel.saved_key}"' in saved
+    assert "<svg" in saved  # the charts travel with the export
+    assert f"#{panel.saved_key}" in panel.offline.value  # the live panel hides it
 
 
 def test_disconnected_panel_points_to_resume(lakehouse, orders_uri):
@@ -456,3 +462,18 @@ def test_display_is_registered_from_the_ui_side(lakehouse, orders_uri):
 def test_display_ingestion_outside_ipython_does_not_fail(lakehouse, orders_uri):
     ing = Ingestion("orders", orders_uri, client=lakehouse)
     display_ingestion(ing)  # no shell: IPython's display() prints the text/plain form
+
+
+def test_to_html_writes_one_self_contained_report(lakehouse, orders_uri, bad_uri, tmp_path):
+    Ingestion("orders", orders_uri, checks=STRICT, client=lakehouse, on_success="merge").run()
+    ing = Ingestion("orders", bad_uri, checks=STRICT, client=lakehouse)
+    ing.run()
+    path = ing.to_html(tmp_path / "report.html")
+    page = path.read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>") and "</html>" in page
+    assert ">FAILED<" in page and "between(amount)" in page and ing.branch in page
+    assert page.count("<svg") >= 3  # failing rows per check and the checked columns, inline
+    for section in ("Failing rows", "Sample of the new rows", "Schema", "Diff"):
+        assert f"<h2>{section}</h2>" in page
+    assert "wap-bad" in page  # failing cells marked
+    assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")  # offline

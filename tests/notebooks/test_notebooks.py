@@ -58,13 +58,13 @@ def test_tutorial_01_quality_gated_ingestion(tmp_path, monkeypatch):
     everything = "\n".join(text_of(c) for c in nb.cells if c.cell_type == "code")
     assert "Traceback" not in everything
 
-    # Each panel's output keeps a static HTML fallback, brought up to date as the ingestion moves on:
-    # the first one was merged from code two cells later, the bad one discarded.
+    # Each panel has a saved view beside it (static HTML, and text), brought up to date as the ingestion
+    # moves on: the first one was merged from code two cells later, the bad one discarded.
     first_text = text_of(cell_with(nb, "--as orders\n"))
-    assert "IngestionPanel(orders: merged" in first_text
+    assert "orders: merged into main" in first_text and 'class="wap-saved"' in first_text
     assert "Merged into main: commit" in first_text and "unique(order_id)" in first_text
     bad_text = text_of(cell_with(nb, "--as bad\n"))
-    assert "IngestionPanel(orders: discarded" in bad_text and "between(amount)" in bad_text
+    assert "discarded" in bad_text.split("\n", 2)[1] and "between(amount)" in bad_text
     assert "merged as commit" in text_of(cell_with(nb, "commit = orders.merge()"))
     counts = [text_of(c) for c in nb.cells if c.cell_type == "code" and "orders_on_main" in c.source]
     assert "300" in counts[0] and "300" in counts[1] and "420" in counts[2]
@@ -75,7 +75,7 @@ def test_tutorial_01_quality_gated_ingestion(tmp_path, monkeypatch):
     assert "lost" in text_of(cell_with(nb, 'bad.failures("accepted_values(status)")'))
     assert "discarded - branch exists: False" in text_of(cell_with(nb, "bad.discard()"))
     assert "merged {'orders': 120}" in text_of(cell_with(nb, "print(appended.phase"))
-    assert "IngestionPanel(customers: passed" in text_of(cell_with(nb, "--as customers"))
+    assert "customers: checks passed" in text_of(cell_with(nb, "--as customers"))
 
     # widget state was saved: the panels rendered their report and the merge status
     values = widget_values(nb)

@@ -104,3 +104,36 @@ def test_failing_cells_come_from_the_checks_own_predicates():
     flags = failing_cells(rows, predicates)
     assert flags == {"order_id": [False, True], "customer_id": [False, False], "amount": [False, True],
                      "status": [False, True]}
+
+
+def test_status_lines_wrap_and_keep_the_whole_cause():
+    cause = "Cannot read Parquet file s3://bucket/landing/2026/11/really_csv.parquet: magic bytes not found"
+    html = views.status_html("error", f"Import failed: {cause}")
+    assert "nowrap" not in html and "ellipsis" not in html and cause in html
+    assert ".wap-status{white-space:normal" in views.CSS
+
+
+def test_the_checks_message_column_wraps_instead_of_running_off_screen():
+    assert re.search(r"td\.wap-msg\{white-space:normal", views.CSS)
+    assert ".wap-grid.wap-checks{width:100%}" in views.CSS
+
+
+def test_numbers_read_one_way_and_messages_have_one_full_stop():
+    assert views._cell(1347104) == "1,347,104" and views._cell(1347104.0) == "1,347,104"
+    assert views._cell([0, 10000]) == "0, 10,000" and views._cell(2.5) == "2.5"
+    assert views.sentence("Import failed: no files.. Branch deleted.") == "Import failed: no files. Branch deleted."
+    assert views.sentence("wait...") == "wait..."
+
+
+def test_progress_of_a_finished_import_reads_all_bytes():
+    meter = ProgressMeter(clock=lambda: 0.0)
+    mb = 1_000_000
+    reading = meter.update(ImportProgress("flights", 3, 3, 25_000, 0, None, 36_300_000))
+    assert "36.3 MB of 36.3 MB" in reading.text and reading.fraction == 1.0
+    assert "0 B of" not in reading.text and mb
+
+
+def test_a_report_alone_puts_a_resumed_batch_past_the_import():
+    states = views.step_states("failed", [], validated="failed")
+    assert states == {"Import": "done", "Validate": "failed", "Publish": "waiting"}
+    assert views.step_states("failed", [])["Import"] == "failed"  # no report: the import failed

@@ -19,6 +19,7 @@ from wap_notebook.checks.yaml_form import parse_check_item
 from wap_notebook.engine import preflight, records
 from wap_notebook.engine.conflicts import commits_since, moved_text
 from wap_notebook.engine.conflicts import conflict as conflict_error
+from wap_notebook.engine.refs import changed_tables
 from wap_notebook.engine.spec import IngestionSpec
 from wap_notebook.engine.state import Context
 from wap_notebook.errors import IngestionConflict, InvalidSpec, MergeRefused
@@ -140,6 +141,16 @@ def from_ref_moved(ctx: Context) -> int:
     return commits_since(ctx.client, ctx.spec.from_ref, ctx.state.base_hash)
 
 
+def tables_moved(ctx: Context) -> list[str]:
+    """This ingestion's tables that changed on `from_ref` since the fork (a rebase is worth it only for them)."""
+    if not ctx.state.base_hash:
+        return []
+    ours = set(ctx.spec.sources)
+    changed = changed_tables(ctx.client, ctx.spec.from_ref, f"{ctx.spec.from_ref}@{ctx.state.base_hash}",
+                             ctx.spec.namespace)
+    return [name for name in changed if name in ours]
+
+
 def before_merge(ctx: Context, *, force: bool, head: str | None = None) -> None:
     """`head`: `from_ref`'s head as just read; when it is still the fork commit, nothing moved and the
     history need not be read (one round trip less on Bauplan's cloud)."""
@@ -150,8 +161,11 @@ def before_merge(ctx: Context, *, force: bool, head: str | None = None) -> None:
     moved = 0 if head is not None and head == ctx.state.base_hash else from_ref_moved(ctx)
     if moved:
         ctx.emit("log", moved_text(ctx.spec.from_ref, moved))
-    if not ctx.records_clean:  # only a save that broke between its two commits leaves a marker
-        records.remove_leftover_markers(ctx.client, ctx.state.branch)
+    # Only a save that broke between its two commits leaves a marker. Deleting it is a commit above
+    # `data_head`, so then the branch head is merged (its records are create/delete pairs: no net change).
+    if not ctx.records_clean and records.remove_leftover_markers(ctx.client, ctx.state.branch):
+        with ctx.lock:
+            ctx.state.data_head = None
 
 
 def conflict(ctx: Context, tables: list[str], head: str | None) -> IngestionConflict:

@@ -2,14 +2,19 @@
 
 The storage is `wap_notebook.engine.records` (record commits on the import branch, on both backends). This module
 turns the engine's `IngestionSpec` / `IngestionState` into the JSON-able dicts a record holds, and back.
-Saves happen when the branch is created and after the import and each validation; a record that cannot
-be written is an event, not a failure: without it `resume` restores no verdict and refuses to merge
-until checks are given, which is the safe side.
+One record is saved when the branch is created (it sits below the data and is merged with it: two commits
+on `from_ref`, no net change), so an import cut short can be re-run. Later, a record is saved when a step
+leaves the branch open (after `import_data()`, `validate()`, or at the end of
+`run()` unless it merged or discarded): a `run()` that publishes writes none. Each save goes on top of the
+data (`IngestionState.data_head`), and the merge publishes the data commit, so no record reaches `from_ref`.
+A record that cannot be written is an event, not a failure: without it `resume` restores no verdict and
+refuses to merge until checks are given, which is the safe side.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +64,7 @@ def state_dict(ctx: Context) -> dict[str, Any]:
             "rows_before": dict(state.rows_before),
             "rows_after": dict(state.rows_after),
             "rows_added": dict(state.rows_added),
+            "data_head": state.data_head,
             "files": ({t: list(v) for t, v in state.files.items()}
                       if sum(len(v) for v in state.files.values()) <= _MAX_RECORDED_FILES else {}),
             "results": [{name: _jsonable(getattr(r, name)) for name in _RESULT_FIELDS} for r in state.results],
@@ -68,15 +74,32 @@ def state_dict(ctx: Context) -> dict[str, Any]:
         }
 
 
-def save(ctx: Context) -> None:
+def save(ctx: Context, *, at_creation: bool = False) -> None:
     """Write a record of the ingestion on its branch (only while the branch exists)."""
-    if not ctx.state.branch_created:
+    if not ctx.state.branch_created or (ctx.defer_record and not at_creation):
         return
     try:
+        if ctx.state.data_head is None and not at_creation:  # the data commit records sit on; read once
+            head = str(ctx.client.get_branch(ctx.state.branch).hash)
+            with ctx.lock:
+                ctx.state.data_head = head
         records.save(ctx.client, ctx.state.branch, ctx.spec.to_dict(), state_dict(ctx))
     except Exception as exc:  # noqa: BLE001 - see the module docstring: losing a record is the safe side
-        ctx.records_clean = False  # it may have broken between its two commits: clean up before merging
+        ctx.records_clean = False  # it may have broken between its two commits: look before merging
         ctx.emit("error", f"Could not record the ingestion on {ctx.state.branch}: {exc}")
+
+
+@contextmanager
+def record_once(ctx: Context) -> Iterator[None]:
+    """For `run()`: its steps save no record; at its end one is saved if the branch is left open (a run that
+    publishes or discards costs no record commit above the data)."""
+    ctx.defer_record = True
+    try:
+        yield
+    finally:
+        ctx.defer_record = False
+        if ctx.state.branch_created and ctx.state.phase not in (Phase.MERGED, Phase.DISCARDED):
+            save(ctx)
 
 
 def _reattach(results: list[CheckResult], spec: IngestionSpec) -> None:
@@ -121,6 +144,9 @@ def restore(record: records.Record, branch: str, user_ns: Mapping[str, Any] | No
     state.base_exists = {t: bool(v) for t, v in (data.get("base_exists") or {}).items()}
     state.imported = bool(data.get("imported"))
     state.files = {t: list(v) for t, v in (data.get("files") or {}).items()}
+    if record.fresh:  # nothing was written on the branch since: the recorded data commit is its data
+        head = data.get("data_head")
+        state.data_head = head if isinstance(head, str) else None
     for name in ("rows_before", "rows_after", "rows_added"):
         setattr(state, name, {t: int(v) for t, v in (data.get(name) or {}).items()})
     phase = str(data.get("phase") or "")

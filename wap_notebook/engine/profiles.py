@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401 - pa.compute
 
 from wap_notebook import checks as ck
 from wap_notebook.core.arrow_sql import local_sql
@@ -60,6 +61,16 @@ class ColumnProfile:
     sampled: bool  # the new side is a sample of the new rows, not all of them
     bounds: tuple[float | None, float | None] | None = None  # a between check's range, numeric columns only
     failing: int = 0  # new rows failing a check on this column (in what was read)
+    distinct: int = 0  # distinct non-null values among the new rows read
+
+    @property
+    def is_key(self) -> bool:
+        """A key column (nearly every value distinct) checked only for keys' properties: its distribution
+        says nothing, and a histogram of a surrogate key reads as if it did."""
+        present = self.new_rows - self.new_nulls
+        key_checks = {"unique", "not_null"}
+        only_key_checks = all(name.split("(", 1)[0] in key_checks for name in self.checks)
+        return only_key_checks and present >= 20 and self.distinct >= 0.9 * present
 
 
 Field = tuple[str, str, bool]  # name, type, required
@@ -195,7 +206,7 @@ def _profile_column(scope: ck.TableScope, column: str, checks: list[Any], kind: 
         table=scope.table, column=column, kind=kind, checks=names, bars=tuple(bars), new_rows=len(values),
         new_nulls=int(null.sum()), new_nulls_failing=nulls_fail, base_rows=base.rows if base else 0,
         base_nulls=base.rows - base.present if base else 0, sampled=sampled, bounds=bounds,
-        failing=int(failing.sum()),
+        failing=int(failing.sum()), distinct=int(pa.compute.count_distinct(values.drop_null()).as_py()),
     )
 
 

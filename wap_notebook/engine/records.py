@@ -9,7 +9,9 @@ Where it lives. Bauplan branches carry no metadata, but commits carry free `dict
 every commit of a branch is durable and readable with `get_commits`. So each save makes a *record
 commit* on the import branch: it creates and at once deletes a namespace of its own (`wap_record_<hex>`),
 both commits carrying the record as properties (`wap.record.*`). The branch's tables are untouched and no
-namespace is left behind, so nothing extra is merged into `from_ref`. On the embedded lakehouse those
+namespace is left behind. Records after the one made at branch creation go on top of the data, and the
+merge publishes the data commit they name (`state["data_head"]`, see `wap_notebook.engine.persist`), so
+they never reach `from_ref`. On the embedded lakehouse those
 commits are rows of the catalog's commit graph (SQLite), i.e. the record lives in the catalog; on
 Bauplan it lives in Bauplan's catalog the same way. Both backends run this one code path through the
 `bauplan.Client` API (`create_namespace`, `delete_namespace`, `get_commits`, `get_namespaces`).

@@ -38,6 +38,9 @@ class IngestionState:
     rows_after: dict[str, int] = field(default_factory=dict)
     rows_added: dict[str, int] = field(default_factory=dict)
     files: dict[str, list[str]] = field(default_factory=dict)  # per table, as reported by the import
+    # The branch commit holding this ingestion's data, below any record commits (`wap_notebook.engine.records`):
+    # the merge publishes exactly this commit, so records never reach from_ref. None: merge the branch head.
+    data_head: str | None = None
     # Why the checks that should gate this branch are unknown (resumed without a record), else None:
     # merging then needs checks given at resume, or a forced merge with a reason.
     checks_unknown: str | None = None
@@ -61,9 +64,11 @@ class Context:
     user: str
     lock: threading.RLock
     facts: TableFacts = field(init=False)  # what the client said about tables, asked once
-    # No record marker can be left on the branch (this process made it and every save completed); a
-    # resumed ingestion does not know, so the merge looks for leftovers.
+    # No record marker can be left below `data_head` (this process made the branch, and records go on top
+    # of the data); a resumed ingestion does not know, so its merge looks for leftovers.
     records_clean: bool = False
+    # Set while `run()` goes on from step to step: the record is written once, when the branch is left open.
+    defer_record: bool = False
 
     def __post_init__(self) -> None:
         self.facts = TableFacts(self.client, self.spec.namespace)

@@ -83,7 +83,9 @@ class Steps:
         self._create_branch(base_ref)
         with ctx.lock:
             ctx.state.base_hash, ctx.state.modes, ctx.state.base_exists = head, modes, exists
-        persist.save(ctx)
+        # The one record below the data (it reaches from_ref with it): a kernel that dies during the import
+        # leaves a branch that resume can re-run with its sources and checks. Later records go above the data.
+        persist.save(ctx, at_creation=True)
         branch = ctx.state.branch
         # A table that exists on the base proves its namespace does (the branch was made from it).
         if not any(exists.values()) and not client.has_namespace(spec.namespace, branch):
@@ -150,6 +152,7 @@ class Steps:
         ctx.facts.forget(branch)  # the import wrote a new table version
         with ctx.lock:
             ctx.state.files[table] = seen
+            ctx.state.data_head = None
         ctx.emit("log", f"Imported {uri} into {spec.namespace}.{table} ({mode})")
         return True
 
@@ -256,8 +259,10 @@ class Steps:
         if force:
             body_lines.insert(0, f"FORCED by {ctx.user}: {reason}")
         try:
+            # The data commit, not the branch head: the records above it stay off from_ref.
+            source = f"{state.branch}@{state.data_head}" if state.data_head else state.branch
             result = ctx.client.merge_branch(
-                state.branch, spec.from_ref,
+                source, spec.from_ref,
                 commit_message=f"Publish {tables} from {state.branch}",
                 commit_body="\n".join(body_lines) or None,
                 commit_properties=self.audit_record(force=force, reason=reason),
@@ -318,7 +323,11 @@ class Steps:
                 setattr(state, name, getattr(fresh, name))
         ctx.emit("log", f"Rebase: deleted {old}; re-importing the same sources on {state.branch} from the head "
                  f"of {spec.from_ref}")
-        self.import_all()
+        deferred, ctx.defer_record = ctx.defer_record, True  # validation follows: it saves the record
+        try:
+            self.import_all()
+        finally:
+            ctx.defer_record = deferred
         if state.imported:
             self.validate()
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import logging
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -77,9 +78,29 @@ def failing_rows_spec(report: pd.DataFrame) -> dict[str, Any] | None:
     }
 
 
-def column_spec(profile: ColumnProfile, base_label: str = "main") -> dict[str, Any] | None:
-    """New rows against the base ref for one column; failing values in red, a between range as rules."""
-    if not profile.bars:
+def number_format(largest: float) -> str:
+    """Axis labels in full below a million ("1,500", never "1.5k" beside "> 1,500" or a "0k" tick)."""
+    return ",~r" if abs(largest) < 1e6 else "~s"
+
+
+def nice_ticks(first: float, last: float, count: int = 5) -> list[float]:
+    """Round tick values (multiples of 1, 2 or 5 times a power of ten) between `first` and `last`."""
+    span = last - first
+    if span <= 0:
+        return [first]
+    raw = span / count
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    start = math.ceil(first / step) * step
+    return [start + i * step for i in range(int((last - start) // step) + 1)]
+
+
+def column_spec(profile: ColumnProfile, base_label: str = "main", *, exact_failing: int | None = None
+                ) -> dict[str, Any] | None:
+    """New rows against the base ref for one column; failing values in red and labelled with their count
+    (a few failing rows among thousands are a bar too thin to see), a between range as rules.
+    `exact_failing` is what the checks counted over every new row (the chart may be drawn from a sample)."""
+    if not profile.bars or profile.is_key:
         return None
     new_total = sum(b.new for b in profile.bars) or 1
     base_total = sum(b.base for b in profile.bars) or 1
@@ -87,7 +108,7 @@ def column_spec(profile: ColumnProfile, base_label: str = "main") -> dict[str, A
     new_label = "new rows (sample)" if profile.sampled else "new rows"
     series = ([base_label] if has_base else []) + [new_label, "failing"]
     colours = ([BASE] if has_base else []) + [NEW, FAILING]
-    subtitle = _subtitle(profile, base_label)
+    subtitle = _subtitle(profile, base_label, exact_failing)
     title = {"text": f"{profile.column}  ·  {', '.join(profile.checks)}", "subtitle": subtitle}
     if profile.kind == "categorical":
         values: list[dict[str, Any]] = []
@@ -98,8 +119,7 @@ def column_spec(profile: ColumnProfile, base_label: str = "main") -> dict[str, A
             values.append({"value": bar.label, "series": new_label, "share": 100 * ok / new_total})
             if bar.new_failing:
                 values.append({"value": bar.label, "series": "failing", "share": 100 * bar.new_failing / new_total})
-        return {
-            "title": title, "data": {"values": values}, "width": 240, "height": {"step": 11},
+        bars_layer: dict[str, Any] = {
             "mark": {"type": "bar"},
             "encoding": {
                 "y": {"field": "value", "type": "nominal", "sort": None, "title": None,
@@ -110,8 +130,20 @@ def column_spec(profile: ColumnProfile, base_label: str = "main") -> dict[str, A
                           "scale": {"domain": series, "range": colours}},
             },
             "transform": [{"calculate": f"datum.series == '{_js(base_label)}' ? 'a' : 'b'", "as": "group"}],
-            "config": _CONFIG,
         }
+        flagged = [b for b in profile.bars if b.new_failing]
+        labelled: list[dict[str, Any]] = [bars_layer]
+        if flagged:  # a failing value among thousands is a bar too thin to see: its count, in red, beside it
+            labelled.append({
+                "data": {"values": [{"value": b.label, "label": f"{b.new_failing:,} failing",
+                                     "at": 100 * b.new / new_total} for b in flagged]},
+                "mark": {"type": "text", "color": FAILING, "align": "left", "dx": 3, "fontSize": 9,
+                         "fontWeight": "bold"},
+                "encoding": {"y": {"field": "value", "type": "nominal", "sort": None, "title": None},
+                             "x": {"field": "at", "type": "quantitative"}, "text": {"field": "label"}},
+            })
+        return {"title": title, "data": {"values": values}, "width": 240, "height": {"step": 11},
+                "layer": labelled, "config": _CONFIG}
     temporal = profile.kind == "temporal"
     values = []
     for bar in profile.bars:
@@ -124,12 +156,12 @@ def column_spec(profile: ColumnProfile, base_label: str = "main") -> dict[str, A
             values.append({"start": start, "end": end, "series": "failing",
                            "share": 100 * bar.new_failing / new_total})
     x_type = "temporal" if temporal else "quantitative"
-    x_axis: dict[str, Any] = {"format": "%Y-%m-%d"} if temporal else {"format": "~s"}
+    largest = max((abs(v) for b in profile.bars for v in (b.start, b.end) if v is not None), default=0.0)
+    x_axis: dict[str, Any] = {"format": "%Y-%m-%d"} if temporal else {"format": number_format(largest)}
     spans = [(b.start, b.end) for b in profile.bars if b.edge is None and b.start is not None and b.end is not None]
     edges = [b for b in profile.bars if b.edge is not None]
     if edges and spans:  # ticks only under the bins: the edge bars' positions are not values
-        first, last = spans[0][0], spans[-1][1]
-        x_axis["values"] = [first + (last - first) * i / 4 for i in range(5)]
+        x_axis["values"] = nice_ticks(spans[0][0], spans[-1][1])
     encoding: dict[str, Any] = {
         "x": {"field": "start", "type": x_type, "bin": {"binned": True}, "title": None,
               "axis": {**x_axis, "labelOverlap": True}},
@@ -161,16 +193,25 @@ def column_spec(profile: ColumnProfile, base_label: str = "main") -> dict[str, A
                                 "fontWeight": "bold"},
                        "encoding": {"x": {"field": "at", "type": "quantitative"},
                                     "y": {"field": "top", "type": "quantitative"}, "text": {"field": "label"}}})
+    flagged = [b for b in profile.bars if b.new_failing and b.edge is None]
+    if flagged:  # every bin holding failing rows gets its count in red above it, however thin its bar
+        layers.append({"data": {"values": [{"at": ((b.start or 0) + (b.end or 0)) / 2, "label": f"{b.new_failing:,}",
+                                            "top": 100 * b.new / new_total} for b in flagged]},
+                       "mark": {"type": "text", "color": FAILING, "dy": -3, "baseline": "bottom", "fontSize": 9,
+                                "fontWeight": "bold"},
+                       "encoding": {"x": {"field": "at", "type": "quantitative"},
+                                    "y": {"field": "top", "type": "quantitative"}, "text": {"field": "label"}}})
     return {"title": title, "data": {"values": values}, "width": 240, "height": 90, "layer": layers,
             "config": _CONFIG}
 
 
-def _subtitle(profile: ColumnProfile, base_label: str) -> str:
-    parts = [f"{profile.new_rows:,} new{' (sample)' if profile.sampled else ''}"]
+def _subtitle(profile: ColumnProfile, base_label: str, exact_failing: int | None = None) -> str:
+    parts = [f"{profile.new_rows:,} new{' (drawn from a sample)' if profile.sampled else ''}"]
     if profile.base_rows:
         parts.append(f"{profile.base_rows:,} on {base_label}")
-    if profile.failing:
-        parts.append(f"{profile.failing:,} failing")
+    failing = profile.failing if exact_failing is None else exact_failing
+    if failing:
+        parts.append(f"{failing:,} failing")
     if profile.bounds:
         lo, hi = profile.bounds
         parts.append(f"allowed {'' if lo is None else f'{lo:,}'}…{'' if hi is None else f'{hi:,}'}")

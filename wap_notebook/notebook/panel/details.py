@@ -9,15 +9,14 @@ panel's CSS, so the panel stays the same size whatever the tables hold.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
 from wap_notebook.engine.phases import DATA_PHASES, Phase
-from wap_notebook.notebook import charts
-from wap_notebook.notebook.panel import tables, views
+from wap_notebook.notebook import report
+from wap_notebook.notebook.panel import views
 
 if TYPE_CHECKING:
     from wap_notebook.ingestion import Ingestion
@@ -65,6 +64,15 @@ class DetailTabs(widgets.Tab):
         if not options:
             self.failure_rows.value = '<i class="wap-dim">no failing checks</i>'
 
+    def show_placeholder(self, facts: views.Facts) -> None:
+        """Until the data views are loaded for this phase, say why they are empty, in the phase's words
+        (never "available once imported" next to a verdict)."""
+        if self.loaded_for is not None and (facts.phase == Phase.MERGED or self.loaded_for == facts.phase):
+            return
+        note = _placeholder(facts)
+        for view in (self.charts_view, self.sample_view, self.schema_view, self.diff_view):
+            view.value = note
+
     def show_log(self, lines: list[str]) -> None:
         self.log_view.value = views.log_html(lines)
 
@@ -73,13 +81,11 @@ class DetailTabs(widgets.Tab):
         phase = views.safe_read(lambda: self.ingestion.phase, Phase.NEW)
         if phase == Phase.MERGED and self.loaded_for is not None:
             return False  # what the branch added is still what was shown; keep it
-        if phase not in DATA_PHASES:
-            if self.loaded_for is None:
-                note = "<i>available once the data is imported</i>" if phase in (Phase.NEW, Phase.IMPORTING) else (
-                    "<i>the import branch no longer exists</i>" if phase in (Phase.MERGED, Phase.DISCARDED)
-                    else "<i>–</i>")
-                for view in (self.charts_view, self.sample_view, self.schema_view, self.diff_view):
-                    view.value = note
+        facts = views.read_facts(self.ingestion)
+        if phase not in DATA_PHASES or (phase == Phase.FAILED and not facts.branch_exists):
+            if self.loaded_for is None or phase != Phase.MERGED:
+                self.loaded_for = None
+                self.show_placeholder(facts)
             return False
         built = self._build()
         with self._lock:
@@ -102,61 +108,23 @@ class DetailTabs(widgets.Tab):
     def _build(self) -> dict[str, Any]:
         names = views.safe_read(lambda: list(self.ingestion.tables), [])
         base_label = views.safe_read(lambda: self.ingestion.from_ref, "main")
-        profiles = {}
-        for table in names:
-            profile, error = _attempt(partial(self.ingestion.inspect.profile, table))
-            if error is None:
-                profiles[table] = profile
+        profiles = report.profiles_of(self.ingestion)
         predicates = {t: dict(p.cell_predicates) for t, p in profiles.items()}
-        samples = {t: _attempt(partial(self.ingestion.sample, n=self.sample_rows, table=t)) for t in names}
-        sample = "".join(
-            (f"<h4 style='margin:4px 0'>{tables.esc(t)}</h4>" if len(names) > 1 else "")
-            + (tables.frame_html(frame, empty="no new rows", failing=flags(frame, predicates.get(t, {})))
-               if error is None else unavailable(error))
-            for t, (frame, error) in samples.items()) or "<i>no tables</i>"
-        schema = "".join(tables.schema_compare_html(p, base_label) for p in profiles.values()) or (
-            "<i>schema unavailable</i>")
+        samples = {t: report.attempt(partial(self.ingestion.sample, n=self.sample_rows, table=t)) for t in names}
         key = self.failure_select.value
         return {
             "predicates": predicates,
-            "charts": self._charts(profiles, base_label),
-            "sample": sample,
-            "schema": schema,
-            "diff": self._diff(profiles, {t: f for t, (f, e) in samples.items() if e is None}, predicates, base_label),
+            "charts": report.charts_section(self.ingestion, profiles, base_label),
+            "sample": report.sample_section(samples, predicates),
+            "schema": report.schema_section(profiles, base_label),
+            "diff": report.diff_section(self.ingestion, profiles, {t: f for t, (f, e) in samples.items() if e is None},
+                                        predicates, base_label),
             "key": key,
             "failing": self._failing_rows(key, predicates) if key else None,
         }
 
-    def _charts(self, profiles: dict[str, Any], base_label: str) -> str:
-        specs = [charts.failing_rows_spec(views.safe_read(lambda: self.ingestion.report, None))]
-        specs += [charts.column_spec(c, base_label) for p in profiles.values() for c in p.columns]
-        note = '<div class="wap-dim">No check has failing rows.</div>' if specs[0] is None and len(specs) > 1 else ""
-        return note + charts.charts_html(specs, empty="no checks to chart yet")
-
-    def _diff(self, profiles: dict[str, Any], samples: dict[str, Any], predicates: dict[str, dict[str, str]],
-              base_label: str) -> str:
-        diff, error = _attempt(self.ingestion.diff)
-        if error is not None:
-            return unavailable(error)
-        files = views.safe_read(lambda: dict(self.ingestion.files_imported), {}) or {}
-        snapshots = {t: p.snapshot_id for t, p in profiles.items()}
-        first = "".join(
-            f"<div class='wap-dim' style='margin-top:6px'>First rows added to {tables.esc(t)}</div>"
-            + tables.frame_html(frame.head(3), empty="no rows", failing=flags(frame.head(3), predicates.get(t, {})))
-            for t, frame in samples.items())
-        return (tables.diff_html(diff, files, views.redacted_sources(self.ingestion), snapshots, base_label) + first
-                + views.sources_html(self.ingestion))
-
     def _failing_rows(self, key: tuple[str, str], predicates: dict[str, dict[str, str]]) -> str:
-        table, check = key
-        names = views.safe_read(lambda: list(self.ingestion.tables), [])
-        name = f"{table}.{check}" if len(names) > 1 else check
-        frame, error = _attempt(lambda: self.ingestion.failures(name))
-        if error is not None:
-            return unavailable(error)
-        columns = _check_columns(views.safe_read(lambda: self.ingestion.report, None), table, check)
-        marks = flags(frame, {c: p for c, p in predicates.get(table, {}).items() if c in columns})
-        return tables.frame_html(frame, empty="no failing rows to show", failing=marks, highlight_columns=columns)
+        return report.failing_section(self.ingestion, *key, predicates)
 
     def _on_failure_selected(self, _change: Any) -> None:
         """The user picked another failed check: show its rows (fetched once, then cached)."""
@@ -168,33 +136,16 @@ class DetailTabs(widgets.Tab):
         self.failure_rows.value = self._failures_cache[key]
 
 
-def _check_columns(report: Any, table: str, check: str) -> list[str]:
-    if report is None or len(report) == 0:
-        return []
-    rows = report[(report["table"] == table) & (report["check"] == check)]
-    if not len(rows):
-        return []
-    value = rows.iloc[0].get("columns")
-    if isinstance(value, (list, tuple)):
-        return [str(c) for c in value]
-    return [c.strip() for c in str(value or "").split(",") if c.strip()]
+def _placeholder(facts: views.Facts) -> str:
+    phase = facts.phase
+    if phase in (Phase.NEW, Phase.IMPORTING):
+        return "<i>available once the data is imported</i>"
+    if phase in (Phase.MERGED, Phase.DISCARDED):
+        return '<i class="wap-dim">the import branch no longer exists</i>'
+    if phase in (Phase.FAILED, Phase.ERROR) and not facts.branch_exists:
+        return '<i class="wap-dim">no data: the import failed before any rows reached a branch</i>'
+    if phase == Phase.ERROR and not facts.rows_added:
+        return '<i class="wap-dim">no data to show: the import did not finish</i>'
+    return _LOADING
 
 
-def flags(frame: Any, predicates: dict[str, str]) -> dict[str, list[bool]]:
-    """Column -> failing-cell flags of `frame` (empty when there is nothing to mark)."""
-    from wap_notebook.engine.profiles import failing_cells
-
-    if frame is None or not predicates or not len(frame):
-        return {}
-    return views.safe_read(lambda: failing_cells(frame, predicates), {}) or {}
-
-
-def _attempt(getter: Callable[[], Any]) -> tuple[Any, Exception | None]:
-    try:
-        return getter(), None
-    except Exception as exc:  # noqa: BLE001
-        return None, exc
-
-
-def unavailable(error: Exception) -> str:
-    return f"<i>unavailable: {tables.esc(type(error).__name__)}: {tables.esc(error)}</i>"

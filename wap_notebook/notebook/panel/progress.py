@@ -68,7 +68,9 @@ class ProgressMeter:
         if done > self._bytes_seen and rows:  # a file just finished: bytes and rows are both exact here
             self._bytes_per_row, self._bytes_seen = done / rows, done
         estimated = done
-        if self._bytes_per_row and total:
+        if total and progress.files_total and progress.files_done >= progress.files_total:
+            estimated = total  # every file read: the size of each is not always reported as it finishes
+        elif self._bytes_per_row and total:
             estimated = max(done, min(total, int(rows * self._bytes_per_row)))
         files_total = max(int(progress.files_total or 0), 1)
         fraction = estimated / total if total else min(int(progress.files_done or 0) / files_total, 1.0)

@@ -7,10 +7,12 @@ widget-less viewers show. Colours come from JupyterLab's CSS variables, with fal
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from wap_notebook.core.uris import redact_uri
@@ -59,7 +61,16 @@ CSS = """<style>
  border:none;border-bottom:1px solid var(--jp-border-color2,rgba(128,128,128,.3));background:none}
 .wap-grid.wap-grid th{font-weight:600;border-bottom-color:var(--jp-border-color1,rgba(128,128,128,.6))}
 .wap-grid.wap-grid .wap-num{text-align:right;font-variant-numeric:tabular-nums}
-.wap-grid.wap-grid td.wap-msg,.wap-grid.wap-grid td.wap-cut{max-width:30em;overflow:hidden;text-overflow:ellipsis}
+.wap-grid.wap-grid td.wap-cut{max-width:18em;overflow:hidden;text-overflow:ellipsis}
+.wap-grid.wap-checks{width:100%}
+.wap-grid.wap-checks.wap-checks td.wap-cut{white-space:normal;overflow-wrap:anywhere;max-width:16em}
+.wap-grid.wap-checks.wap-checks td:first-child{width:1%;white-space:nowrap}
+.wap-grid.wap-checks.wap-checks .wap-num{width:1%;white-space:normal}
+.wap-grid.wap-grid td.wap-msg{white-space:normal;overflow-wrap:anywhere;min-width:10em}
+.wap-status{white-space:normal;overflow-wrap:anywhere;max-width:100%}
+.wap-panel{min-width:0;max-width:100%}
+.wap-panel .widget-html,.wap-panel .widget-html-content{min-width:0;max-width:100%}
+.wap-panel .wap-confirm-text .widget-html-content{white-space:normal;overflow-wrap:anywhere;line-height:18px}
 .wap-grid.wap-grid td.wap-bad{background:rgba(229,83,75,.2);color:var(--jp-error-color1,#cf222e);font-weight:600}
 .wap-grid th.wap-hot{color:var(--jp-error-color1,#cf222e)}
 .wap-null{color:var(--jp-ui-font-color3,#8c959f);font-style:italic}
@@ -113,9 +124,16 @@ def phase_label(phase: str, from_ref: str = "main") -> str:
     return _PHASE_LABEL.get(phase, phase).format(ref=from_ref)
 
 
-def step_states(phase: str, seen: Iterable[str] = ()) -> dict[str, str]:
-    """The state of Import / Validate / Publish for an ingestion in `phase` that went through `seen`."""
+def step_states(phase: str, seen: Iterable[str] = (), *, validated: str | None = None) -> dict[str, str]:
+    """The state of Import / Validate / Publish for an ingestion in `phase` that went through `seen`.
+
+    `validated` ("passed" / "failed", from the report) stands in for the history a resumed ingestion does
+    not have: a report means the import finished and the checks ran."""
     seen = set(seen)
+    if validated == "passed":
+        seen |= {Phase.IMPORTED, Phase.PASSED}
+    elif validated == "failed":
+        seen |= {Phase.IMPORTED, Phase.FAILED}
     pending = dict.fromkeys(STEPS, "pending")
     if phase == Phase.IMPORTING:
         return {**pending, "Import": "running"}
@@ -146,8 +164,8 @@ def step_states(phase: str, seen: Iterable[str] = ()) -> dict[str, str]:
     return pending
 
 
-def phase_strip_html(phase: str, seen: Iterable[str] = ()) -> str:
-    states = step_states(phase, seen)
+def phase_strip_html(phase: str, seen: Iterable[str] = (), *, validated: str | None = None) -> str:
+    states = step_states(phase, seen, validated=validated)
     parts = [f'<span class="wap-step wap-step-{states[s]}" data-step="{s.lower()}" title="{states[s]}">'
              f"{_STEP_SYMBOL[states[s]]} {s}</span>" for s in STEPS]
     return f'<span class="wap-strip" style="font-size:11px">{" → ".join(parts)}</span>'
@@ -200,9 +218,22 @@ class Facts:
     report: pd.DataFrame | None
     seen: list[str]
     checks_note: str | None = None  # "only built-in checks ran ..." when no user check applies
+    moved_tables: tuple[str, ...] = ()  # this ingestion's tables that changed on `from_ref` since the fork
+    branch_exists: bool = True  # False once a failed import deleted its branch (or before it is made)
+
+    @property
+    def validated(self) -> str | None:
+        """"passed" / "failed" when the report holds a validation's verdicts, else None."""
+        return report_verdict(self.report)
 
 
-def read_facts(ingestion: Ingestion, *, behind: int | None = None) -> Facts:
+def report_verdict(report: pd.DataFrame | None) -> str | None:
+    if report is None or len(report) == 0 or "status" not in report.columns:
+        return None
+    return "failed" if report["status"].isin(["failed", "error"]).any() else "passed"
+
+
+def read_facts(ingestion: Ingestion, *, behind: int | None = None, moved_tables: Sequence[str] = ()) -> Facts:
     base_ref = safe_read(lambda: ingestion.base_ref, None) or ""
     return Facts(
         phase=safe_read(lambda: ingestion.phase, Phase.NEW),
@@ -218,6 +249,8 @@ def read_facts(ingestion: Ingestion, *, behind: int | None = None) -> Facts:
         report=safe_read(lambda: ingestion.report, None),
         seen=seen_phases(ingestion),
         checks_note=safe_read(lambda: ingestion.checks_note, None),
+        moved_tables=tuple(moved_tables),
+        branch_exists=bool(safe_read(lambda: ingestion.state.branch_created, True)),
     )
 
 
@@ -244,22 +277,27 @@ def summary_html(facts: Facts) -> str:
                      "</span>")
     if facts.behind and facts.phase in OPEN_PHASES:
         plural = "" if facts.behind == 1 else "s"
-        parts.append(f'<span class="wap-warn" title="the branch does not contain them: merge refuses tables '
-                     f'that changed on {esc(facts.from_ref)}">⚠ {esc(facts.from_ref)} moved {facts.behind} commit'
-                     f"{plural} since the fork</span>")
+        moved = f"{esc(facts.from_ref)} moved {facts.behind} commit{plural} since the fork"
+        if facts.moved_tables:
+            names = ", ".join(facts.moved_tables)
+            parts.append(f'<span class="wap-warn" title="the branch does not contain them: merge refuses tables '
+                         f'that changed on {esc(facts.from_ref)}">⚠ {moved} ({esc(names)} changed)</span>')
+        else:  # only other tables changed: nothing to rebase, the merge goes through
+            parts.append(f'<span class="wap-dim" title="no table of this ingestion changed there: the merge is '
+                         f'not affected">{moved} (other tables only)</span>')
     if facts.checks_note and facts.phase in (Phase.PASSED, Phase.FAILED, Phase.MERGED):
         parts.append(f'<span class="wap-warn" title="{esc(facts.checks_note)}">⚠ only built-in checks ran</span>')
     counts = _counts_text(facts.report)
     if counts:
         parts.append(f'<span class="wap-dim">{esc(counts)}</span>')
-    parts.append(phase_strip_html(facts.phase, facts.seen))
+    parts.append(phase_strip_html(facts.phase, facts.seen, validated=facts.validated))
     wrapped = (p if p.startswith("<span") else f"<span>{p}</span>" for p in parts)
     return f'<div class="wap-summary">{"".join(wrapped)}</div>'
 
 
 def offline_html(facts: Facts) -> str:
     """Shown only once the kernel is gone (ipywidgets marks the views disconnected): what to run next."""
-    if facts.branch and facts.phase in OPEN_PHASES:
+    if facts.branch and facts.branch_exists and facts.phase in OPEN_PHASES:
         action = (f"The branch is kept. To continue in a new kernel: <code>from wap_notebook import Ingestion</code>; "
                   f"<code>ingestion = Ingestion.resume({esc(repr(facts.branch))})</code>")
     else:
@@ -316,10 +354,10 @@ def status_html(kind: str, message: str, *, title: str | None = None) -> str:
     """One status line: kind is info, busy, ok, warn or error."""
     symbols = {"busy": "⏳ ", "ok": "✔ ", "warn": "⚠ ", "error": "✖ "}
     css = {"busy": "wap-step-running", "ok": "wap-step-done", "warn": "wap-warn", "error": "wap-step-failed"}
-    # one line: a long message is cut with an ellipsis and reads whole on hover
-    return (f'<div class="wap-status wap-status-{esc(kind)} {css.get(kind, "wap-dim")}" '
-            f'title="{esc(title or message)}" style="white-space:nowrap;overflow:hidden;text-overflow:ellipsis">'
-            f'{symbols.get(kind, "")}{esc(message)}</div>')
+    # wrapped, never cut: the cause of a failure is often at the end of a long message
+    hover = f' title="{esc(title)}"' if title else ""
+    return (f'<div class="wap-status wap-status-{esc(kind)} {css.get(kind, "wap-dim")}"{hover}>'
+            f'{symbols.get(kind, "")}{esc(sentence(message))}</div>')
 
 
 def result_text(ingestion: Ingestion, facts: Facts | None = None) -> tuple[str, str] | None:
@@ -337,7 +375,10 @@ def result_text(ingestion: Ingestion, facts: Facts | None = None) -> tuple[str, 
         return "error", f"Error: {safe_read(lambda: ingestion.error, None) or 'the last operation failed'}"
     if phase == Phase.FAILED:
         reason = safe_read(lambda: ingestion.error, None)
-        return "error", f"Failed: {reason}" if reason else "Failed: error-severity checks did not pass"
+        if reason and facts.validated is None:  # the checks never ran: the import is what failed
+            return "error", f"Import failed: {reason}"
+        # the engine's reason already reads "4 check(s) failed: ..." (one heading, not two)
+        return "error", reason or "Checks failed: error-severity checks did not pass"
     if phase == Phase.PASSED:
         return "info", "All error-severity checks passed: review, then Merge or Discard."
     return None
@@ -382,7 +423,7 @@ def ingestion_html(ingestion: Ingestion, *, charts: str | None = None, facts: Fa
     result = result_text(ingestion, facts)
     if result:
         parts.append(status_html(*result))
-    if facts.branch and facts.phase in OPEN_PHASES:
+    if facts.branch and facts.branch_exists and facts.phase in OPEN_PHASES:
         parts.append(f'<div class="wap-dim">Saved view. In a live kernel, '
                      f"<code>Ingestion.resume({esc(repr(facts.branch))})</code> picks this branch up.</div>")
     if facts.report is not None and len(facts.report):
@@ -395,17 +436,54 @@ def ingestion_html(ingestion: Ingestion, *, charts: str | None = None, facts: Fa
     return "\n".join(parts)
 
 
+def hide_saved_css(key: str) -> str:
+    """Put into the live panel: its saved view (the output right under it) is not shown while it lives."""
+    return f"<style>#{key},.jp-OutputArea-child:has(#{key}){{display:none}}</style>"
+
+
+def saved_view_html(key: str, body: str) -> str:
+    """The saved view of a panel, with the CSS that hides the widget's "model not found" line above it
+    when the notebook is reopened without a kernel (the panel's output then holds only that text)."""
+    css = (f"<style>.jp-OutputArea-child:has(> .jupyter-widgets:not(:has(*))):has(+ .jp-OutputArea-child #{key})"
+           "{display:none}</style>")
+    return f'{css}<div class="wap-saved" id="{esc(key)}">{body}</div>'
+
+
 def _cell(value: Any) -> str:
     if isinstance(value, (list, tuple)):
-        return ", ".join(map(str, value))
+        return ", ".join(map(_cell, value))
     if value is None:
         return ""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
+        return number(value)
     try:
         if pd.isna(value):
             return ""
     except (TypeError, ValueError):
         pass
     return str(value)
+
+
+def number(value: Any) -> str:
+    """Counts and numbers one way everywhere: thousands separated, integral floats without decimals."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(value)
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    as_float = float(value)
+    if not np.isfinite(as_float):
+        return str(as_float)
+    if as_float.is_integer() and abs(as_float) < 1e15:
+        return f"{int(as_float):,}"
+    return f"{as_float:,.6g}" if abs(as_float) < 1e6 else f"{as_float:,.2f}"
+
+
+_DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
+
+
+def sentence(text: str) -> str:
+    """A message as one readable sentence: no doubled full stop where two parts were joined."""
+    return _DOUBLE_STOP.sub(".", text.strip())
 
 
 def safe_read(getter: Any, default: Any) -> Any:

@@ -29,10 +29,8 @@ import traitlets
 from bauplan import exceptions as bx
 
 from wap_notebook.core.background import start as start_background
-from wap_notebook.engine.conflicts import moved_text
 from wap_notebook.engine.phases import Action, Phase
-from wap_notebook.errors import IngestionConflict
-from wap_notebook.notebook.panel import tables, views
+from wap_notebook.notebook.panel import controls, saved, tables, views
 from wap_notebook.notebook.panel.details import DetailTabs
 from wap_notebook.notebook.panel.progress import ProgressMeter
 
@@ -51,7 +49,6 @@ _BUSY_TEXT = {
     "rebase": "Rebasing: re-importing the same files on the new head, then validating…",
 }
 LOG_KEEP = 200
-
 
 class IngestionPanel(widgets.VBox):
     """A live view of one ingestion with its Merge / Discard / Re-validate buttons."""
@@ -74,32 +71,41 @@ class IngestionPanel(widgets.VBox):
         self._loading = False  # a loader thread is running (set and cleared under the lock)
         self._refresh_displays = False  # the running loader also refreshes the static HTML when done
         self._log = views.history_lines(ingestion)[-LOG_KEEP:]
-        self._displays: list[Any] = []  # DisplayHandles of the outputs showing this panel
+        self.displays: list[Any] = []  # DisplayHandles of the saved views (static HTML) beside the panel
         self._meter = ProgressMeter()
+        self.moved_tables: tuple[str, ...] = ()  # this ingestion's tables that changed on the base ref, as last read
+        self.shown_buttons: set[str] = set()  # buttons shown when the panel was last idle (kept while an action runs)
 
         self.summary = widgets.HTML()
         self.offline = widgets.HTML()
         self.run_button = widgets.Button(description="Run", icon="play", tooltip="Import and validate")
         self.merge_button = widgets.Button(description="Merge", icon="code-fork", button_style="success",
-                                           tooltip="Publish the branch into its base ref")
+                                           tooltip=controls.MERGE_TIP)
         self.discard_button = widgets.Button(description="Discard", icon="trash", button_style="danger",
                                              tooltip="Delete the import branch")
         self.revalidate_button = widgets.Button(description="Re-validate", icon="refresh",
                                                 tooltip="Run the checks again on the branch")
         self.rebase_button = widgets.Button(description="Rebase", icon="level-up", button_style="info",
-                                            tooltip=_rebase_question(ingestion, html=False))
+                                            tooltip=controls.rebase_question(ingestion, html=False))
         self.override = widgets.Checkbox(value=False, description="Override failed checks", indent=False,
                                          layout={"width": "auto"})
-        self.reason = widgets.Text(placeholder="Reason (recorded in the merge commit)", layout={"width": "22em"})
-        self.override_box = widgets.HBox([self.override, self.reason], layout={"align_items": "center"})
-        self.confirm_text = widgets.HTML()
+        self.reason = widgets.Text(placeholder="Reason (recorded in the merge commit)",
+                                   layout={"width": "22em", "max_width": "100%"})
+        self.reason_hint = widgets.HTML()
+        self.override_box = widgets.HBox([self.override, self.reason, self.reason_hint],
+                                         layout={"align_items": "center", "flex_flow": "row wrap"})
+        self.confirm_text = widgets.HTML(layout={"flex": "1 1 18em", "min_width": "0"})
+        self.confirm_text.add_class("wap-confirm-text")
         self.confirm_button = widgets.Button(description="Confirm", button_style="warning")
         self.cancel_button = widgets.Button(description="Cancel")
+        # the question wraps; the buttons keep their width (a long question squeezed them to "Con...")
         self.confirm_box = widgets.HBox([self.confirm_text, self.confirm_button, self.cancel_button],
-                                        layout={"align_items": "center"})
+                                        layout={"align_items": "center", "flex_flow": "row wrap",
+                                                "flex": "1 1 100%", "max_width": "100%"})
         for button in (self.run_button, self.merge_button, self.discard_button, self.revalidate_button,
                        self.rebase_button, self.confirm_button, self.cancel_button):
             button.layout.width = "auto"
+            button.layout.flex = "0 0 auto"
         self.buttons = widgets.HBox(
             [self.run_button, self.merge_button, self.discard_button, self.revalidate_button, self.rebase_button,
              self.override_box, self.confirm_box],
@@ -148,7 +154,7 @@ class IngestionPanel(widgets.VBox):
         return self.tabs.charts_html
 
     def facts(self) -> views.Facts:
-        return views.read_facts(self.ingestion, behind=self.behind)
+        return views.read_facts(self.ingestion, behind=self.behind, moved_tables=self.moved_tables)
 
     def refresh(self, *, load_data: bool = False) -> None:
         """Re-render from the ingestion's state; `load_data` also reloads the data views."""
@@ -168,40 +174,33 @@ class IngestionPanel(widgets.VBox):
         """Summary, checks and failing-check choices: no queries (may run inside an engine event)."""
         facts = facts or self.facts()
         self.summary.value = views.CSS + views.summary_html(facts)
-        self.offline.value = views.offline_html(facts)
+        # the live panel hides its saved view (see `show`); a reopened notebook has no live panel to do so
+        self.offline.value = views.hide_saved_css(self.saved_key) + views.offline_html(facts)
         self.report.value = views.checks_html(facts.report)
         self.tabs.show_failed_checks(facts.report)
+        self.tabs.show_placeholder(facts)
 
     def load_data(self) -> None:
         """Query the lakehouse for the detail tabs and how far the base ref moved (on the loader thread)."""
-        behind = _behind(self.ingestion) if self.phase in views.OPEN_PHASES else None
+        self.read_behind()
         self.tabs.load()
+
+    def read_behind(self) -> None:
+        """How far the base ref moved since the fork and which of our tables changed there (queries)."""
+        open_branch = self.phase in views.OPEN_PHASES
+        behind = controls.behind_of(self.ingestion) if open_branch else None
+        moved = tuple(views.safe_read(lambda: self.ingestion.inspect.moved_tables(), ()) or ()) if behind else ()
         with self._lock:
+            self.moved_tables = moved
             self.behind = behind
             self.summary.value = views.CSS + views.summary_html(self.facts())
+        self._update_controls()
 
     def _on_state(self, _change: Any) -> None:
         self._update_controls()
 
     def _update_controls(self) -> None:
-        allowed = views.safe_read(self.ingestion.allowed_actions, set()) or set()
-        idle = not self.busy and not self.pending
-        can_force = Action.FORCE_MERGE in allowed and Action.MERGE not in allowed
-        forced_ready = can_force and self.override.value and bool(self.reason.value.strip())
-        self.run_button.layout.display = "" if Action.IMPORT in allowed else "none"
-        self.run_button.disabled = not idle or Action.IMPORT not in allowed
-        self.merge_button.disabled = not idle or not (Action.MERGE in allowed or forced_ready)
-        self.merge_button.description = "Merge anyway" if can_force else "Merge"
-        self.merge_button.button_style = "warning" if can_force else "success"
-        self.discard_button.disabled = not idle or Action.DISCARD not in allowed
-        self.revalidate_button.disabled = not idle or Action.VALIDATE not in allowed
-        can_rebase = Action.REBASE in allowed and (bool(self.behind) or bool(self.conflict))
-        self.rebase_button.layout.display = "" if can_rebase else "none"
-        self.rebase_button.disabled = not idle or not can_rebase
-        self.override_box.layout.display = "" if can_force and not self.pending else "none"
-        self.override.disabled = self.reason.disabled = not idle
-        self.confirm_box.layout.display = "" if self.pending else "none"
-        self.confirm_button.disabled = self.cancel_button.disabled = self.busy
+        controls.update(self)
 
     def _set_status(self, kind: str, message: str) -> None:
         self.status.value = views.status_html(kind, message)
@@ -221,7 +220,9 @@ class IngestionPanel(widgets.VBox):
                 self._render(facts)
                 if event.phase == Phase.IMPORTING:
                     self._meter.reset()
-                    self.behind, self.conflict = None, ""  # a (re-)import forks anew
+                    self.behind, self.conflict, self.moved_tables = None, "", ()  # a (re-)import forks anew
+                if event.phase == Phase.MERGED:
+                    _others_read_behind(self)  # the base ref moved under the other open panels
                 if event.phase in _SETTLED:
                     self.progress_box.layout.display = "none"
                     result = views.result_text(self.ingestion, facts)
@@ -261,15 +262,15 @@ class IngestionPanel(widgets.VBox):
                 question += (f' <b class="wap-warn">Failed checks will be overridden</b> (reason: '
                              f"{tables.esc(self.reason.value.strip())}).")
             # asked now, not only at the last load: someone may have merged into the base ref meanwhile
-            self.behind = _behind(self.ingestion)
-            if self.behind:
-                self.summary.value = views.CSS + views.summary_html(self.facts())
+            self.read_behind()
+            if self.behind and self.moved_tables:
                 question += (f' <span class="wap-warn">{into} moved {self.behind} commit'
-                             f"{'' if self.behind == 1 else 's'} since the fork.</span>")
+                             f"{'' if self.behind == 1 else 's'} since the fork and "
+                             f"{tables.esc(', '.join(self.moved_tables))} changed there.</span>")
         elif action == "rebase":
-            question = _rebase_question(self.ingestion, html=True)
+            question = controls.rebase_question(self.ingestion, html=True)
         else:
-            question = f"Delete branch <code>{branch}</code> and its imported data?"
+            question = f"Delete branch <code>{branch}</code> and the data it imported?"
         self.confirm_text.value = question
         self.pending = action
 
@@ -283,6 +284,10 @@ class IngestionPanel(widgets.VBox):
         if action == "merge":
             forced = self._forcing()
             reason = self.reason.value.strip() or None
+            if forced and (not self.override.value or len(reason or "") < controls.MIN_REASON):
+                self._set_status("error", f"Not merged: checks failed. Tick 'Override failed checks' and give a "
+                                          f"reason of at least {controls.MIN_REASON} characters to merge anyway.")
+                return
             self._start("merge", lambda: self._do_merge(forced, reason))
         elif action == "discard":
             self._start("discard", self._do_discard)
@@ -385,7 +390,7 @@ class IngestionPanel(widgets.VBox):
             else:
                 self.ingestion.merge()
         except bx.MergeConflictError as exc:  # the branch and verdict are kept: offer Rebase, not a traceback
-            self.behind, self.conflict = _conflict(exc, self.ingestion)
+            self.behind, self.conflict = controls.conflict_line(exc, self.ingestion)
             return "error", self.conflict
         result = views.result_text(self.ingestion, self.facts())
         return result or ("ok", "Merged.")
@@ -398,35 +403,29 @@ class IngestionPanel(widgets.VBox):
     def _do_rebase(self) -> tuple[str, str]:
         self.ingestion.rebase()  # deletes the old branch; the summary shows the new one and its base
         self.conflict = ""
-        return _rebased_text(self.ingestion, self.facts())
+        return controls.rebased_text(self.ingestion, self.facts())
 
     def _do_validate(self) -> None:
         self.ingestion.validate()
-        return None
 
     def _do_run(self) -> None:
         self.ingestion.run()
-        return None
 
     # ---------------------------------------------------------------- display
 
-    def show(self) -> None:
-        """Display the panel in the current cell, remembering the output so its static HTML (what
-        nbconvert and other widget-less viewers show) can be brought up to date later."""
-        from IPython.display import display
+    @property
+    def saved_key(self) -> str:
+        return saved.key(self)
 
-        handle = display(self, display_id=True)  # type: ignore[no-untyped-call]
-        if handle is not None:
-            self._displays.append(handle)
+    def saved_bundle(self) -> dict[str, str]:
+        return saved.bundle(self)
+
+    def show(self) -> None:
+        """Display the panel in the current cell, and right under it its saved view (see `saved`)."""
+        saved.show(self)
 
     def update_displays(self) -> None:
-        """Re-send this panel's bundle to the outputs showing it: the live view is unchanged (same model),
-        the static text/html fallback saved in the notebook catches up with the ingestion."""
-        for handle in list(self._displays):
-            try:
-                handle.update(self)
-            except Exception:  # noqa: BLE001 - advisory
-                pass
+        saved.update(self)
 
     def close(self) -> None:
         if self._unsubscribe is not None:
@@ -442,8 +441,9 @@ class IngestionPanel(widgets.VBox):
         data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
         if data is None:
             return bundle
-        fallback = views.ingestion_html(self.ingestion, charts=self.tabs.charts_html, facts=self.facts())
-        data = {**data, "text/html": fallback, "text/plain": repr(self)}
+        # no text/html here: the saved view shown beside the panel carries it (nbconvert would show both)
+        data = {key: value for key, value in data.items() if key != "text/html"}
+        data["text/plain"] = repr(self)
         return (data, metadata) if isinstance(bundle, tuple) else data
 
     def __repr__(self) -> str:
@@ -496,43 +496,14 @@ def ingestion_html(ingestion: Ingestion) -> str:
 # ------------------------------------------------------------------------ helpers
 
 
-def _behind(ingestion: Ingestion) -> int | None:
-    """Commits the base ref moved since the fork, when the engine can tell (else None)."""
-    value = views.safe_read(lambda: ingestion.behind, None)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _conflict(exc: Exception, ingestion: Ingestion) -> tuple[int | None, str]:
-    """How far the base ref moved, and the merge conflict in one readable line that offers the way out."""
-    from_ref = views.safe_read(lambda: ingestion.from_ref, "main") or "main"
-    if isinstance(exc, IngestionConflict):
-        names = ", ".join(exc.tables) or "the tables"
-        moved: int | None = exc.moved
-        what = f"{names} changed on {exc.from_ref} ({moved_text(exc.from_ref, exc.moved)})"
-    else:
-        moved, what = _behind(ingestion), f"the tables changed on {from_ref} since this import"
-    return moved, (f"Not merged: {what}. The branch is kept: Rebase re-imports the same files on the new head of "
-                   f"{from_ref} and validates again; or Discard it.")
-
-
-def _rebase_question(ingestion: Ingestion, *, html: bool) -> str:
-    """What Rebase does: the button's tooltip, and (with the branch named) the confirmation question."""
-    into = views.safe_read(lambda: ingestion.from_ref, "main") or "main"
-    if not html:
-        return f"Re-import the same files on the new head of {into} and validate again"
-    branch = tables.esc(views.safe_read(lambda: ingestion.branch, "?"))
-    return (f"Delete <code>{branch}</code>, re-import the same files on the new head of "
-            f"<code>{tables.esc(into)}</code> and validate again?")
-
-
-def _rebased_text(ingestion: Ingestion, facts: views.Facts) -> tuple[str, str]:
-    """The status after a rebase: the new base and branch, and the new verdict."""
-    base = f"{facts.from_ref}@{facts.base_hash[:12]}" if facts.base_hash else facts.from_ref
-    done = f"Rebased on {base}, new branch {facts.branch}"
-    if facts.phase == Phase.PASSED:
-        return "ok", f"{done}: checks passed again."
-    result = views.result_text(ingestion, facts)
-    return "error", f"{done}: {result[1] if result else facts.phase}"
+def _others_read_behind(merged: IngestionPanel) -> None:
+    """A merge moved a base ref: every other open panel of this process re-reads how far (on a thread of
+    its own: queries), so "main moved" shows before anyone clicks Merge."""
+    for ingestion in list(_panels.keys()):
+        panel = _lookup(ingestion)
+        if panel is None or panel is merged or panel.comm is None or panel.phase not in views.OPEN_PHASES:
+            continue
+        start_background(lambda p=panel: views.safe_read(p.read_behind, None), name="wap-panel-behind")
 
 
 def _unless_disabled(action: Callable[[], object]) -> Callable[[Any], None]:

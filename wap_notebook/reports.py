@@ -1,0 +1,19 @@
+"""The facade's report door: `Ingestion.to_html(path)`, a mixin so the facade class keeps one job.
+
+The renderer (pandas, vl-convert, the panel's HTML views) lives in `wap_notebook.notebook.report` and is
+loaded on call: the one import from the facade up into the notebook layer, named in the layers contract.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+
+class HtmlReport:
+    def to_html(self, path: str | Path, *, sample_rows: int = 10) -> Path:
+        """Write one self-contained, offline HTML report of this ingestion to `path` (summary, checks, charts
+        as inline SVG, failing rows, sample, schema, diff, sources and log). Returns the path."""
+        from wap_notebook.notebook.report import write_report
+
+        return write_report(cast(Any, self), path, sample_rows=sample_rows)
