@@ -61,12 +61,16 @@ def test_malformed_partitioning_is_refused_and_creates_nothing(client, write, sp
     assert not client.has_table("events", BRANCH)
 
 
-def test_conflict_free_plan_is_applied_and_has_bauplans_shape(client, write):
-    # plan_table_creation docstring: "if there are no conflicts, it is automatically applied".
+def test_conflict_free_plan_is_applied_explicitly_and_has_bauplans_shape(client, write):
+    # The docstring says a conflict-free plan "is automatically applied", but the SDK's code does not apply
+    # it (src/python/table.rs: create_table is plan + an explicit apply) and its e2e test plans then applies
+    # (python/tests/test_import.py, test_plan_and_apply). The code and its test win.
     uri = write("events.parquet", _events(4))
     client.create_branch(BRANCH, "main")
     state = client.plan_table_creation("events", uri, branch=BRANCH)
     assert state.error is None and state.can_auto_apply and state.files_to_be_imported == [uri]
+    assert not client.has_table("events", BRANCH)
+    assert client.apply_table_creation_plan(plan=state).job_status == "SUCCESS"
     assert client.has_table("events", BRANCH)
     plan = yaml.safe_load(state.plan)
     assert plan["plan_state"]["table_identifier"] == ["bauplan", "events"]
@@ -82,6 +86,7 @@ def test_edited_plan_adds_partitioning(client, write):
     client.create_branch(BRANCH, "main")
     state = client.plan_table_creation("t", uri, branch=BRANCH)
     assert not state.can_auto_apply and not client.has_table("t", BRANCH)
+    assert state.job_status == "SUCCESS" and state.error == "table plan created but has conflicts"  # table.rs
     plan = yaml.safe_load(state.plan)
     assert [c["column_with_conflict"] for c in plan["schema_info"]["conflicts"]] == ["v"]
     with pytest.raises(errors.TablePlanApplyError, match="unresolved") as caught:
@@ -107,7 +112,8 @@ def test_external_table_from_parquet_is_read_only(client, write):
     table = client.get_table("ext", BRANCH)
     assert table.is_external() and not table.is_managed()
     assert client.query("SELECT SUM(id) AS s FROM ext", ref=BRANCH).to_pylist() == [{"s": 3}]
-    with pytest.raises(bx.InvalidDataError):
+    # python/tests/test_import.py, test_create_external_table_from_parquet: a BauplanJobError saying so.
+    with pytest.raises(bx.BauplanJobError, match="Cannot import files to read-only table"):
         client.import_data("ext", uri, branch=BRANCH)
 
 

@@ -13,6 +13,7 @@ from bauplan import exceptions as bx
 from IPython.core.formatters import DisplayFormatter
 
 from wap_notebook import checks as C
+from wap_notebook.engine.client import table_exists
 from wap_notebook.ingestion import Ingestion, IngestionEvent, list_ingestions
 from wap_notebook.notebook import display
 
@@ -34,7 +35,7 @@ CUSTOMERS = pa.table({"customer": [f"c{i}" for i in range(7)], "name": [f"Name {
 
 
 def main_rows(client, table="orders", namespace="bauplan") -> int | None:
-    if not client.has_table(table, "main", namespace=namespace):
+    if not table_exists(client, table, "main", namespace=namespace):  # a missing namespace raises, as on Bauplan
         return None
     return client.query(f'SELECT COUNT(*) FROM "{namespace}"."{table}"', ref="main").column(0)[0].as_py()
 

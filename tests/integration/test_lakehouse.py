@@ -68,9 +68,12 @@ def test_append_and_duplicate_file_prevention(lakehouse, put_table):
     lakehouse.create_table("orders", first, branch=BRANCH)
     assert lakehouse.import_data("orders", first, branch=BRANCH).error is None
     head = lakehouse.get_branch(BRANCH).hash
+    # As Bauplan ("already imported files will not be re-added"): skipped, and the import succeeds with no commit.
     again = lakehouse.import_data("orders", first, branch=BRANCH)
-    assert again.job_status == "FAILED" and "already imported" in again.error and first in again.error
-    assert lakehouse.get_branch(BRANCH).hash == head  # a failed import changes nothing
+    assert again.job_status == "SUCCESS" and again.error is None
+    assert lakehouse.job_details(again.job_id).files_skipped == [first]
+    assert any("skipped" in e.message for e in lakehouse.get_job_logs(again.job_id))
+    assert lakehouse.get_branch(BRANCH).hash == head  # nothing new, nothing committed
     assert lakehouse.import_data("orders", second, branch=BRANCH).error is None
     assert count(lakehouse, "orders", BRANCH) == 15
     forced = lakehouse.import_data("orders", first, branch=BRANCH, import_duplicate_files=True)

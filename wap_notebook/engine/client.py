@@ -64,3 +64,14 @@ class LakehouseClient(Protocol):
 CLIENT_METHODS = tuple(
     name for name in LakehouseClient.__dict__ if not name.startswith("_") and callable(LakehouseClient.__dict__[name])
 )
+
+
+def table_exists(client: LakehouseClient, table: str, ref: str, *, namespace: str | None) -> bool:
+    """`has_table`, with a namespace missing on `ref` read as a missing table: Bauplan (and the embedded
+    lakehouse) raise `NamespaceNotFoundError` there, where an ingestion's first table simply does not exist yet."""
+    from bauplan import exceptions as bx
+
+    try:
+        return bool(client.has_table(table, ref, namespace=namespace))
+    except bx.NamespaceNotFoundError:
+        return False

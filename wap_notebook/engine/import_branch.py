@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from wap_notebook.core.naming import validate_identifier
 from wap_notebook.core.sql import validate_ref
-from wap_notebook.engine.client import LakehouseClient
+from wap_notebook.engine.client import LakehouseClient, table_exists
 from wap_notebook.engine.refs import changed_tables, fork_point
 from wap_notebook.errors import InvalidSpec
 
@@ -49,5 +49,5 @@ def inspect_branch(client: LakehouseClient, branch: str, namespace: str, from_re
         for t in tables:
             if uri and sources[t] == UNKNOWN_SOURCE and f"{namespace}.{t}" in message:
                 sources[t] = uri
-    base_exists = {t: bool(client.has_table(t, base_ref, namespace=namespace)) for t in tables}
+    base_exists = {t: bool(table_exists(client, t, base_ref, namespace=namespace)) for t in tables}
     return FoundBranch(branch, namespace, from_ref, fork, sources, base_exists)

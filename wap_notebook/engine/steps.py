@@ -54,6 +54,18 @@ class Steps:
                 return
         for table in spec.tables:
             self.rows.count_rows(table)
+        # Both backends skip files a table already has and succeed with nothing new (the SDK's state does not
+        # say so): no row added and no file read (progress names every file it reads, empty ones too; Bauplan
+        # reports none) tell it, from the row counts the gate reads anyway, at no extra round trip.
+        for table in spec.tables:
+            if ctx.state.modes[table] == "append" and not spec.import_duplicate_files \
+                    and ctx.state.rows_added.get(table) == 0 and not ctx.state.files.get(table):
+                self._import_failed(table, spec.sources[table], "nothing new was imported: every file it matches "
+                                    "was already imported into the table, or holds no rows (pass "
+                                    "import_duplicate_files=True to import them again)")
+                others = any(n for t, n in ctx.state.rows_added.items() if t != table)
+                gate.after_failed_import(ctx, data_on_branch=others)
+                return
         with ctx.lock:
             ctx.state.imported = True
             ctx.state.error = None

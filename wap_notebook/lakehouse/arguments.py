@@ -27,8 +27,6 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-import duckdb
-
 F = TypeVar("F", bound=Callable[..., Any])
 Validator = Callable[[str, Any], Any]
 
@@ -145,11 +143,10 @@ def datetime_or_text(name: str, value: Any) -> datetime | str:
 
 def sql_filter(name: str, value: Any) -> str:
     """A scan filter: the SDK parses it as SQL before sending it; unparsable text is a `ValueError`."""
+    from wap_notebook.lakehouse.scan import parse_filter
+
     predicate = text(name, value)
-    try:  # parsed only, never run: scan re-renders the validated expression tree (lakehouse/scan.py)
-        duckdb.extract_statements("SELECT * FROM t WHERE " + predicate)
-    except duckdb.Error as exc:
-        raise ValueError(f"Invalid SQL filter {value!r}: {exc}") from None
+    parse_filter(predicate)  # parsed only, never run: scan re-renders the validated expression tree
     return predicate
 
 
@@ -199,7 +196,7 @@ def str_or_strings(name: str, value: Any) -> list[str]:
 def columns(name: str, value: Any) -> list[str]:
     listed = strings(name, value)
     if not listed:
-        raise ValueError(f"{name} must name at least one column (or be None for all)")
+        raise ValueError(f"Empty column list: {name} must name at least one column (or be None for all)")
     return listed
 
 

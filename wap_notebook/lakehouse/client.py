@@ -53,7 +53,13 @@ class LocalClient(RefsMixin, TablesMixin, ImportsMixin, QueriesMixin):
     """An embedded lakehouse in a folder: a SQLite commit graph and job ledger plus an Iceberg warehouse."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, username: str | None = None,
-                 email: str | None = None, query_limits: QueryLimits | None = None) -> None:
+                 email: str | None = None, query_limits: QueryLimits | None = None,
+                 protect_main: bool = True) -> None:
+        # Write-Audit-Publish: by default nothing is written to `main` but merges. Bauplan's cloud lets
+        # writers write there; protect_main=False does too (Bauplan's own tour and tests need it).
+        if not isinstance(protect_main, bool):
+            raise TypeError(f"protect_main must be a bool, got {type(protect_main).__name__}")
+        self.protect_main = protect_main
         # Memory, threads and time of every query (lakehouse/limits.py: defaults and WAP_QUERY_* variables).
         self.query_limits = query_limits if query_limits is not None else QueryLimits.from_env()
         if not isinstance(self.query_limits, QueryLimits):

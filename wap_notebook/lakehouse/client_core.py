@@ -45,6 +45,7 @@ class ClientCore:
     email: str
     warehouse: Path
     query_limits: QueryLimits
+    protect_main: bool
     _catalog: Catalog
     _jobs: JobLedger
 
@@ -59,10 +60,9 @@ class ClientCore:
             raise errors.branch_not_found(name)
         if record.kind != "branch":
             raise errors.not_a_write_branch(record.name, "it is a tag")
-        if record.name == MAIN:
-            raise bx.ForbiddenError(
-                403, "FORBIDDEN", "Branch 'main' is protected: write on a branch and merge it into main"
-            )
+        if record.name == MAIN and self.protect_main:
+            raise errors.forbidden(bx.ForbiddenError, "FORBIDDEN", "Branch 'main' is protected: write on a branch "
+                                   "and merge it into main (LocalClient(protect_main=False) allows direct writes)")
         return record.name
 
     def _commit(self, branch: str, change: Any, **kwargs: Any) -> CommitRecord:

@@ -55,8 +55,9 @@ class ImportsMixin(ClientCore):
         if base_location is None:
             raise errors.table_not_found(key, target)
         if self._describe(ns, name, base_location).is_external():
-            raise bx.InvalidDataError(400, "EXTERNAL_TABLE_READ_ONLY",
-                                      f"Table {key!r} is an external table: it is read-only")
+            # Bauplan's job fails with this message (python/tests/test_import.py,
+            # test_create_external_table_from_parquet).
+            raise bx.BauplanJobError(f"Cannot import files to read-only table {key!r} (an external table)")
         ctx = TableDataImportContext(branch_name=target, namespace=ns, table_name=name, search_string=search_uri,
                                      continue_on_error=continue_on_error, import_duplicate_files=import_duplicate_files,
                                      best_effort=best_effort, preview=str(preview or "off"))
@@ -67,7 +68,8 @@ class ImportsMixin(ClientCore):
             # A non-daemon thread: like a cloud job, it completes even if the caller stops waiting.
             threading.Thread(target=self._import_job, args=(job_id, ctx, key, base_location, search_uri),
                              name=f"wap-import-{job_id[:8]}").start()
-            return TableDataImportState(job_id=job_id, job_status="RUNNING", error=None, ctx=ctx)
+            # As the SDK: a detached job's state has no status yet (read it with get_job).
+            return TableDataImportState(job_id=job_id, job_status=None, error=None, ctx=ctx)
         self._import_job(job_id, ctx, key, base_location, search_uri)
         status, error = self._jobs.status(job_id)
         return TableDataImportState(job_id=job_id, job_status=status, error=error, ctx=ctx)
@@ -84,27 +86,33 @@ class ImportsMixin(ClientCore):
             logger.info("import into %s failed: %s", key, exc)
             self._jobs.finish(job_id, error=_describe_error(exc))
         else:
-            self._jobs.finish(job_id, tx_ref=details["commit_hash"], details=details)
+            self._jobs.finish(job_id, tx_ref=ctx.branch_name, details=details)
 
     def _run_import(self, job_id: str, ctx: TableDataImportContext, key: str, base_location: str,
                     search_uri: str) -> dict[str, Any]:
         files = sources.resolve(search_uri)
+        skipped: list[str] = []
         if not ctx.import_duplicate_files:
+            # As Bauplan ("already imported files will not be re-added"; its CLI import test imports the same
+            # files twice): files the table already has are skipped, and an import of nothing new succeeds
+            # without a commit. The skipped files are in the log and in job_details.
             already = tables.imported_source_files(base_location)
-            duplicates = [f for f in files if f.uri in already]
-            if duplicates and (not ctx.continue_on_error or len(duplicates) == len(files)):
-                names = ", ".join(f.uri for f in duplicates[:5]) + (" ..." if len(duplicates) > 5 else "")
-                raise errors.SourceError(
-                    f"{len(duplicates)} of {len(files)} files were already imported into {key}: {names} "
-                    "(pass import_duplicate_files=True to import them again)", uri=search_uri)
+            skipped = [f.uri for f in files if f.uri in already]
             files = [f for f in files if f.uri not in already]
+            for uri in skipped:
+                self._jobs.log(job_id, f"file {uri} skipped: already imported into {key}")
+            if not files:
+                return {"rows_imported": 0, "files_imported": [], "files_failed": {}, "files_skipped": skipped,
+                        "commit_hash": None}
         target_schema = tables.arrow_schema(base_location)
         table_location = tables.load_table_at(base_location).location()
         with self._catalog.pending_write(table_location):
             if tables.is_partitioned(base_location):
-                return self._write_partitioned(job_id, ctx, key, base_location, search_uri, files, target_schema)
-            return self._write_and_commit(job_id, ctx, key, base_location, search_uri, files, target_schema,
-                                          table_location)
+                details = self._write_partitioned(job_id, ctx, key, base_location, search_uri, files, target_schema)
+            else:
+                details = self._write_and_commit(job_id, ctx, key, base_location, search_uri, files, target_schema,
+                                                 table_location)
+        return {**details, "files_skipped": skipped}
 
     def _write_partitioned(self, job_id: str, ctx: TableDataImportContext, key: str, base_location: str,
                            search_uri: str, files: list[sources.SourceFile],

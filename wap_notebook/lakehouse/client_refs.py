@@ -27,7 +27,7 @@ class RefsMixin(ClientCore):
 
     def _check_branch_owner(self, name: str, error: type[bx.ForbiddenError], code: str) -> None:
         if not name.startswith(f"{self.username}."):
-            raise error(403, code, f"Branch {name!r} must be named '<username>.<name>', i.e. start with "
+            raise errors.forbidden(error, code, f"Branch {name!r} must be named '<username>.<name>', i.e. start with "
                                    f"{self.username + '.'!r}")
 
     def create_branch(self, /, branch, from_ref, *, if_not_exists=False) -> Branch:
@@ -47,8 +47,10 @@ class RefsMixin(ClientCore):
     def get_branch(self, /, branch) -> Branch:
         name = self._branch_name(branch)
         record = self._catalog.ref(name)
-        if record is None or record.kind != "branch":
+        if record is None:
             raise errors.branch_not_found(name)
+        if record.kind != "branch":
+            raise errors.not_a_branch(name)
         return Branch(name=record.name, hash=record.hash)
 
     def get_branches(self, /, *, name=None, user=None, limit=None) -> Iterator[Branch]:
@@ -57,12 +59,13 @@ class RefsMixin(ClientCore):
             records = [r for r in records if name in r.name]
         if user:
             records = [r for r in records if r.name.startswith(f"{user}.")]
-        return iter([Branch(name=r.name, hash=r.hash) for r in records[: limit or None]])
+        return iter([Branch(name=r.name, hash=r.hash) for r in records[:limit]])
 
     def delete_branch(self, /, branch, *, if_exists=False) -> bool:
         name = self._branch_name(branch)
         if name == MAIN:
-            raise bx.DeleteBranchForbiddenError(403, "DELETE_BRANCH_FORBIDDEN", "Branch 'main' cannot be deleted")
+            raise errors.forbidden(bx.DeleteBranchForbiddenError, "DELETE_BRANCH_FORBIDDEN",
+                                   "Branch 'main' cannot be deleted")
         record = self._catalog.ref(name)
         if record is not None and record.kind != "branch":
             raise errors.not_a_write_branch(name, "it is a tag; use delete_tag")
@@ -75,10 +78,11 @@ class RefsMixin(ClientCore):
     def rename_branch(self, /, branch, new_branch) -> Branch:
         old, new = self._branch_name(branch), self._branch_name(new_branch)
         if old == MAIN:
-            raise bx.RenameBranchForbiddenError(403, "RENAME_BRANCH_FORBIDDEN", "Branch 'main' cannot be renamed")
+            raise errors.forbidden(bx.RenameBranchForbiddenError, "RENAME_BRANCH_FORBIDDEN",
+                                   "Branch 'main' cannot be renamed")
         record = self._catalog.ref(old)
         if record is not None and record.kind != "branch":
-            raise bx.NotABranchRefError(400, "NOT_A_BRANCH_REF", f"Ref {old!r} is a tag, not a branch")
+            raise errors.not_a_branch(old)
         self._check_branch_owner(new, bx.RenameBranchForbiddenError, "RENAME_BRANCH_FORBIDDEN")
         renamed = self._catalog.rename_ref(old, new, "branch")
         return Branch(name=renamed.name, hash=renamed.hash)
@@ -97,19 +101,21 @@ class RefsMixin(ClientCore):
     def get_tag(self, /, tag) -> Tag:
         name = ref_name(tag, "tag")
         record = self._catalog.ref(name)
-        if record is None or record.kind != "tag":
+        if record is None:
             raise errors.tag_not_found(name)
+        if record.kind != "tag":
+            raise errors.not_a_tag(name)
         return Tag(name=record.name, hash=record.hash)
 
     def get_tags(self, /, *, filter_by_name=None, limit=None) -> Iterator[Tag]:
         records = [r for r in self._catalog.refs("tag") if not filter_by_name or filter_by_name in r.name]
-        return iter([Tag(name=r.name, hash=r.hash) for r in records[: limit or None]])
+        return iter([Tag(name=r.name, hash=r.hash) for r in records[:limit]])
 
     def delete_tag(self, /, tag, *, if_exists=False) -> bool:
         name = ref_name(tag, "tag")
         record = self._catalog.ref(name)
         if record is not None and record.kind != "tag":
-            raise bx.NotATagRefError(400, "NOT_A_TAG_REF", f"Ref {name!r} is a branch, not a tag")
+            raise errors.not_a_tag(name)
         deleted = self._catalog.delete_ref(name, "tag")
         if not deleted and not if_exists:
             raise errors.tag_not_found(name)
@@ -119,7 +125,7 @@ class RefsMixin(ClientCore):
         old, new = ref_name(tag, "tag"), ref_name(new_tag, "tag")
         record = self._catalog.ref(old)
         if record is not None and record.kind != "tag":
-            raise bx.NotATagRefError(400, "NOT_A_TAG_REF", f"Ref {old!r} is a branch, not a tag")
+            raise errors.not_a_tag(old)
         renamed = self._catalog.rename_ref(old, new, "tag")
         return Tag(name=renamed.name, hash=renamed.hash)
 

@@ -13,7 +13,7 @@ import pyarrow as pa
 from bauplan import exceptions as bx
 
 from wap_notebook.lakehouse import errors, partitioning, plans, sources, tables
-from wap_notebook.lakehouse.catalog import MAIN, CatalogState, CommitRecord
+from wap_notebook.lakehouse.catalog import DEFAULT_NAMESPACE, MAIN, CatalogState, CommitRecord
 from wap_notebook.lakehouse.client_core import JOB_ID_PROPERTY, ClientCore, _describe_error, _refuse_args
 from wap_notebook.lakehouse.names import parse_ref, validate_identifier
 from wap_notebook.lakehouse.objects import (
@@ -65,7 +65,7 @@ class TablesMixin(ClientCore):
     def get_namespaces(self, /, ref, *, filter_by_name=None, limit=None) -> Iterator[Namespace]:
         names = sorted(self._resolve(ref).commit.state.namespaces)
         names = [n for n in names if not filter_by_name or filter_by_name in n]
-        return iter([Namespace(name=n) for n in names[: limit or None]])
+        return iter([Namespace(name=n) for n in names[:limit]])
 
     def delete_namespace(self, /, namespace, branch, *, if_exists=False, commit_body=None,
                          commit_properties=None) -> Branch:
@@ -86,13 +86,25 @@ class TablesMixin(ClientCore):
         return Branch(name=target, hash=commit.hash)
 
     # ------------------------------------------------------------------ tables: reading
+    @staticmethod
+    def _require_namespace(state: CatalogState, ns: str | None, ref: Any) -> None:
+        """Bauplan answers a read in a missing namespace with `NamespaceNotFoundError` (python/tests/
+        test_exceptions.py, test_get_table_bad_namespace), not with a missing table."""
+        if ns and ns != DEFAULT_NAMESPACE and ns not in state.namespaces \
+                and not any(k.split(".")[0] == ns for k in state.tables):
+            raise errors.namespace_not_found(ns, str(getattr(ref, "name", ref)))
+
     def has_table(self, /, table, ref, *, namespace=None) -> bool:
-        _, _, key = self._table_key(table, namespace)
-        return key in self._resolve(ref).commit.state.tables
+        ns, _, key = self._table_key(table, namespace)
+        state = self._resolve(ref).commit.state
+        self._require_namespace(state, ns, ref)
+        return key in state.tables
 
     def get_table(self, /, table, ref, *, namespace=None) -> Table:
         ns, name, key = self._table_key(table, namespace)
-        location = self._resolve(ref).commit.state.tables.get(key)
+        state = self._resolve(ref).commit.state
+        self._require_namespace(state, ns, ref)
+        location = state.tables.get(key)
         if location is None:
             raise errors.table_not_found(key, str(getattr(ref, "name", ref)))
         return self._describe(ns, name, location)
@@ -100,6 +112,7 @@ class TablesMixin(ClientCore):
     def get_tables(self, /, ref, *, filter_by_name=None, filter_by_namespace=None, limit=None) -> Iterator[Table]:
         state = self._resolve(ref).commit.state
         ns_filter = getattr(filter_by_namespace, "name", filter_by_namespace)
+        self._require_namespace(state, ns_filter, ref)
         found = []
         for key, location in sorted(state.tables.items()):
             ns, name = key.split(".", 1)
@@ -107,7 +120,7 @@ class TablesMixin(ClientCore):
                 continue
             found.append((ns, name, location))
         # Lazy, as Bauplan's paginating iterator: each table's metadata is read when it is reached.
-        return (self._describe(ns, name, location) for ns, name, location in found[: limit or None])
+        return (self._describe(ns, name, location) for ns, name, location in found[:limit])
 
     # ------------------------------------------------------------------ tables: writing
     @staticmethod
@@ -144,7 +157,7 @@ class TablesMixin(ClientCore):
             return CatalogState(head.state.namespaces | {ns}, {**head.state.tables, key: location})
 
         commit = self._commit(branch, change, message=message, properties={JOB_ID_PROPERTY: job_id})
-        self._jobs.finish(job_id, tx_ref=commit.hash, details={"commit_hash": commit.hash})
+        self._jobs.finish(job_id, tx_ref=branch, details={"commit_hash": commit.hash})
         return self._describe(ns, name, location)
 
     def _run_job(self, kind: str, ref: str | None, work: Any, *, message: str) -> Any:
@@ -220,13 +233,13 @@ class TablesMixin(ClientCore):
         def plan(job_id: str) -> TableCreatePlanState:
             text, clean, files, _ = self._plan(job_id, target, ns, name, search_uri, bool(replace), terms)
             self._jobs.finish(job_id)
-            return TableCreatePlanState(job_id=job_id, job_status="SUCCESS", error=None, ctx=ctx, plan=text,
+            # As the SDK (src/python/table.rs): a plan with conflicts is a successful job whose state carries
+            # this error; applying is always a separate call (create_table is plan + apply).
+            error = None if clean else "table plan created but has conflicts"
+            return TableCreatePlanState(job_id=job_id, job_status="SUCCESS", error=error, ctx=ctx, plan=text,
                                         can_auto_apply=clean, files_to_be_imported=files)
 
-        state = self._run_job("TABLE_PLAN_CREATE", target, plan, message=f"plan table {key} from {search_uri}")
-        if state.can_auto_apply:  # Bauplan applies a conflict-free plan at once
-            self.apply_table_creation_plan(state)
-        return state
+        return self._run_job("TABLE_PLAN_CREATE", target, plan, message=f"plan table {key} from {search_uri}")
 
     def apply_table_creation_plan(self, /, plan, *, args=None, priority=None,
                                   client_timeout=None) -> TableCreatePlanApplyState:
@@ -331,7 +344,7 @@ class TablesMixin(ClientCore):
 
         if detach:
             threading.Thread(target=work, name=f"wap-external-{job_id[:8]}").start()
-            return ExternalTableCreateState(job_id=job_id, job_status="RUNNING", error=None, ctx=ctx)
+            return ExternalTableCreateState(job_id=job_id, job_status=None, error=None, ctx=ctx)  # as the SDK
         work()
         status, error = self._jobs.status(job_id)
         return ExternalTableCreateState(job_id=job_id, job_status=status, error=error, ctx=ctx)

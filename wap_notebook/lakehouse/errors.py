@@ -14,7 +14,11 @@ Catching the Bauplan base class therefore works the same on both backends.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from bauplan import exceptions as bx
+
+E = TypeVar("E", bound=bx.BauplanHTTPError)
 
 
 class SourceError(bx.BauplanJobError):
@@ -60,16 +64,31 @@ class SchemaConflictError(bx.TableCreatePlanError):
         return self.message
 
 
+def api_error(cls: type[E], code: int, error_type: str, message: str, *kind_fields: str) -> E:
+    """`cls(code, type, message)` as the SDK builds it, with `.kind` set to its `ApiErrorKind` where Python can
+    build one: kinds made of strings only (about 25 of the 34); those holding a catalog `Ref` cannot be built
+    outside the SDK, and their `.kind` stays None."""
+    sdk_class = next(c for c in cls.__mro__ if c.__module__ == "bauplan.exceptions")
+    builder = getattr(bx.ApiErrorKind, sdk_class.__name__.removesuffix("Error"), None)
+    kind = None
+    if builder is not None:
+        try:
+            kind = builder(*kind_fields)
+        except TypeError:  # a field must be an SDK Ref, or the fields were not given
+            kind = None
+    return cls(code, error_type, message, kind)  # type: ignore[call-arg]
+
+
 def branch_not_found(name: str) -> bx.BranchNotFoundError:
-    return bx.BranchNotFoundError(404, "BRANCH_NOT_FOUND", f"Branch not found: {name!r}")
+    return api_error(bx.BranchNotFoundError, 404, "BRANCH_NOT_FOUND", f"Branch not found: {name!r}", name)
 
 
 def ref_not_found(ref: str) -> bx.RefNotFoundError:
-    return bx.RefNotFoundError(404, "REF_NOT_FOUND", f"Ref not found: {ref!r}")
+    return api_error(bx.RefNotFoundError, 404, "REF_NOT_FOUND", f"Ref not found: {ref!r}", ref)
 
 
 def tag_not_found(name: str) -> bx.TagNotFoundError:
-    return bx.TagNotFoundError(404, "TAG_NOT_FOUND", f"Tag not found: {name!r}")
+    return api_error(bx.TagNotFoundError, 404, "TAG_NOT_FOUND", f"Tag not found: {name!r}", name)
 
 
 def table_not_found(fqn: str, ref: str) -> bx.TableNotFoundError:
@@ -81,7 +100,20 @@ def namespace_not_found(name: str, ref: str) -> bx.NamespaceNotFoundError:
 
 
 def not_a_write_branch(ref: str, why: str) -> bx.NotAWriteBranchRefError:
-    return bx.NotAWriteBranchRefError(400, "NOT_A_WRITE_BRANCH_REF", f"Ref {ref!r} cannot be written: {why}")
+    return api_error(bx.NotAWriteBranchRefError, 400, "NOT_A_WRITE_BRANCH_REF", f"Ref {ref!r} cannot be written: {why}",
+                     ref)
+
+
+def not_a_branch(ref: str) -> bx.NotABranchRefError:
+    return api_error(bx.NotABranchRefError, 400, "NOT_A_BRANCH_REF", f"Ref {ref!r} is a tag, not a branch", ref)
+
+
+def not_a_tag(ref: str) -> bx.NotATagRefError:
+    return api_error(bx.NotATagRefError, 400, "NOT_A_TAG_REF", f"Ref {ref!r} is a branch, not a tag", ref)
+
+
+def forbidden(cls: type[E], error_type: str, message: str) -> E:
+    return api_error(cls, 403, error_type, message)
 
 
 class PartitionSpecError(bx.TableCreatePlanError):
@@ -127,4 +159,4 @@ class InvalidArgumentError(bx.BadRequestError, ValueError):
 
 
 def bad_request(message: str) -> InvalidArgumentError:
-    return InvalidArgumentError(400, "BAD_REQUEST", message)
+    return api_error(InvalidArgumentError, 400, "BAD_REQUEST", message)

@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     finished_at REAL,
     error       TEXT,
     ref         TEXT,               -- the ref the job read or wrote
-    tx_ref      TEXT,               -- the commit the job produced, if any
+    tx_ref      TEXT,               -- the branch the job wrote (Bauplan's transaction branch), if any
     sql_query   TEXT,
     host        TEXT NOT NULL,
     pid         INTEGER NOT NULL,
@@ -64,7 +64,8 @@ CREATE TABLE IF NOT EXISTS job_logs (
 
 FINISHED = frozenset({"COMPLETE", "FAIL", "ABORT"})
 # What state objects report in `job_status` (Bauplan's examples compare it with "SUCCESS").
-STATE_STATUS = {"COMPLETE": "SUCCESS", "FAIL": "FAILED", "ABORT": "ABORTED", "RUNNING": "RUNNING",
+# Bauplan's strings (src/grpc.rs `JobError::status_str`): a cancelled job is "CANCELLED".
+STATE_STATUS = {"COMPLETE": "SUCCESS", "FAIL": "FAILED", "ABORT": "CANCELLED", "RUNNING": "RUNNING",
                 "NOT_STARTED": "NOT_STARTED"}
 
 
@@ -85,11 +86,12 @@ class JobDetails:
     rows_imported: int | None = None
     files_imported: list[str] = field(default_factory=list)
     files_failed: dict[str, str] = field(default_factory=dict)
-    commit_hash: str | None = None
+    commit_hash: str | None = None  # None when the import had nothing new (every file already imported)
+    files_skipped: list[str] = field(default_factory=list)  # already imported, so not imported again
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-_DETAIL_KEYS = ("rows_imported", "files_imported", "files_failed", "commit_hash")
+_DETAIL_KEYS = ("rows_imported", "files_imported", "files_failed", "commit_hash", "files_skipped")
 
 
 def _now() -> float:
@@ -290,13 +292,13 @@ class JobLedger:
             f"SELECT {self._COLUMNS} FROM jobs{where} ORDER BY created_at DESC", params).fetchall()
         count = 0
         for row in rows:
+            if limit is not None and count >= limit:  # limit=0 lists nothing, as the SDK's paginator
+                return
             row = self._live(row)
             if statuses and row[2] not in statuses:  # filtered after `_live`, which may turn RUNNING into FAIL
                 continue
             yield self._job(row)
             count += 1
-            if limit is not None and count >= limit:
-                return
 
     def logs(self, job_id: str) -> list[JobLogEvent]:
         self._row(job_id)
@@ -318,7 +320,7 @@ class JobLedger:
         return JobDetails(job_id=job_id, kind=row[0], rows_imported=data.get("rows_imported"),
                           files_imported=list(data.get("files_imported") or []),
                           files_failed=dict(data.get("files_failed") or {}), commit_hash=data.get("commit_hash"),
-                          extra=dict(data.get("extra") or {}))
+                          files_skipped=list(data.get("files_skipped") or []), extra=dict(data.get("extra") or {}))
 
 
 def job_not_found(job_id: str) -> bx.ResourceNotFoundError:

@@ -57,19 +57,17 @@ class Ref:
 
 
 class Branch(Ref):
+    """`str()` is 'name@hash', as the SDK's (src/python/refs.rs `Display`): use `.name` for the name."""
+
     __slots__ = ()
     _type = RefType.BRANCH
 
-    def __str__(self) -> str:
-        return self._name
-
 
 class Tag(Ref):
+    """`str()` is 'name@hash', as the SDK's: use `.name` for the name."""
+
     __slots__ = ()
     _type = RefType.TAG
-
-    def __str__(self) -> str:
-        return self._name
 
 
 class DetachedRef(Ref):

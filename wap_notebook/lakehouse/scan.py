@@ -11,6 +11,7 @@ caller's text.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import duckdb
 from bauplan import exceptions as bx
@@ -36,21 +37,29 @@ def _error(message: str) -> bx.BauplanQueryError:
     return bx.BauplanQueryError(message)
 
 
-def canonical_filter(filters: str, columns: set[str]) -> str:
-    """Validate `filters` as a boolean expression over `columns`; return DuckDB's rendering of it."""
-    if not isinstance(filters, str) or not filters.strip():
-        raise _error("filters must be a non-empty SQL predicate, e.g. \"age < 30 AND city = 'Rome'\"")
+def invalid_filter(filters: object, why: str) -> ValueError:
+    """What the SDK raises for a filter its SQL parser refuses, before any request (src/python/query.rs)."""
+    return ValueError(f"Invalid SQL filter {filters!r}: {why}")
+
+
+def parse_filter(filters: str) -> tuple[duckdb.DuckDBPyConnection, dict[str, Any], dict[str, Any]]:
+    """Parse `filters` as the WHERE clause of the probe query; anything but one expression there (empty text,
+    a second statement, a UNION, a dangling operator) is the SDK's `ValueError("Invalid SQL filter")`."""
+    if not filters.strip():
+        raise invalid_filter(filters, "empty")
+    if any(ord(c) < 32 and c not in "\t\n\r" for c in filters):  # DuckDB would read "\x00" as a column name
+        raise invalid_filter(filters, "control characters")
     probe = _PREFIX + filters
     try:
         statements = duckdb.extract_statements(probe)
     except duckdb.Error as exc:
-        raise _error(f"filters could not be parsed: {exc}") from None
+        raise invalid_filter(filters, str(exc).splitlines()[0]) from None
     if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
-        raise _error(f"filters must be one boolean expression, not {filters!r}")
+        raise invalid_filter(filters, "not one boolean expression")
     con = _parser_connection()
     tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [probe]).fetchone()[0])
     if tree.get("error") or len(tree.get("statements", [])) != 1:
-        raise _error(f"filters could not be parsed: {tree.get('error_message', filters)}")
+        raise invalid_filter(filters, str(tree.get("error_message", "unparsable")))
     node = tree["statements"][0]["node"]
     from_table = node.get("from_table") or {}
     shape_ok = (node.get("type") == "SELECT_NODE" and from_table.get("type") == "BASE_TABLE"
@@ -60,7 +69,16 @@ def canonical_filter(filters: str, columns: set[str]) -> str:
                 and not (node.get("cte_map") or {}).get("map")
                 and [e.get("class") for e in node.get("select_list", [])] == ["STAR"])
     if not shape_ok or node.get("where_clause") is None:
-        raise _error(f"filters must be one boolean expression over the table's columns, not {filters!r}")
+        raise invalid_filter(filters, "not one boolean expression over the table's columns")
+    return con, tree, node
+
+
+def canonical_filter(filters: str, columns: set[str]) -> str:
+    """Validate `filters` as a boolean expression over `columns`; return DuckDB's rendering of it.
+
+    Unparsable text is a `ValueError` (the SDK's own parser refuses it); a well-formed expression that uses
+    unknown columns or disallowed constructs is a `BauplanQueryError`, as Bauplan's engine would answer."""
+    con, tree, node = parse_filter(filters)
     for expr in _walk(node["where_clause"]):
         if "class" not in expr:  # containers (argument lists, literals), not expressions
             continue
