@@ -90,3 +90,21 @@ def shell(lake_path):
         ip.user_ns.pop(name, None)
     yield ip
     ip.run_line_magic("unload_ext", "wap_notebook")
+
+
+@pytest.fixture
+def lake(tmp_path, monkeypatch):
+    """The embedded lakehouse the command line opens by default, in a fresh folder."""
+    monkeypatch.setenv("WAP_LAKEHOUSE_PATH", str(tmp_path / "lh"))
+    monkeypatch.setenv("WAP_BACKEND", "local")
+    return tmp_path / "lh"
+
+
+@pytest.fixture
+def checks_file(tmp_path):
+    """A `--checks` YAML file with the command-line tests' checks."""
+    from shared_data import CLI_CHECKS
+
+    path = tmp_path / "checks.yaml"
+    path.write_text(CLI_CHECKS)
+    return path

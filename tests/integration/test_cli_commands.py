@@ -4,42 +4,18 @@ headings that say what happened; reports with messages and failing values."""
 from __future__ import annotations
 
 import pytest
+from shared_data import main_count
 
 from wap_notebook import LocalClient
 from wap_notebook.cli.main import EXIT_GATE_FAILED, EXIT_PASSED, EXIT_USAGE, build_parser
 from wap_notebook.cli.main import main as cli_main
 from wap_notebook.demo.sample_data import orders_bad_batch, orders_batch
 
-CHECKS = """\
-- not_null: [order_id, customer_id]
-- unique: order_id
-- between: {column: amount, min: 0, max: 10000}
-"""
-
-
-@pytest.fixture
-def lake(tmp_path, monkeypatch):
-    monkeypatch.setenv("WAP_LAKEHOUSE_PATH", str(tmp_path / "lh"))
-    monkeypatch.setenv("WAP_BACKEND", "local")
-    return tmp_path / "lh"
-
-
-@pytest.fixture
-def checks_file(tmp_path):
-    path = tmp_path / "checks.yaml"
-    path.write_text(CHECKS)
-    return path
-
 
 def open_branches(path) -> list[str]:
     return sorted(b.name for b in LocalClient(path).get_branches() if b.name != "main")
 
 
-def main_count(path) -> int | None:
-    client = LocalClient(path)
-    if not client.has_table("orders", "main", namespace="bauplan"):
-        return None
-    return client.query("SELECT COUNT(*) FROM bauplan.orders", ref="main").column(0)[0].as_py()
 
 
 def test_a_failed_branch_is_listed_shown_and_merged_only_with_force_and_reason(lake, checks_file, put_table,

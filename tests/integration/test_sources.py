@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import gzip
-import io
 
 import pyarrow as pa
-import pyarrow.csv as pcsv
-import pyarrow.parquet as pq
 import pytest
+from shared_data import SOURCE_TABLE, csv_bytes, parquet_bytes, read_all
 
 from wap_notebook.lakehouse import sources
 from wap_notebook.lakehouse.errors import (
@@ -17,42 +15,17 @@ from wap_notebook.lakehouse.errors import (
     SourceNotFoundError,
 )
 from wap_notebook.lakehouse.sources import (
-    SourceFile,
     iter_batches,
     read_schema,
     resolve,
 )
 
-TABLE = pa.table({
-    "id": pa.array([1, 2, 3], pa.int64()),
-    "name": ["a", "b", "c"],
-    "score": [1.5, 2.5, None],
-})
-
-
-def _parquet_bytes(table: pa.Table, **kwargs) -> bytes:
-    buffer = io.BytesIO()
-    pq.write_table(table, buffer, **kwargs)
-    return buffer.getvalue()
-
-
-def _csv_bytes(table: pa.Table) -> bytes:
-    buffer = io.BytesIO()
-    pcsv.write_csv(table, buffer)
-    return buffer.getvalue()
-
-
-def _read_all(file: SourceFile, target: pa.Schema | None = None, **kwargs) -> pa.Table:
-    batches = list(iter_batches(file, target, **kwargs))
-    schema = target if target is not None else read_schema(file)
-    return pa.Table.from_batches(batches, schema=schema)
-
 
 def test_s3_formats_resolve_and_stream(s3_server, bucket, put_table):
-    put_table("data/a.parquet", TABLE)
-    put_table("data/b.csv", TABLE)
-    put_table("data/c.jsonl", TABLE)
-    s3_server.upload_bytes(bucket, "data/d.csv.gz", gzip.compress(_csv_bytes(TABLE)))
+    put_table("data/a.parquet", SOURCE_TABLE)
+    put_table("data/b.csv", SOURCE_TABLE)
+    put_table("data/c.jsonl", SOURCE_TABLE)
+    s3_server.upload_bytes(bucket, "data/d.csv.gz", gzip.compress(csv_bytes(SOURCE_TABLE)))
     s3_server.upload_bytes(bucket, "data/e.json.gz", gzip.compress(b'{"id": 1, "name": "a", "score": 1.5}\n'))
 
     files = resolve(f"s3://{bucket}/data/*")
@@ -65,7 +38,7 @@ def test_s3_formats_resolve_and_stream(s3_server, bucket, put_table):
     expected = pa.schema([("id", pa.int64()), ("name", pa.string()), ("score", pa.float64())])
     for file in files:
         assert read_schema(file) == expected, file.uri
-        table = _read_all(file, expected)
+        table = read_all(file, expected)
         assert table.schema == expected
         assert table.num_rows == (1 if file.uri.endswith("e.json.gz") else 3), file.uri
         assert table.column("id").to_pylist()[0] == 1
@@ -73,7 +46,7 @@ def test_s3_formats_resolve_and_stream(s3_server, bucket, put_table):
 
 def test_single_star_does_not_cross_directories_but_double_star_does(s3_server, bucket, put_table):
     for key in ("p/a.csv", "p/x/b.csv", "p/x/y/c.csv", "p/other.parquet"):
-        put_table(key, TABLE)
+        put_table(key, SOURCE_TABLE)
     s3_server.upload_bytes(bucket, "p/x/", b"")  # directory marker: never a file
 
     assert [f.uri for f in resolve(f"s3://{bucket}/p/*.csv")] == [f"s3://{bucket}/p/a.csv"]
@@ -87,8 +60,8 @@ def test_single_star_does_not_cross_directories_but_double_star_does(s3_server, 
 
 
 def test_single_object_and_directory(bucket, put_table):
-    uri = put_table("one/t.parquet", TABLE)
-    put_table("one/_SUCCESS.parquet", TABLE)  # hidden-by-convention files are skipped in a directory
+    uri = put_table("one/t.parquet", SOURCE_TABLE)
+    put_table("one/_SUCCESS.parquet", SOURCE_TABLE)  # hidden-by-convention files are skipped in a directory
     [file] = resolve(uri)
     assert file.uri == uri and file.format == "parquet"
     assert [f.uri for f in resolve(f"s3://{bucket}/one/")] == [uri]
@@ -96,7 +69,7 @@ def test_single_object_and_directory(bucket, put_table):
 
 
 def test_s3_not_found_errors(s3_server, bucket, put_table):
-    put_table("p/a.parquet", TABLE)
+    put_table("p/a.parquet", SOURCE_TABLE)
     cases = [
         f"s3://{bucket}/p/*.csv",  # glob matching nothing
         f"s3://{bucket}/nope/*.parquet",  # missing prefix
@@ -113,7 +86,7 @@ def test_s3_not_found_errors(s3_server, bucket, put_table):
 
 
 def test_unsupported_extension(s3_server, bucket, put_table):
-    put_table("p/a.parquet", TABLE)
+    put_table("p/a.parquet", SOURCE_TABLE)
     s3_server.upload_bytes(bucket, "p/readme.txt", b"hello")
     with pytest.raises(SourceFormatError) as info:
         resolve(f"s3://{bucket}/p/*")
@@ -124,8 +97,8 @@ def test_unsupported_extension(s3_server, bucket, put_table):
 
 
 def test_filesystems_are_cached(s3_server, bucket, put_table):
-    put_table("a.parquet", TABLE)
-    put_table("b.parquet", TABLE)
+    put_table("a.parquet", SOURCE_TABLE)
+    put_table("b.parquet", SOURCE_TABLE)
     first, second = resolve(f"s3://{bucket}/*.parquet")
     assert first.filesystem is second.filesystem
     assert resolve(f"s3://{bucket}/a.parquet")[0].filesystem is first.filesystem
@@ -134,7 +107,7 @@ def test_filesystems_are_cached(s3_server, bucket, put_table):
 
 def test_zero_byte_and_truncated_parquet(s3_server, bucket):
     s3_server.upload_bytes(bucket, "empty.parquet", b"")
-    s3_server.upload_bytes(bucket, "cut.parquet", _parquet_bytes(TABLE)[:60])
+    s3_server.upload_bytes(bucket, "cut.parquet", parquet_bytes(SOURCE_TABLE)[:60])
     cut, empty = resolve(f"s3://{bucket}/*.parquet")  # zero-byte files are listed...
     assert empty.size == 0
     for file in (empty, cut):  # ...and are format errors when read
@@ -162,7 +135,7 @@ def test_target_conformance_missing_extra_and_best_effort(s3_server, bucket, put
             list(iter_batches(file, target))
         assert "'extra'" in str(info.value) and file.uri in str(info.value)
 
-        table = _read_all(file, target, best_effort=True)
+        table = read_all(file, target, best_effort=True)
         assert table.schema == target, file.uri
         assert table.to_pydict() == {"a": ["p", "q"], "b": [1, 2], "missing": [None, None]}, file.uri
 
@@ -178,9 +151,9 @@ def test_multi_batch_streaming(tmp_path, s3_server, bucket, monkeypatch):
     monkeypatch.setattr(sources.json_reader, "_JSON_BLOCK_BYTES", 64 << 10)
     jsonl = "".join(f'{{"id": {i}, "v": {float(i)}}}\n' for i in range(rows)).encode()
     uris = [
-        s3_server.upload_bytes(bucket, "big.parquet", _parquet_bytes(table, row_group_size=10_000)),
-        s3_server.upload_bytes(bucket, "big.csv", _csv_bytes(table)),
-        s3_server.upload_bytes(bucket, "big.csv.gz", gzip.compress(_csv_bytes(table))),
+        s3_server.upload_bytes(bucket, "big.parquet", parquet_bytes(table, row_group_size=10_000)),
+        s3_server.upload_bytes(bucket, "big.csv", csv_bytes(table)),
+        s3_server.upload_bytes(bucket, "big.csv.gz", gzip.compress(csv_bytes(table))),
         s3_server.upload_bytes(bucket, "big.jsonl", jsonl),
     ]
     for uri in uris:

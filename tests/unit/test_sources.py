@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import io
 import json
 import os
 import pathlib
 
 import pyarrow as pa
-import pyarrow.csv as pcsv
-import pyarrow.parquet as pq
 import pytest
+from shared_data import SOURCE_TABLE, csv_bytes, parquet_bytes, read_all
 
 from wap_notebook.lakehouse import sources
 from wap_notebook.lakehouse.errors import (
@@ -31,30 +29,6 @@ from wap_notebook.lakehouse.sources import (
     resolve,
     unify_schemas,
 )
-
-TABLE = pa.table({
-    "id": pa.array([1, 2, 3], pa.int64()),
-    "name": ["a", "b", "c"],
-    "score": [1.5, 2.5, None],
-})
-
-
-def _parquet_bytes(table: pa.Table, **kwargs) -> bytes:
-    buffer = io.BytesIO()
-    pq.write_table(table, buffer, **kwargs)
-    return buffer.getvalue()
-
-
-def _csv_bytes(table: pa.Table) -> bytes:
-    buffer = io.BytesIO()
-    pcsv.write_csv(table, buffer)
-    return buffer.getvalue()
-
-
-def _read_all(file: SourceFile, target: pa.Schema | None = None, **kwargs) -> pa.Table:
-    batches = list(iter_batches(file, target, **kwargs))
-    schema = target if target is not None else read_schema(file)
-    return pa.Table.from_batches(batches, schema=schema)
 
 
 def _local(tmp_path: pathlib.Path, name: str, data: bytes) -> str:
@@ -100,8 +74,8 @@ def test_access_denied_is_source_access_error(monkeypatch):
 
 
 def test_local_paths_and_file_uris(tmp_path, monkeypatch):
-    a = _local(tmp_path, "d/a.parquet", _parquet_bytes(TABLE))
-    b = _local(tmp_path, "d/sub/b.csv", _csv_bytes(TABLE))
+    a = _local(tmp_path, "d/a.parquet", parquet_bytes(SOURCE_TABLE))
+    b = _local(tmp_path, "d/sub/b.csv", csv_bytes(SOURCE_TABLE))
     assert [f.uri for f in resolve(a)] == [a]
     assert [f.uri for f in resolve(f"file://{a}")] == [a]
     assert [f.uri for f in resolve(f"{tmp_path}/d/**/*.*")] == [a, b]
@@ -109,7 +83,7 @@ def test_local_paths_and_file_uris(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     [file] = resolve("d/sub/*.csv")
     assert file.uri == b and file.path == b and os.path.isabs(file.path)
-    assert _read_all(file).num_rows == 3
+    assert read_all(file).num_rows == 3
 
 
 def test_local_not_found(tmp_path):
@@ -121,7 +95,7 @@ def test_local_not_found(tmp_path):
 
 def test_truncated_parquet_data_pages(tmp_path):
     # Footer intact, data pages damaged: the error comes while streaming and names the file.
-    data = bytearray(_parquet_bytes(pa.table({"x": list(range(10_000))}), compression="snappy"))
+    data = bytearray(parquet_bytes(pa.table({"x": list(range(10_000))}), compression="snappy"))
     data[4:200] = b"\xff" * 196
     [file] = resolve(_local(tmp_path, "bad.parquet", bytes(data)))
     with pytest.raises(SourceFormatError, match="bad.parquet"):
@@ -152,12 +126,12 @@ def test_csv_value_beyond_first_range_cannot_drift(tmp_path, monkeypatch):
     with pytest.raises(SourceFormatError, match="'1.5'"):
         list(iter_batches(file))
     # With a float target the same file reads fine.
-    table = _read_all(file, pa.schema([("n", pa.float64())]))
+    table = read_all(file, pa.schema([("n", pa.float64())]))
     assert table.num_rows == 2001 and table.column("n").to_pylist()[-1] == 1.5
 
 
 def test_corrupt_gzip(tmp_path):
-    data = gzip.compress(_csv_bytes(pa.table({"x": list(range(5000))})))
+    data = gzip.compress(csv_bytes(pa.table({"x": list(range(5000))})))
     [file] = resolve(_local(tmp_path, "t.csv.gz", data[: len(data) // 2]))
     with pytest.raises(SourceFormatError, match="t.csv.gz"):
         list(iter_batches(file))
@@ -219,14 +193,14 @@ def test_normalized_schema_is_accepted_by_pyiceberg():
 def test_ns_timestamps_convert_exactly_or_are_refused(tmp_path):
     # Whole microseconds in an ns column (what pandas writes) convert exactly.
     exact = pa.array([1_700_000_000_123_456_000, None], pa.timestamp("ns"))
-    [file] = resolve(_local(tmp_path, "ok.parquet", _parquet_bytes(pa.table({"t": exact}))))
+    [file] = resolve(_local(tmp_path, "ok.parquet", parquet_bytes(pa.table({"t": exact}))))
     assert read_schema(file) == pa.schema([("t", pa.timestamp("us"))])
     [batch] = iter_batches(file)
     assert batch.column("t")[0].value == 1_700_000_000_123_456
 
     # Digits below the microsecond would be lost: refused, naming file, column and how many values.
     lossy = pa.array([1_700_000_000_123_456_789, 1_700_000_000_000_000_000, 5], pa.timestamp("ns"))
-    [bad] = resolve(_local(tmp_path, "bad.parquet", _parquet_bytes(pa.table({"t": lossy}))))
+    [bad] = resolve(_local(tmp_path, "bad.parquet", parquet_bytes(pa.table({"t": lossy}))))
     with pytest.raises(SourceFormatError, match=r"bad\.parquet.*column 't': 2 value\(s\) have digits below"):
         list(iter_batches(bad))
 
@@ -239,7 +213,7 @@ def test_ns_timestamps_convert_exactly_or_are_refused(tmp_path):
     with pytest.raises(SourceFormatError, match=r"t\.jsonl.*column 't': 1 value\(s\) have digits below"):
         list(iter_batches(json_file))
     [zeros] = resolve(_local(tmp_path, "z.csv", b"t\n2024-01-01 00:00:00.123456000\n"))
-    assert _read_all(zeros, read_schema(zeros)).column("t").to_pylist() == [dt.datetime(2024, 1, 1, 0, 0, 0, 123456)]
+    assert read_all(zeros, read_schema(zeros)).column("t").to_pylist() == [dt.datetime(2024, 1, 1, 0, 0, 0, 123456)]
 
 
 def _fake(uri: str) -> SourceFile:
@@ -261,12 +235,12 @@ def test_unify_widens_and_merges_columns():
 
 def test_unify_null_column_is_compatible_with_anything(tmp_path):
     [empty_col] = resolve(_local(tmp_path, "a.csv", b"id,note\n1,\n2,\n"))
-    [typed] = resolve(_local(tmp_path, "b.parquet", _parquet_bytes(pa.table({"id": [3], "note": [7]}))))
+    [typed] = resolve(_local(tmp_path, "b.parquet", parquet_bytes(pa.table({"id": [3], "note": [7]}))))
     schemas = [(f, read_schema(f)) for f in (empty_col, typed)]
     assert schemas[0][1].field("note").type == pa.string()  # a usable type on its own
     unified = unify_schemas(schemas)
     assert unified.field("note").type == pa.int64() and unified.field("note").metadata is None
-    table = _read_all(empty_col, unified)
+    table = read_all(empty_col, unified)
     assert table.column("note").to_pylist() == [None, None]
 
 
@@ -283,7 +257,7 @@ def test_unify_conflict_names_column_types_and_files():
 def test_without_target_batches_are_normalized(tmp_path):
     table = pa.table({"u": pa.array([1, 2], pa.uint16()), "s": pa.array(["a", "b"], pa.large_string()),
                       "d": pa.array(["x", "x"]).dictionary_encode()})
-    [file] = resolve(_local(tmp_path, "n.parquet", _parquet_bytes(table)))
+    [file] = resolve(_local(tmp_path, "n.parquet", parquet_bytes(table)))
     [batch] = iter_batches(file)
     assert batch.schema == pa.schema([("u", pa.int32()), ("s", pa.string()), ("d", pa.string())])
     assert batch.schema == read_schema(file)
@@ -302,7 +276,7 @@ def test_csv_edge_cases_across_ranges(tmp_path, monkeypatch):
     body = b"".join(f"{i},x{i}\r\n".encode() for i in range(1000))
     [file] = resolve(_local(tmp_path, "crlf.csv", b"\xef\xbb\xbfa,\"b,c\"\r\n" + body))
     assert read_schema(file).names == ["a", "b,c"]
-    table = _read_all(file)
+    table = read_all(file)
     assert table.num_rows == 1000 and table.column("a").to_pylist()[-1] == 999
     assert table.column("b,c").to_pylist()[0] == "x0"
 
@@ -384,7 +358,7 @@ def test_csv_and_json_lines_type_text_dates_the_same_way(tmp_path, case):
         assert schema.field("c").type == expected_type, file.uri
         # An empty CSV cell is null, except in a text column where it is the empty string (pyarrow, DuckDB).
         empty = "" if file.format == "csv" and expected_type == pa.string() else None
-        assert _read_all(file, schema).column("c").to_pylist() == [*expected, empty], file.uri
+        assert read_all(file, schema).column("c").to_pylist() == [*expected, empty], file.uri
 
 
 def test_a_column_mixing_offsets_and_naive_values_is_refused(tmp_path):
@@ -397,7 +371,7 @@ def test_a_column_mixing_offsets_and_naive_values_is_refused(tmp_path):
     zoned = pa.schema([("c", pa.timestamp("us", tz="UTC")), ("i", pa.int64())])
     for file in _text_files(tmp_path, "later", ["2024-01-01T09:00:00Z", "2024-01-01 09:00:00"]):
         with pytest.raises(SourceFormatError, match=r"later\.(csv|jsonl).*column 'c' mixes timestamps"):
-            _read_all(file, zoned)
+            read_all(file, zoned)
 
 
 def test_json_lines_lists_structs_and_objects_import(tmp_path):
@@ -407,7 +381,7 @@ def test_json_lines_lists_structs_and_objects_import(tmp_path):
     [file] = resolve(_local(tmp_path, "n.jsonl", "\n".join(json.dumps(r) for r in rows).encode()))
     schema = read_schema(file)
     assert pa.types.is_list(schema.field("l").type) and pa.types.is_struct(schema.field("s").type)
-    assert _read_all(file, schema).to_pylist() == rows
+    assert read_all(file, schema).to_pylist() == rows
 
 
 def test_column_names_refused_or_kept(tmp_path):
@@ -418,7 +392,7 @@ def test_column_names_refused_or_kept(tmp_path):
     with pytest.raises(SourceFormatError, match=r"c\.jsonl.*columns 'Id' and 'id' differ only by letter case"):
         read_schema(case)
     names = ["with space", "ünï名", "a.b", "select", "UPPER"]
-    [fine] = resolve(_local(tmp_path, "f.parquet", _parquet_bytes(pa.table({n: [1] for n in names}))))
+    [fine] = resolve(_local(tmp_path, "f.parquet", parquet_bytes(pa.table({n: [1] for n in names}))))
     assert read_schema(fine).names == names
 
 
@@ -430,7 +404,7 @@ def test_json_lines_rows_straddling_raw_reads(tmp_path, monkeypatch, name):
             for i in range(200)]
     text = "\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode()  # no final newline
     [file] = resolve(_local(tmp_path, name, gzip.compress(text) if name.endswith(".gz") else text))
-    assert _read_all(file, read_schema(file)).to_pylist() == rows
+    assert read_all(file, read_schema(file)).to_pylist() == rows
 
 
 @pytest.mark.parametrize(("name", "payload"), [
@@ -443,11 +417,11 @@ def test_text_integers_beyond_int64_are_refused_not_rounded(tmp_path, name, payl
     with pytest.raises(SourceFormatError, match=rf"{name}.*column 'u': -?\d+ is an integer beyond the 64-bit range"):
         read_schema(file)
     [fine] = resolve(_local(tmp_path, "fine.csv", b"u\n9223372036854775807\n-9223372036854775808\n"))
-    assert _read_all(fine, read_schema(fine)).column("u").to_pylist() == [2**63 - 1, -(2**63)]
+    assert read_all(fine, read_schema(fine)).column("u").to_pylist() == [2**63 - 1, -(2**63)]
 
 
 def test_json_lines_into_a_map_column_is_refused_clearly(tmp_path):
     [file] = resolve(_local(tmp_path, "m.jsonl", b'{"id": 2, "attrs": {"x": 5}}\n'))
     target = pa.schema([("id", pa.int64()), ("attrs", pa.map_(pa.string(), pa.int64()))])
     with pytest.raises(SourceFormatError, match=r"m\.jsonl.*column 'attrs' is a map in the table"):
-        _read_all(file, target)
+        read_all(file, target)
