@@ -10,10 +10,10 @@ references become the check's columns, so a missing column is reported like any 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
+from wap_notebook.core.sql import syntax_nodes
 from wap_notebook.errors import InvalidSpec
 
 _PROBE = "SELECT * FROM __wap_rows WHERE "
@@ -35,14 +35,6 @@ def _parser() -> Any:
                                               "autoinstall_known_extensions": False})
 
 
-def _walk(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _walk(value)
 
 
 def validate_predicate(text: object, what: str = "expression") -> tuple[str, tuple[str, ...]]:
@@ -72,7 +64,7 @@ def validate_predicate(text: object, what: str = "expression") -> tuple[str, tup
     if not shape_ok or node.get("where_clause") is None:
         raise InvalidSpec(f"{what}: predicate must be one boolean expression over the table's columns, not {text!r}")
     columns: list[str] = []
-    for expr in _walk(node["where_clause"]):
+    for expr in syntax_nodes(node["where_clause"]):
         kind = expr.get("class")
         if kind is None:
             continue

@@ -20,7 +20,8 @@ import datetime as _dt
 import decimal
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from wap_notebook.core.naming import COMMIT_HASH, REF_NAME, validate_identifier
 from wap_notebook.errors import InvalidSpec, InvalidType
@@ -144,3 +145,15 @@ def strip_statement(query: str) -> str:
     if not text:
         raise InvalidSpec("Empty SQL query")
     return text
+
+
+def syntax_nodes(tree: Any) -> Iterator[dict[str, Any]]:
+    """Every object of DuckDB's `json_serialize_sql` tree, depth first (expressions, table refs, containers):
+    what the query sandbox, scan filters and check predicates inspect."""
+    if isinstance(tree, dict):
+        yield tree
+        for value in tree.values():
+            yield from syntax_nodes(value)
+    elif isinstance(tree, list):
+        for value in tree:
+            yield from syntax_nodes(value)

@@ -30,6 +30,7 @@ from bauplan import exceptions as bx
 from wap_notebook.core import background
 from wap_notebook.core.sql import quote_ident as _quote
 from wap_notebook.core.sql import string_literal as _string_literal
+from wap_notebook.core.sql import syntax_nodes
 from wap_notebook.lakehouse.limits import ENV_MEMORY, ENV_TIMEOUT, QueryLimits
 from wap_notebook.lakehouse.tables import TableFiles
 from wap_notebook.lakehouse.watchdog import Watchdog
@@ -79,14 +80,6 @@ def _parse(sql: str) -> dict[str, Any]:
     return tree
 
 
-def _walk(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _walk(value)
 
 
 def referenced_tables(sql: str) -> tuple[set[tuple[str, str]], set[str]]:
@@ -94,7 +87,7 @@ def referenced_tables(sql: str) -> tuple[set[tuple[str, str]], set[str]]:
     tree = _parse(sql)
     tables: set[tuple[str, str]] = set()
     cte_names: set[str] = set()
-    for node in _walk(tree):
+    for node in syntax_nodes(tree):
         node_type = node.get("type")
         if node_type == "BASE_TABLE":
             if node.get("catalog_name"):

@@ -16,7 +16,8 @@ from typing import Any
 import duckdb
 from bauplan import exceptions as bx
 
-from wap_notebook.lakehouse.query import _parser_connection, _walk
+from wap_notebook.core.sql import syntax_nodes
+from wap_notebook.lakehouse.query import _parser_connection
 from wap_notebook.lakehouse.query import _quote as quote
 
 _PROBE_TABLE = "__wap_scan"
@@ -79,7 +80,7 @@ def canonical_filter(filters: str, columns: set[str]) -> str:
     Unparsable text is a `ValueError` (the SDK's own parser refuses it); a well-formed expression that uses
     unknown columns or disallowed constructs is a `BauplanQueryError`, as Bauplan's engine would answer."""
     con, tree, node = parse_filter(filters)
-    for expr in _walk(node["where_clause"]):
+    for expr in syntax_nodes(node["where_clause"]):
         if "class" not in expr:  # containers (argument lists, literals), not expressions
             continue
         kind = expr["class"]
