@@ -101,3 +101,23 @@ def test_rerunning_a_cell_revalidates_its_open_branch(shell, put_table, tmp_path
     # %%wap_sql on the last ingestion's branch.
     result = shell.run_cell("%%wap_sql\nSELECT COUNT(*) AS n FROM {table}\n")
     assert result.success and int(result.result["n"][0]) == 40
+
+
+def test_rerunning_a_cell_under_another_name_finds_its_open_branch_by_table_and_sources(shell, put_table, tmp_path,
+                                                                                        capsys):
+    """The earlier ingestion is found by its tables and sources, not only by the cell's `--as` name: renaming
+    the variable while editing a bound re-validates the open branch and never leaves a second one."""
+    shell.user_ns["uri"] = put_table("o.parquet", orders_batch(50))
+    cell = "%%wap_ingest orders {uri} --no-panel --as first\n- between: {column: amount, min: 0, max: 100000}\n"
+    assert shell.run_cell(cell).success
+    first = shell.user_ns["first"]
+    assert first.passed is True
+    capsys.readouterr()
+    assert shell.run_cell(cell.replace("--as first", "--as second").replace("100000", "1")).success
+    assert "re-validating it" in capsys.readouterr().out
+    assert shell.user_ns["second"] is first and first.passed is False and _branches(tmp_path) == [first.branch]
+    # --reimport under a third name imports anew and discards the earlier branch of the same batch.
+    assert shell.run_cell(cell.replace("--as first", "--as third --reimport")).success
+    assert "discarded the earlier unmerged ingestion" in capsys.readouterr().out
+    third = shell.user_ns["third"]
+    assert third is not first and _branches(tmp_path) == [third.branch]

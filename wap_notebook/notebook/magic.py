@@ -91,14 +91,16 @@ class WapMagics(Magics):
         if not args.name.isidentifier():
             raise UsageError(f"%wap_ingest: --as needs a Python identifier; got {args.name!r}")
         ingestion = build_ingestion(args, cell, user_ns)
-        from wap_notebook.notebook.rerun import revalidation_target
+        from wap_notebook.notebook.rerun import remember, revalidation_target
 
         previous = revalidation_target(user_ns.get(args.name), ingestion, reimport=args.reimport)
         if previous is not None:
+            user_ns[args.name] = previous
             revalidate_in_panel(previous, ingestion, panel=not args.no_panel)
             ingestion = previous
         else:
             user_ns[args.name] = ingestion
+            remember(ingestion)
             run_ingestion(ingestion, panel=not args.no_panel, background=args.background)
         if not args.no_panel:
             from wap_notebook.notebook.panel.widget import skip_next_display
