@@ -180,6 +180,12 @@ def test_unique_says_what_it_counts_and_marks_the_rows_already_on_main(lakehouse
     failing = ing.failures("unique(flight_id)")
     assert list(failing["flight_id"]) == [7, 7, 500, 500, 501, 501]  # grouped by key, main's row first
     assert list(failing["on_main"]) == [True, False, False, False, False, False]
+    # A composite key reads the same (its own GROUP BY instead of the shared scan).
+    ing.validate(checks=[C.unique("flight_id", "carrier")])
+    row = ing.report.set_index("check").loc["unique(flight_id, carrier)"]
+    assert row["failing_rows"] == 3 and "3 keys repeated, 6 rows share them" in row["message"], row["message"]
+    assert list(ing.failures("unique(flight_id, carrier)")["on_main"]) == [True] + [False] * 5
+    ing.validate(checks=[C.unique("flight_id")])
     # The panel's failing-rows tab shows the mark first, in words.
     from wap_notebook.notebook.report import failing_section
 

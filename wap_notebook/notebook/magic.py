@@ -226,7 +226,11 @@ def _run_quietly(ingestion: Any) -> None:
 
 
 def load_ipython_extension(ipython: Any) -> None:
+    from wap_notebook.notebook.rerun import note_cell
+
     ipython.register_magics(WapMagics)
+    if note_cell not in ipython.events.callbacks["pre_run_cell"]:
+        ipython.events.register("pre_run_cell", note_cell)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
@@ -237,3 +241,7 @@ def unload_ipython_extension(ipython: Any) -> None:
             if isinstance(owner, WapMagics):
                 del registry[kind]["wap_ingest"]
     ipython.magics_manager.registry.pop("WapMagics", None)
+    from wap_notebook.notebook.rerun import note_cell
+
+    if note_cell in ipython.events.callbacks["pre_run_cell"]:
+        ipython.events.unregister("pre_run_cell", note_cell)
