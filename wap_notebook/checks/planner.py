@@ -48,8 +48,13 @@ class TableStats:
     rows_added: int
 
 
-def plan_aggregate_query(fqn: str, checks: Sequence[AggregateCheck]) -> tuple[str, dict[int, dict[str, str]]]:
-    """One ``SELECT COUNT(*) AS "__rows", <every term of every check> FROM fqn`` query.
+Scanned = AggregateCheck | QueryCheck  # a query check joins the scan through its `scan_terms`
+
+
+def plan_aggregate_query(fqn: str, checks: Sequence[Scanned], scope: TableScope | None = None
+                         ) -> tuple[str, dict[int, dict[str, str]]]:
+    """One ``SELECT COUNT(*) AS "__rows", <every term of every check> FROM fqn`` query (with `scope`, each
+    check's `scan_terms` on it, else its `aggregates()`).
 
     Returns the SQL and, per check index, the map from the check's own keys to the result aliases.
     """
@@ -57,7 +62,11 @@ def plan_aggregate_query(fqn: str, checks: Sequence[AggregateCheck]) -> tuple[st
     aliases: dict[int, dict[str, str]] = {}
     for index, check in enumerate(checks):
         mapping = {}
-        for term in check.aggregates():
+        if scope is not None:
+            terms = check.scan_terms(scope)
+        else:
+            terms = check.aggregates() if isinstance(check, AggregateCheck) else []
+        for term in terms:
             alias = f"c{index}_{term.key}"
             mapping[term.key] = alias
             exprs.append(f"{term.sql()} AS {quote_ident(alias)}")
@@ -97,12 +106,12 @@ def _status(check: Check, ok: bool) -> str:
     return "failed" if check.severity == "error" else "warned"
 
 
-def _scan(scope: TableScope, aggregate: list[tuple[int, AggregateCheck]], results: dict[int, CheckResult]
-          ) -> tuple[list[tuple[int, AggregateCheck]], str, dict[int, dict[str, str]], dict[str, Any]]:
+def _scan(scope: TableScope, aggregate: list[tuple[int, Scanned]], results: dict[int, CheckResult]
+          ) -> tuple[list[tuple[int, Scanned]], str, dict[int, dict[str, str]], dict[str, Any]]:
     """The shared scan on the branch. One faulty check (say a bound that cannot be compared with its
     column) must not hide the others' results: find it with one query per check, report it as "error",
     and rescan with the healthy ones."""
-    query, aliases = plan_aggregate_query(scope.fqn, [c for _, c in aggregate])
+    query, aliases = plan_aggregate_query(scope.fqn, [c for _, c in aggregate], scope)
     try:
         return aggregate, query, aliases, scope.query(query, scope.branch).to_pylist()[0]
     except Exception:  # noqa: BLE001 - isolate the faulty check(s) below
@@ -110,11 +119,11 @@ def _scan(scope: TableScope, aggregate: list[tuple[int, AggregateCheck]], result
     healthy = []
     for index, check in aggregate:
         try:
-            scope.query(plan_aggregate_query(scope.fqn, [check])[0], scope.branch)
+            scope.query(plan_aggregate_query(scope.fqn, [check], scope)[0], scope.branch)
             healthy.append((index, check))
         except Exception as exc:  # noqa: BLE001
             results[index] = _result(scope, check, "error", None, f"check failed to run: {exc}")
-    query, aliases = plan_aggregate_query(scope.fqn, [c for _, c in healthy])
+    query, aliases = plan_aggregate_query(scope.fqn, [c for _, c in healthy], scope)
     return healthy, query, aliases, scope.query(query, scope.branch).to_pylist()[0]
 
 
@@ -122,7 +131,11 @@ def _count(scope: TableScope, ref: str) -> int:
     return as_int(scalar(scope.query(f"SELECT COUNT(*) FROM {scope.fqn}", ref)))
 
 
-def _scan_and_evaluate(scope: TableScope, aggregate: list[tuple[int, AggregateCheck]],
+def _judge(check: Scanned, values: Values) -> Outcome:
+    return check.evaluate(values) if isinstance(check, AggregateCheck) else check.evaluate_scanned(values)
+
+
+def _scan_and_evaluate(scope: TableScope, aggregate: list[tuple[int, Scanned]],
                        results: dict[int, CheckResult]) -> tuple[int, int]:
     """The shared SQL scan of `aggregate` (and of the base in append mode); fills `results`; returns the
     row counts before and after."""
@@ -147,7 +160,7 @@ def _scan_and_evaluate(scope: TableScope, aggregate: list[tuple[int, AggregateCh
         after = {key: after_row[alias] for key, alias in mapping.items()}
         before = None if before_row is None else {key: before_row[alias] for key, alias in mapping.items()}
         try:
-            outcome = check.evaluate(Values(after, before, scope, rows_before, rows_after))
+            outcome = _judge(check, Values(after, before, scope, rows_before, rows_after))
             if scope.incremental and not exact and check.notes_whole_table_fallback:
                 outcome.message += " (base snapshot could not be scanned: counted over the whole branch table)"
             results[index] = _result(scope, check, _status(check, outcome.ok), outcome)
@@ -172,17 +185,22 @@ def run_table_checks(scope: TableScope, checks: Sequence[Check]) -> tuple[list[C
             runnable.append((index, check))
     checks_by_index = {index: check for index, check in runnable if isinstance(check, AggregateCheck)}
 
-    aggregate = [(i, c) for i, c in runnable if isinstance(c, AggregateCheck)]
+    aggregate: list[tuple[int, Scanned]] = [(i, c) for i, c in runnable if isinstance(c, AggregateCheck)]
+    # Query checks whose reads can ride on the shared scan (one query per ref, not theirs besides it).
+    folded: list[tuple[int, Scanned]] = [(i, c) for i, c in runnable
+                                         if isinstance(c, QueryCheck) and c.scan_terms(scope)]
     # The choice: what the import computed as it wrote (partials, embedded lakehouse only) is read, the
     # rest scanned. Partials never decide alone when a scan runs anyway: both must agree on the new rows.
     found = scope.partials(request([c for _, c in aggregate]).measures) if scope.partials and aggregate else None
     answered, aggregate = answerable(scope, found, aggregate)
     if answered and not aggregate:
+        folded = []  # no scan runs: they query for themselves
         only = next(iter(answered.values()))
         rows_before, rows_after = only.rows_before, only.rows_after
         if scope.base_exists and scope.base_ref is not None and not scope.incremental:
             rows_before = _count(scope, scope.base_ref)  # replace mode: the old table's rows, for the stats
     else:
+        aggregate = sorted(aggregate + folded, key=lambda item: item[0])
         rows_before, rows_after = _scan_and_evaluate(scope, aggregate, results)
         first = next(iter(answered.values()), None)
         added = rows_after - rows_before if scope.incremental else rows_after
@@ -199,8 +217,9 @@ def run_table_checks(scope: TableScope, checks: Sequence[Check]) -> tuple[list[C
         except Exception as exc:  # noqa: BLE001
             results[index] = _result(scope, check, "error", None, f"check failed to run: {exc}")
 
+    done_by_scan = {index for index, _ in folded}
     for index, check in runnable:
-        if not isinstance(check, QueryCheck):
+        if not isinstance(check, QueryCheck) or index in done_by_scan:
             continue
         try:
             outcome = check.run(scope)

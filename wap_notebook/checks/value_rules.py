@@ -23,7 +23,7 @@ from wap_notebook.checks.model import (
     Values,
     as_int,
 )
-from wap_notebook.checks.new_rows import keys_outside, new_rows_range
+from wap_notebook.checks.new_rows import extreme_terms, keys_outside, new_rows_range
 from wap_notebook.core.arrow_sql import scalar
 from wap_notebook.core.partials_contract import Measure, minmax_as_duckdb
 from wap_notebook.core.sql import (
@@ -327,6 +327,9 @@ class Between(AggregateCheck):
         col = quote_ident(self.columns[0])
         return [Aggregate("bad", "count_if", self.predicate()), Aggregate("lo", "min", col),
                 Aggregate("hi", "max", col)]
+
+    def scan_terms(self, scope: TableScope) -> list[Aggregate]:
+        return self.aggregates() + extreme_terms(scope, self.columns[0])  # the batch's range, without a read
 
     def partial_measures(self) -> list[Measure]:
         return [Measure("out_of_range", self.columns, [self.min, self.max]), Measure("minmax", self.columns)]
