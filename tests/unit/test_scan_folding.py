@@ -83,3 +83,22 @@ def test_an_append_after_main_moved_reads_the_table_at_the_fork():
     assert ing.phase == "passed" and ing.rows_added == {"orders": 1}
     assert ing.state.base_hash == fake.branches["main"]
     assert counted.calls["get_table"] == 2  # the table at the fork (main moved), then on the branch
+
+
+def test_the_scans_of_several_tables_are_one_query_per_ref_and_a_faulty_check_is_still_isolated():
+    client, _ = make_client(seed=SEED, batch=_batch([1.0, 2.0]))
+    for table in ("a", "b"):
+        Ingestion(table, "s3://b/seed.parquet", client=client, checks=[], on_success="merge").run()
+    counted = CountingClient(client)
+    sources = {"a": "s3://b/batch.parquet", "b": "s3://b/batch.parquet"}
+    ing = Ingestion(sources, client=counted, checks={"a": [C.not_null("id")], "b": [C.not_null("id")]}).run()
+    assert ing.phase == "passed" and counted.calls["query"] == 2  # branch and base, both tables in each
+    # a check SQL cannot run (a string compared with numbers) breaks the combined query: each table then
+    # runs its own, the faulty check alone is an error and the other table's checks still pass
+    counted.reset()
+    faulty = C.expression("numeric_status", "status > 5")
+    ing = Ingestion(sources, client=counted, checks={"a": [C.not_null("id")], "b": [faulty]}).run()
+    report = ing.report.set_index(["table", "check"])
+    assert report.loc[("b", "numeric_status"), "status"] == "error"
+    assert report.loc[("a", "not_null(id)"), "status"] == "passed"
+    assert report.loc[("b", "row_count"), "status"] == "passed"

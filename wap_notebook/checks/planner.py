@@ -32,7 +32,7 @@ from wap_notebook.checks.model import (
     Values,
     as_int,
 )
-from wap_notebook.checks.partials import answerable, request
+from wap_notebook.checks.partials import NewRowValues, answerable, request
 from wap_notebook.core.arrow_sql import scalar
 from wap_notebook.core.sql import quote_ident
 
@@ -51,14 +51,14 @@ class TableStats:
 Scanned = AggregateCheck | QueryCheck  # a query check joins the scan through its `scan_terms`
 
 
-def plan_aggregate_query(fqn: str, checks: Sequence[Scanned], scope: TableScope | None = None
+def plan_aggregate_query(fqn: str, checks: Sequence[Scanned], scope: TableScope | None = None, prefix: str = ""
                          ) -> tuple[str, dict[int, dict[str, str]]]:
     """One ``SELECT COUNT(*) AS "__rows", <every term of every check> FROM fqn`` query (with `scope`, each
-    check's `scan_terms` on it, else its `aggregates()`).
+    check's `scan_terms` on it, else its `aggregates()`; every alias starts with `prefix`).
 
     Returns the SQL and, per check index, the map from the check's own keys to the result aliases.
     """
-    exprs = ['COUNT(*) AS "__rows"']
+    exprs = [f"COUNT(*) AS {quote_ident(prefix + '__rows')}"]
     aliases: dict[int, dict[str, str]] = {}
     for index, check in enumerate(checks):
         mapping = {}
@@ -67,8 +67,8 @@ def plan_aggregate_query(fqn: str, checks: Sequence[Scanned], scope: TableScope 
         else:
             terms = check.aggregates() if isinstance(check, AggregateCheck) else []
         for term in terms:
-            alias = f"c{index}_{term.key}"
-            mapping[term.key] = alias
+            alias = f"{prefix}c{index}_{term.key}"
+            mapping[term.key] = alias[len(prefix):]
             exprs.append(f"{term.sql()} AS {quote_ident(alias)}")
         aliases[index] = mapping
     return f"SELECT {', '.join(exprs)} FROM {fqn}", aliases
@@ -169,9 +169,35 @@ def _scan_and_evaluate(scope: TableScope, aggregate: list[tuple[int, Scanned]],
     return rows_before, rows_after
 
 
-def run_table_checks(scope: TableScope, checks: Sequence[Check]) -> tuple[list[CheckResult], TableStats]:
-    """Run every check of one table: one aggregate scan (two in append mode: branch and base), then the
-    query checks. A check that cannot run (missing column, query error) gets status "error"."""
+@dataclass
+class TablePlan:
+    """What the planner will do for one table's checks, decided before any scan runs (so the scans of
+    several tables can be made one query per ref: `wap_notebook.checks.batching`)."""
+
+    scope: TableScope
+    checks: Sequence[Check]
+    results: dict[int, CheckResult]  # filled so far: checks on columns the table lacks
+    runnable: list[tuple[int, Check]]
+    checks_by_index: dict[int, AggregateCheck]
+    scanned: list[tuple[int, Scanned]]  # by the shared SQL scan (folded query checks included)
+    folded: list[tuple[int, Scanned]]
+    answered: dict[int, NewRowValues]  # by the import's partials
+
+    @property
+    def scans(self) -> bool:
+        return not (self.answered and not self.scanned)
+
+    def scan_queries(self) -> list[tuple[str, str]]:
+        """(SQL, ref) of the shared scan's first queries: the branch, and the base in append mode."""
+        if not self.scans:
+            return []
+        scope = self.scope
+        sql = plan_aggregate_query(scope.fqn, [c for _, c in self.scanned], scope)[0]
+        refs = [scope.branch] + ([scope.base_ref] if scope.incremental and scope.base_ref is not None else [])
+        return [(sql, ref) for ref in refs]
+
+
+def plan_table_checks(scope: TableScope, checks: Sequence[Check]) -> TablePlan:
     names = {name for name, _, _ in scope.fields(scope.branch) or []}
     results: dict[int, CheckResult] = {}
 
@@ -195,30 +221,44 @@ def run_table_checks(scope: TableScope, checks: Sequence[Check]) -> tuple[list[C
     answered, aggregate = answerable(scope, found, aggregate)
     if answered and not aggregate:
         folded = []  # no scan runs: they query for themselves
+    else:
+        aggregate = sorted(aggregate + folded, key=lambda item: item[0])
+    return TablePlan(scope, checks, results, runnable, checks_by_index, aggregate, folded, answered)
+
+
+def run_table_checks(scope: TableScope, checks: Sequence[Check]) -> tuple[list[CheckResult], TableStats]:
+    """Run every check of one table: one aggregate scan (two in append mode: branch and base), then the
+    query checks. A check that cannot run (missing column, query error) gets status "error"."""
+    return run_planned(plan_table_checks(scope, checks))
+
+
+def run_planned(plan: TablePlan) -> tuple[list[CheckResult], TableStats]:
+    scope, checks, results, answered = plan.scope, plan.checks, plan.results, plan.answered
+    if not plan.scans:
         only = next(iter(answered.values()))
         rows_before, rows_after = only.rows_before, only.rows_after
         if scope.base_exists and scope.base_ref is not None and not scope.incremental:
             rows_before = _count(scope, scope.base_ref)  # replace mode: the old table's rows, for the stats
     else:
-        aggregate = sorted(aggregate + folded, key=lambda item: item[0])
+        aggregate = plan.scanned
         rows_before, rows_after = _scan_and_evaluate(scope, aggregate, results)
         first = next(iter(answered.values()), None)
         added = rows_after - rows_before if scope.incremental else rows_after
         if first is not None and added != first.rows_after - first.rows_before:
             logger.warning("partials of %s disagree with the scan on the new rows: every check uses SQL", scope.table)
-            aggregate = sorted(aggregate + [(i, checks_by_index[i]) for i in answered], key=lambda item: item[0])
+            aggregate = sorted(aggregate + [(i, plan.checks_by_index[i]) for i in answered], key=lambda item: item[0])
             answered = {}
             rows_before, rows_after = _scan_and_evaluate(scope, aggregate, results)
     for index, values in answered.items():
-        check = checks_by_index[index]
+        answered_check = plan.checks_by_index[index]
         try:
-            outcome = check.evaluate(values)
-            results[index] = _result(scope, check, _status(check, outcome.ok), outcome)
+            outcome = answered_check.evaluate(values)
+            results[index] = _result(scope, answered_check, _status(answered_check, outcome.ok), outcome)
         except Exception as exc:  # noqa: BLE001
-            results[index] = _result(scope, check, "error", None, f"check failed to run: {exc}")
+            results[index] = _result(scope, answered_check, "error", None, f"check failed to run: {exc}")
 
-    done_by_scan = {index for index, _ in folded}
-    for index, check in runnable:
+    done_by_scan = {index for index, _ in plan.folded}
+    for index, check in plan.runnable:
         if not isinstance(check, QueryCheck) or index in done_by_scan:
             continue
         try:

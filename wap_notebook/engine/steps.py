@@ -15,8 +15,9 @@ from bauplan import exceptions as bx
 
 from wap_notebook import checks as ck
 from wap_notebook.checks import partials as check_partials
+from wap_notebook.checks.batching import prefetch_scans
 from wap_notebook.checks.model import Check, CheckResult
-from wap_notebook.checks.planner import TableStats, run_table_checks
+from wap_notebook.checks.planner import TableStats, plan_table_checks, run_planned
 from wap_notebook.core import partials_contract
 from wap_notebook.core.progress import ImportProgress, reporting_to
 from wap_notebook.engine import gate, persist
@@ -206,8 +207,10 @@ class Steps:
         ctx.set_phase(Phase.VALIDATING, "Running checks")
         results: list[CheckResult] = []
         stats: dict[str, TableStats] = {}
-        for table in ctx.spec.tables:
-            table_results, stats[table] = run_table_checks(self.rows.scope(table), self.effective_checks(table))
+        plans = [plan_table_checks(self.rows.scope(table), self.effective_checks(table)) for table in ctx.spec.tables]
+        prefetch_scans(plans)  # the tables' scans on one ref as one query (a round trip each on Bauplan)
+        for table, plan in zip(ctx.spec.tables, plans, strict=True):
+            table_results, stats[table] = run_planned(plan)
             results.extend(table_results)
         passed = all(r.status == "passed" for r in results if r.severity == "error")
         with ctx.lock:
