@@ -38,3 +38,14 @@ def test_a_namespace_that_does_not_exist_lists_no_table(tmp_path):
     facts = TableFacts(lake, "nowhere")
     assert facts.survey("main") == []
     assert not facts.exists("a", "main")
+
+
+def test_a_new_table_in_a_namespace_with_tables_does_not_ask_whether_the_namespace_exists():
+    client, _ = make_client(rows=ROWS)
+    Ingestion("a", "s3://b/rows.parquet", client=client, checks=[], on_success="merge").run()
+    counted = CountingClient(client)
+    ing = Ingestion("b", "s3://b/rows.parquet", client=counted, checks=[]).run()
+    assert ing.phase == "passed" and "has_namespace" not in counted.calls  # "a" was listed there
+    first = CountingClient(make_client(rows=ROWS)[0])
+    Ingestion("a", "s3://b/rows.parquet", client=first, checks=[]).run()
+    assert first.calls["has_namespace"] == 1  # nothing listed: asked

@@ -61,6 +61,11 @@ class TableFacts:
                 self._known.setdefault((str(table.name), ref), table)
         return names
 
+    def listed(self, ref: str) -> list[str]:
+        """The tables `survey` found on `ref`, without asking ([] when it did not list there)."""
+        with self._lock:
+            return list(self._listed.get(ref, []))
+
     def exists(self, table: str, ref: str) -> bool:
         return self.describe(table, ref) is not None
 
