@@ -219,6 +219,11 @@ class Check(ABC):
         where one cell cannot tell (keys, cross-row and whole-table rules)."""
         return None
 
+    def annotate_failures(self, rows: pa.Table, scope: TableScope) -> pa.Table:
+        """The failing rows `failures()` returns, as the check wants them read (order, marks); as fetched by
+        default."""
+        return rows
+
     def __repr__(self) -> str:
         return f"<check {self.name} severity={self.severity}>"
 

@@ -20,8 +20,8 @@ from wap_notebook.checks.model import (
 from wap_notebook.core.arrow_sql import local_sql, scalar
 from wap_notebook.core.sql import (
     columns_list,
+    keys_predicate,
     quote_ident,
-    sql_literal,
     strip_statement,
     validate_ref,
 )
@@ -160,12 +160,7 @@ class NoDuplicatesWith(QueryCheck):
         total = local_sql(registered, f"SELECT COALESCE(SUM(__n), 0) FROM ({joined}) j").column(0)[0].as_py()
         sample = local_sql(registered, f"SELECT {cols} FROM ({joined}) j LIMIT {FAILING_KEYS_SAMPLE}")
         total = int(total)
-        predicate = None
-        if sample.num_rows:
-            ors = []
-            for row in sample.to_pylist():
-                ors.append("(" + " AND ".join(f"{quote_ident(c)} = {sql_literal(row[c])}" for c in self.columns) + ")")
-            predicate = " OR ".join(ors)
+        predicate = keys_predicate(self.columns, sample.to_pylist()) if sample.num_rows else None
         return Outcome(total == 0, total, total,
                        f"{total} new rows have a key already on {self.ref}", predicate)
 
