@@ -34,6 +34,13 @@ CSS = """<style>
 .wap-grid.wap-grid td.wap-bad{background:rgba(229,83,75,.2);color:var(--jp-error-color1,#cf222e);font-weight:600}
 .wap-grid th.wap-hot{color:var(--jp-error-color1,#cf222e)}
 .wap-null{color:var(--jp-ui-font-color3,#8c959f);font-style:italic}
+.wap-code{font-family:var(--jp-code-font-family,monospace);font-size:12px;line-height:16px;margin:4px 0;
+ padding:6px 8px;background:var(--jp-layout-color2,rgba(128,128,128,.1));border-radius:3px;white-space:pre;
+ overflow-x:auto;max-width:100%;user-select:text}
+.wap-suggest ul{margin:2px 0;padding-left:18px}
+.wap-history{margin-top:10px}
+.wap-profile .wap-grid.wap-grid td{white-space:normal;overflow-wrap:anywhere}
+.wap-empty{font-family:var(--jp-code-font-family,monospace);white-space:pre}
 .wap-added{color:var(--jp-success-color1,#1a7f37)}
 .wap-removed td:first-child{text-decoration:line-through}
 .wap-removed{color:var(--jp-error-color1,#cf222e)}
