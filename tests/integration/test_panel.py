@@ -14,7 +14,7 @@ from wap_notebook import Ingestion, checks
 from wap_notebook.demo.sample_data import customers, orders_batch
 from wap_notebook.engine.conflicts import moved_text
 from wap_notebook.notebook.panel.style import CSS
-from wap_notebook.notebook.panel.widget import IngestionPanel, display_ingestion, ingestion_html, panel_for
+from wap_notebook.notebook.panel.widget import STATIC_TEXT, IngestionPanel, display_ingestion, ingestion_html, panel_for
 from wap_notebook.notebook.summary import text_summary
 
 
@@ -409,6 +409,8 @@ def test_static_fallback_reads_without_widgets(lakehouse, bad_uri):
     assert "application/vnd.jupyter.widget-view+json" in data
     # the static HTML is the saved view's, an output of its own beside the widget (not shown twice)
     assert "text/html" not in data
+    # a viewer without the widget shows this text: no phase (it was "new" forever, taken before the run)
+    assert data["text/plain"] == STATIC_TEXT and "new" not in data["text/plain"]
     saved = panel.saved_bundle()["text/html"]
     assert "between(amount)" in saved and f'id="{panel.saved_key}"' in saved
     assert "<svg" in saved  # the charts travel with the export

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from wap_notebook.engine.explore import Suggestions
     from wap_notebook.ingestion import Ingestion
 
+_NONE = "–"  # nothing to list (not a null value: top values are counted for text columns only)
 HISTORY_ROWS = 10  # merges shown in the tab; `wap_notebook.history(table)` returns up to 50
 _NOT_YET = '<i class="wap-dim">the profile of the new rows loads when this tab is open and the panel idle</i>'
 SUGGEST_TIP = ("Propose checks from main's data, the table's history and the new rows: shown as YAML to paste "
@@ -141,8 +142,8 @@ def profile_html(frame: pd.DataFrame, from_ref: str = "main") -> str:
             "distinct": _with_base(record["new_distinct"], record["main_distinct"], from_ref),
             "min … max": _range(record["new_min"], record["new_max"]),
             f"on {from_ref}": _range(record["main_min"], record["main_max"]),
-            "top values": ", ".join(record["top_values"]) or None,
-            f"not on {from_ref}": ", ".join(map(str, record["not_on_main"])) or None,
+            "top values": ", ".join(record["top_values"]) or _NONE,
+            f"not on {from_ref}": ", ".join(map(str, record["not_on_main"])) or _NONE,
         })
     sampled = bool(frame["sampled"].iloc[0]) if "sampled" in frame.columns else False
     note = (f"New rows: {int(frame['new_rows'].iloc[0]):,}" + (" (a sample)" if sampled else "")

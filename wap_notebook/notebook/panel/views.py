@@ -219,8 +219,9 @@ def hide_saved_css(key: str) -> str:
 
 def saved_view_html(key: str, body: str) -> str:
     """The saved view of a panel, with the CSS that hides the widget's "model not found" line above it
-    when the notebook is reopened without a kernel (the panel's output then holds only that text)."""
-    css = (f"<style>.jp-OutputArea-child:has(> .jupyter-widgets:not(:has(*))):has(+ .jp-OutputArea-child #{key})"
+    when the notebook is reopened without a kernel (the panel's output then holds only that text, no panel).
+    No `:has()` inside `:has()`: browsers drop such a rule as invalid."""
+    css = (f"<style>.jp-OutputArea-child:has(+ .jp-OutputArea-child #{key}):not(:has(.wap-panel))"
            "{display:none}</style>")
     return f'{css}<div class="wap-saved" id="{esc(key)}">{body}</div>'
 

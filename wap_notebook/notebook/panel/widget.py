@@ -44,6 +44,7 @@ __all__ = ["IngestionPanel", "display_ingestion", "ingestion_html", "panel_for",
 # phases an operation ends in: the data views reload, the progress bar goes away
 _SETTLED = frozenset({Phase.IMPORTED, Phase.PASSED, Phase.FAILED, Phase.MERGED, Phase.DISCARDED, Phase.ERROR})
 LOG_KEEP = 200
+STATIC_TEXT = "Ingestion panel (live with its kernel; its last state is saved right below)"
 
 
 class IngestionPanel(widgets.VBox):
@@ -303,7 +304,8 @@ class IngestionPanel(widgets.VBox):
             return bundle
         # no text/html here: the saved view shown beside the panel carries it (nbconvert would show both)
         data = {key: value for key, value in data.items() if key != "text/html"}
-        data["text/plain"] = repr(self)
+        # what a viewer without the widget shows: nothing that goes stale (the phase at display time did)
+        data["text/plain"] = STATIC_TEXT
         return (data, metadata) if isinstance(bundle, tuple) else data
 
     def __repr__(self) -> str:
