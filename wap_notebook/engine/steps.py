@@ -98,8 +98,10 @@ class Steps:
         # leaves a branch that resume can re-run with its sources and checks. Later records go above the data.
         persist.save(ctx, at_creation=True)
         branch = ctx.state.branch
-        # A table that exists on the base proves its namespace does (the branch was made from it).
-        if not any(exists.values()) and not client.has_namespace(spec.namespace, branch):
+        # A table that exists on the base proves its namespace does (the branch was made from it), and so
+        # does any table the preflight listed in it there.
+        if not any(exists.values()) and not ctx.facts.listed(base_ref) \
+                and not client.has_namespace(spec.namespace, branch):
             client.create_namespace(spec.namespace, branch, if_not_exists=True)
             ctx.emit("log", f"Created namespace {spec.namespace} on {branch}")
 
