@@ -35,9 +35,12 @@ TARGET = Limits(append_calls=12, append_commits=3, create_calls=12, extra_table_
 #: were kept and the records moved above the merged commit: append 34 calls / 8 commits, create 23 / 9, each
 #: extra table +19, resume 10, merge 5, rebase and merge 32 / 8 (SDK fake and embedded lakehouse alike).
 #: Creating a table lists its namespace once (get_tables: +1 call) to refuse a name that differs from an
-#: existing table's only by letter case.
-NOW = Limits(append_calls=18, append_commits=4, create_calls=16, extra_table_calls=10, resume_calls=10,
-             merge_calls=4, rebase_extra_calls=2)
+#: existing table's only by letter case. Records moved off main (no record below the data: this machine's
+#: registry holds the spec until the import is done; each later record is one commit above the data): append
+#: 18 -> 16 calls and 4 -> 2 commits (import, merge), create 16 -> 14, resume 10 -> 3 (a fresh record is all
+#: it reads, with from_ref's recent history), a resumed branch's merge 4 -> 3.
+NOW = Limits(append_calls=16, append_commits=2, create_calls=14, extra_table_calls=10, resume_calls=3,
+             merge_calls=3, rebase_extra_calls=2)
 
 ROWS = pa.table({"id": list(range(1000)), "status": ["new", "paid"] * 500,
                  "amount": [float(i % 100) for i in range(1000)]})
@@ -151,6 +154,13 @@ def append_within_budget(lake: Lake, limits: Limits) -> None:
     assert cost.calls <= limits.append_calls and cost.commits <= limits.append_commits, cost
 
 
+def append_commits_within_budget(lake: Lake, limits: Limits) -> None:
+    """The commits alone: main's history gains the import and the merge, at most one record besides."""
+    cost = gated_append(lake)
+    _report("gated append, commits", cost)
+    assert cost.commits <= limits.append_commits, cost
+
+
 def create_within_budget(lake: Lake, limits: Limits) -> None:
     cost = gated_create(lake)
     _report("gated create", cost)
@@ -185,8 +195,9 @@ def rebase_within_budget(lake: Lake, limits: Limits) -> None:
 
 
 SCENARIOS: dict[str, Callable[[Lake, Limits], None]] = {
-    "append": append_within_budget, "create": create_within_budget, "extra_tables": extra_tables_within_budget,
+    "append": append_within_budget, "append_commits": append_commits_within_budget,
+    "create": create_within_budget, "extra_tables": extra_tables_within_budget,
     "resume": resume_within_budget, "resume_failed": resume_failed_within_budget, "rebase": rebase_within_budget,
 }
 #: Scenarios that do not meet TARGET yet (their test is a strict xfail: meeting it fails, so move it out).
-NOT_YET = {"append", "create", "extra_tables", "resume", "resume_failed", "rebase"}  # calls; append: commits too
+NOT_YET = {"append", "create", "extra_tables", "rebase"}  # calls

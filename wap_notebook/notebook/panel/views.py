@@ -220,6 +220,7 @@ class Facts:
     checks_note: str | None = None  # "only built-in checks ran ..." when no user check applies
     moved_tables: tuple[str, ...] = ()  # this ingestion's tables that changed on `from_ref` since the fork
     branch_exists: bool = True  # False once a failed import deleted its branch (or before it is made)
+    resume_code: str = ""  # the line that resumes the branch in a new kernel, naming its lakehouse
 
     @property
     def validated(self) -> str | None:
@@ -251,6 +252,7 @@ def read_facts(ingestion: Ingestion, *, behind: int | None = None, moved_tables:
         checks_note=safe_read(lambda: ingestion.checks_note, None),
         moved_tables=tuple(moved_tables),
         branch_exists=bool(safe_read(lambda: ingestion.state.branch_created, True)),
+        resume_code=safe_read(lambda: ingestion.resume_code, "") or "",
     )
 
 
@@ -295,11 +297,14 @@ def summary_html(facts: Facts) -> str:
     return f'<div class="wap-summary">{"".join(wrapped)}</div>'
 
 
+def resume_line(facts: Facts) -> str:
+    return facts.resume_code or f"from wap_notebook import Ingestion; ingestion = Ingestion.resume({facts.branch!r})"
+
+
 def offline_html(facts: Facts) -> str:
     """Shown only once the kernel is gone (ipywidgets marks the views disconnected): what to run next."""
     if facts.branch and facts.branch_exists and facts.phase in OPEN_PHASES:
-        action = (f"The branch is kept. To continue in a new kernel: <code>from wap_notebook import Ingestion</code>; "
-                  f"<code>ingestion = Ingestion.resume({esc(repr(facts.branch))})</code>")
+        action = f"The branch is kept. To continue in a new kernel: <code>{esc(resume_line(facts))}</code>"
     else:
         action = "Nothing is left to resume: this ingestion is finished."
     return (f'<div class="wap-offline"><b>Disconnected</b>: the kernel that ran this panel is gone, its buttons no '
@@ -425,7 +430,7 @@ def ingestion_html(ingestion: Ingestion, *, charts: str | None = None, facts: Fa
         parts.append(status_html(*result))
     if facts.branch and facts.branch_exists and facts.phase in OPEN_PHASES:
         parts.append(f'<div class="wap-dim">Saved view. In a live kernel, '
-                     f"<code>Ingestion.resume({esc(repr(facts.branch))})</code> picks this branch up.</div>")
+                     f"<code>{esc(resume_line(facts))}</code> picks this branch up.</div>")
     if facts.report is not None and len(facts.report):
         parts.append(checks_html(facts.report))
     if charts:
