@@ -293,16 +293,12 @@ class Ingestion(HtmlReport):
                user_ns: Mapping[str, Any] | None = None) -> Ingestion:
         """Rebuild an ingestion from an import branch in a new process: spec, checks and verdict come back
         from its record (`checks=` replaces the checks; `user_ns` finds custom check functions by name).
-        See `wap_notebook.engine.resume` for branches without a record or with an unfinished import.
-
-        Without `client`, the lakehouse is the one this machine's registry of ingestions names for the branch,
-        else the configured one, opened read-only (`wap_notebook.backend.connect_for_branch`).
+        See `wap_notebook.engine.resume`; without `client`, `wap_notebook.backend.connect_for_branch`.
 
         Raises:
-            InvalidSpec: the branch is not an import branch; `BranchNotFound` (an `InvalidSpec`) when it does not
-                exist in the lakehouse opened (named, with where it looked).
-            BackendUnavailable: no client was given and the configured backend cannot be reached, or
-                `LakehouseNotFound` (nothing is created): no lakehouse where it looked (named).
+            InvalidSpec: not an import branch; `BranchNotFound` when it is not in the lakehouse opened (named).
+            BackendUnavailable: the backend cannot be reached; `LakehouseNotFound` when no lakehouse is where it
+                looked (named; none is created).
         """
         client, resumed = _resume_plan(branch, client, checks=checks, namespace=namespace, from_ref=from_ref,
                                        user_ns=user_ns)
