@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from benchmarks.config import Variant, human
 from benchmarks.data import AMOUNT_RANGE, BUCKET, CODE_REGEX, STATUSES, Dataset
+from benchmarks.load import RowLoads
 from benchmarks.stats import Row, Sample, timed
 
 NAMESPACE = "bauplan"
@@ -44,6 +45,16 @@ class Context:
     kept: dict[tuple[str, int], tuple[Any, str]] = field(default_factory=dict)
     imports: dict[tuple[str, int], tuple[Sample, Sample]] = field(default_factory=dict)
     validations: dict[int, Sample] = field(default_factory=dict)
+    loads: RowLoads = field(default_factory=RowLoads)
+
+    def add(self, row: Row, same_figures_as: tuple[Row, ...] = ()) -> None:
+        """Keep a measured row, stamped with the load of the stretch that measured it."""
+        self.loads.stamp(row, same_figures_as)
+        self.rows.append(row)
+
+    def row(self, number: int, n: str) -> tuple[Row, ...]:
+        """The rows already measured under `number` at size `n` (whose figures a later row reuses)."""
+        return tuple(r for r in self.rows if r.row == number and r.n == n)
 
     def s3(self) -> pafs.S3FileSystem:
         host = self.endpoint.split("://", 1)[1]
@@ -183,20 +194,21 @@ def import_speed_and_scaling(ctx: Context) -> None:
     for n in v.sizes:
         ctx.log(f"  row 1: parquet import of {human(n)} rows")
         a, b = measure_import(ctx, "parquet", n)
-        ctx.rows.append(ratio_row(1, "import parquet S3 -> branch", human(n), a, b,
+        ctx.add(ratio_row(1, "import parquet S3 -> branch", human(n), a, b,
                                   "pyarrow read S3 + write parquet", "<= 1.3x", 1.3))
     for fmt in ("csv", "jsonl"):
         for n in v.text_sizes:
             ctx.log(f"  row 2: {fmt} import of {human(n)} rows")
             a, b = measure_import(ctx, fmt, n)
-            ctx.rows.append(ratio_row(2, f"import {fmt} S3 -> branch", human(n), a, b,
+            ctx.add(ratio_row(2, f"import {fmt} S3 -> branch", human(n), a, b,
                                       f"pyarrow {fmt} read + write parquet", "<= 1.3x", 1.3))
     base_n = v.sizes[0]
     base_sample = Sample([t / base_n for t in ctx.imports[("parquet", base_n)][0].values], unit="s/row")
     for n in v.sizes:
         per_row = Sample([t / n for t in ctx.imports[("parquet", n)][0].values], unit="s/row")
-        ctx.rows.append(ratio_row(9, "import time per row (parquet)", human(n), per_row, base_sample,
-                                  f"per row at {human(base_n)}", "<= 1.2x", 1.2))
+        ctx.add(ratio_row(9, "import time per row (parquet)", human(n), per_row, base_sample,
+                          f"per row at {human(base_n)}", "<= 1.2x", 1.2),
+                same_figures_as=ctx.row(1, human(n)) + ctx.row(1, human(base_n)))
 
 
 # ------------------------------------------------------------------------------------------ rows 3, 4
@@ -266,7 +278,7 @@ def validation_vs_pandera(ctx: Context) -> None:
         files = _table_files(client, branch)
         a, b = interleaved(ctx.reps(n), ours, _duckdb_baseline(files, n))
         ctx.validations[n] = a
-        ctx.rows.append(ratio_row(3, "validate 8 checks (Ingestion.validate)", human(n), a, b,
+        ctx.add(ratio_row(3, "validate 8 checks (Ingestion.validate)", human(n), a, b,
                                   "1 hand-written DuckDB query", "<= 1.2x", 1.2))
     for n in v.pandera_sizes:
         ctx.log(f"  row 4: pandas + pandera over {human(n)} rows")
@@ -283,10 +295,11 @@ def validation_vs_pandera(ctx: Context) -> None:
                 seconds, _ = timed(lambda data=data, schema=schema: schema.validate(data, lazy=True))
                 b.add(seconds)
             ratio = a.median / b.median
-            ctx.rows.append(Row(4, "validate 8 checks vs pandas+pandera", human(n), a, b,
-                                f"pandera in memory, {label}", "<= 0.2x (>= 5x faster)", ratio, a.min / b.min,
-                                ratio <= 0.2,
-                                f"we are {1 / ratio:.1f}x faster" if ratio < 1 else f"we are {ratio:.1f}x slower"))
+            ctx.add(Row(4, "validate 8 checks vs pandas+pandera", human(n), a, b,
+                        f"pandera in memory, {label}", "<= 0.2x (>= 5x faster)", ratio, a.min / b.min,
+                        ratio <= 0.2,
+                        f"we are {1 / ratio:.1f}x faster" if ratio < 1 else f"we are {ratio:.1f}x slower"),
+                    same_figures_as=ctx.row(3, human(n)))
             del data
         del frame
 
@@ -357,7 +370,7 @@ def branch_creation(ctx: Context) -> None:
                     note="" if v.name == "full" else f"{v.name} variant: tables of {human(v.branch_table_rows)} "
                                                      "rows, not 1M")
     row.met = row.met and a.median < 0.005
-    ctx.rows.append(row)
+    ctx.add(row)
 
 
 # ------------------------------------------------------------------------------------------ row 6
@@ -392,17 +405,18 @@ def merges(ctx: Context) -> None:
                                                                                                  reps))
     twenty_small, twenty_big = interleaved(reps, _merge_sample(client, s20_small, reps),
                                            _merge_sample(client, s20_big, reps))
-    ctx.rows.append(ratio_row(6, "merge_branch 1 table", human(n3), one_big, one_small, "1 table x 1K rows",
-                              "<= 1.5x (flat in rows)", 1.5, note="row 1's branch"))
+    first = ratio_row(6, "merge_branch 1 table", human(n3), one_big, one_small, "1 table x 1K rows",
+                      "<= 1.5x (flat in rows)", 1.5, note="row 1's branch")
+    ctx.add(first)  # the three rows come from one stretch of measuring: they share its load readings
     row = ratio_row(6, "merge_branch 20 tables", "20 x 1K", twenty_small, one_small, "1 table x 1K rows",
                     "< 20 ms", float("inf"), note="ratio: cost of 19 more tables")
     row.met = twenty_small.median < 0.020
-    ctx.rows.append(row)
+    ctx.add(row, same_figures_as=(first,))
     row = ratio_row(6, "merge_branch 20 tables", f"20 x {human(v.merge_table_rows)} ({human(20 * v.merge_table_rows)})",
                     twenty_big,
                     twenty_small, "20 tables x 1K rows", "<= 1.5x and < 20 ms", 1.5)
     row.met = row.met and twenty_big.median < 0.020
-    ctx.rows.append(row)
+    ctx.add(row, same_figures_as=(first,))
 
 
 # ------------------------------------------------------------------------------------------ row 7
@@ -441,8 +455,8 @@ def import_peak_memory(ctx: Context) -> None:
         note = f"{how}; ratio = growth vs {human(first)}"
         if v.name != "full":
             note += f"; {v.name} variant: {human(n)} rows, not 16M"
-        ctx.rows.append(Row(7, "peak RSS growth during import", human(n), growth, before, "RSS before the import",
-                            "< 512 MiB, flat (<= 1.25x)", flat, None, met, note))
+        ctx.add(Row(7, "peak RSS growth during import", human(n), growth, before, "RSS before the import",
+                    "< 512 MiB, flat (<= 1.25x)", flat, None, met, note))
 
 
 # ------------------------------------------------------------------------------------------ row 8
@@ -485,7 +499,7 @@ def end_to_end_vs_bare_import(ctx: Context) -> None:
             return timed(_ingest(ctx, client, f"e2e_{rep}", uri, n))[0]
 
         a, b = interleaved(ctx.reps(n), ours, _bare_import(client, uri, n, "bare"))
-        ctx.rows.append(ratio_row(8, "end to end: Ingestion.run(merge)", human(n), a, b,
+        ctx.add(ratio_row(8, "end to end: Ingestion.run(merge)", human(n), a, b,
                                   "import alone (row 1, same run)", "<= 1.15x", 1.15))
 
 
@@ -526,7 +540,7 @@ def ingestion_vs_pandas_route(ctx: Context) -> None:
         return timed(_ingest(ctx, client, f"vs_pandas_{rep}", uri, n))[0]
 
     a, b = interleaved(ctx.reps(n), ours, _pandas_route(ctx, n))
-    ctx.rows.append(ratio_row(10, "whole ingestion vs pandas route", human(n), a, b,
+    ctx.add(ratio_row(10, "whole ingestion vs pandas route", human(n), a, b,
                               "pd.read_parquet (S3) + pandera + to_parquet", "<= 0.5x (>= 2x faster)", 0.5,
                               note=f"we are {b.median / a.median:.1f}x faster" if a.median < b.median
                               else f"we are {a.median / b.median:.1f}x slower"))
@@ -563,7 +577,7 @@ def small_batch_latency(ctx: Context) -> None:
         return seconds
 
     a, b = interleaved(ctx.variant.small_reps, ours, base)
-    ctx.rows.append(ratio_row(11, "small batch: whole ingestion", human(SMALL_ROWS), a, b,
+    ctx.add(ratio_row(11, "small batch: whole ingestion", human(SMALL_ROWS), a, b,
                               "pyarrow read S3 + write parquet", "<= 3x", 3.0))
 
 
@@ -576,5 +590,5 @@ def jsonl_from_s3_vs_local(ctx: Context) -> None:
     local_uri = str(ctx.dataset.root / s3_uri.split(f"s3://{BUCKET}/", 1)[1])
     a, b = interleaved(ctx.reps(n), _bare_import(client, s3_uri, n, "jsonl_s3"),
                        _bare_import(client, local_uri, n, "jsonl_local"))
-    ctx.rows.append(ratio_row(12, "import jsonl: S3 vs local path", human(n), a, b,
+    ctx.add(ratio_row(12, "import jsonl: S3 vs local path", human(n), a, b,
                               "the same import from local files", "<= 1.25x", 1.25))

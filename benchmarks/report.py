@@ -11,6 +11,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from benchmarks import load as machine_load
 from benchmarks.stats import Row, fmt_value
 
 PACKAGES = ("wap-notebook", "pyarrow", "duckdb", "pyiceberg", "pandas", "pandera", "numpy", "moto", "bauplan")
@@ -50,7 +51,13 @@ def versions() -> dict[str, str]:
     return out
 
 
-def _cells(row: Row) -> list[str]:
+def _met(row: Row, nproc: int) -> str:
+    said = ("yes" if row.met else "NO") + (f" - {row.note}" if row.note else "")
+    load = machine_load.verdict(row, nproc)
+    return f"{said} - {load}" if load else said
+
+
+def _cells(row: Row, nproc: int) -> list[str]:
     ratio = "-" if row.ratio == float("inf") else f"{row.ratio:.2f}x"
     if row.ratio_min is not None and row.ratio != float("inf"):
         ratio += f" ({row.ratio_min:.2f}x)"
@@ -58,12 +65,12 @@ def _cells(row: Row) -> list[str]:
         str(row.row), row.measure, row.n,
         f"{fmt_value(row.ours, 'median')} ({fmt_value(row.ours, 'min')})",
         f"{fmt_value(row.baseline, 'median')} ({fmt_value(row.baseline, 'min')})",
-        row.baseline_name, ratio, row.target, ("yes" if row.met else "NO") + (f" - {row.note}" if row.note else ""),
+        row.baseline_name, ratio, row.target, _met(row, nproc),
     ]
 
 
-def text_table(rows: list[Row]) -> str:
-    cells = [list(HEADER)] + [_cells(r) for r in rows]
+def text_table(rows: list[Row], nproc: int) -> str:
+    cells = [list(HEADER)] + [_cells(r, nproc) for r in rows]
     widths = [max(len(c[i]) for c in cells) for i in range(len(HEADER))]
     lines = []
     for index, row in enumerate(cells):
@@ -73,16 +80,28 @@ def text_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def markdown_table(rows: list[Row]) -> str:
+def markdown_table(rows: list[Row], nproc: int) -> str:
     lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     for row in rows:
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in _cells(row)) + " |")
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in _cells(row, nproc)) + " |")
     return "\n".join(lines)
+
+
+def summary(rows: list[Row]) -> str:
+    """'N of M rows meet their target', and how many of the M were measured on a loaded machine."""
+    said = f"{sum(r.met for r in rows)} of {len(rows)} rows meet their target"
+    loaded = [r for r in rows if not r.comparable]
+    if loaded:
+        said += (f" ({len(loaded)} not comparable, taken above {machine_load.PER_CORE_LIMIT} load per core: "
+                 f"rows {', '.join(sorted({str(r.row) for r in loaded}, key=int))})")
+    return said
 
 
 def results_document(variant: str, rows: list[Row], info: dict[str, Any]) -> dict[str, Any]:
     return {**info, "variant": variant, "rows": [r.as_dict() for r in rows],
-            "met": sum(r.met for r in rows), "total": len(rows)}
+            "met": sum(r.met for r in rows), "total": len(rows),
+            "not_comparable": sum(not r.comparable for r in rows),
+            "load_limit": machine_load.threshold(info["machine"]["nproc"])}
 
 
 def write_json(path: Path, document: dict[str, Any]) -> None:
@@ -95,14 +114,14 @@ def _generated_section(variant: str, rows: list[Row], info: dict[str, Any]) -> s
     mem = f"{m['memory_bytes'] / 2**30:.1f} GiB" if m.get("memory_bytes") else "unknown"
     vers = ", ".join(f"{k} {v}" for k, v in info["versions"].items())
     load = info["load"]
-    loaded = (f"**yes**: load average {load['start'][0]:.1f} at start, {load['end'][0]:.1f} at end on "
-              f"{m['nproc']} cores (other processes were running)") if info["loaded"] else (
+    loaded = (f"**yes** (a reading above {machine_load.threshold(m['nproc']):.1f} on {m['nproc']} cores: other "
+              f"processes were running): load average {load['start'][0]:.1f} at start, {load['end'][0]:.1f} at end"
+              ) if info["loaded"] else (
               f"no (load average {load['start'][0]:.1f} at start, {load['end'][0]:.1f} at end)")
     samples = sorted(load.get("samples") or [])
     if samples:
         loaded += (f"; during the run (every 10 s): min {samples[0]:.1f}, median {samples[len(samples) // 2]:.1f}, "
                    f"max {samples[-1]:.1f}")
-    met = sum(r.met for r in rows)
     return "\n".join([
         f"### `{variant}` variant",
         "",
@@ -111,9 +130,9 @@ def _generated_section(variant: str, rows: list[Row], info: dict[str, Any]) -> s
         f"- machine: {m['nproc']} cores ({m['cpu']}), {mem} RAM, {m['platform']}, Python {m['python']}",
         f"- versions: {vers}",
         f"- machine loaded by other work during the run: {loaded}",
-        f"- targets met: {met} of {len(rows)} rows",
+        f"- targets: {summary(rows)}",
         "",
-        markdown_table(rows),
+        markdown_table(rows, m["nproc"]),
         "",
         "Ratios are ours / baseline on medians (on minimums in parentheses); each figure's repetitions are in "
         f"`benchmarks/results/{variant}.json`.",

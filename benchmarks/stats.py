@@ -54,6 +54,13 @@ class Row:
     met: bool
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # The 1-minute load average just before and after the row was measured, and the highest reading in between
+    # (benchmarks/load.py); a row read above the per-core limit is not comparable.
+    load_before: float | None = None
+    load_after: float | None = None
+    load_peak: float | None = None
+    comparable: bool = True
+    rerun: str = ""  # what became of a loaded row: measured again, or why not
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -4,6 +4,7 @@ Great Expectations / Soda / dbt would expect."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import datetime
 
 import pyarrow as pa
@@ -85,6 +86,28 @@ def test_forty_percent_null_dep_time_fails_drift(merged_january, put_table):
     row = _row(bad, "drift(dep_time)")
     assert row["status"] == "failed"
     assert "null rate 0.5% -> 40.7%" in row["message"], row["message"]
+
+
+def _exact_ks(old: pa.Array, new: pa.Array) -> float:
+    a, b = sorted(old.drop_null().to_pylist()), sorted(new.drop_null().to_pylist())
+    return max(abs(bisect_right(a, x) / len(a) - bisect_right(b, x) / len(b)) for x in set(a) | set(b))
+
+
+def test_shifted_delays_fail_ks_drift_and_the_next_month_passes(merged_january, put_table):
+    """`method="ks"`: February's departure delays against January's pass (KS 0.12 on these rows); the same
+    flights 45 minutes later fail. The distance, read from quantiles in DuckDB, is the exact one within 0.01."""
+    check = C.drift("dep_delay", method="ks", threshold=0.2)
+    february = flights(2)
+    clean = _row(_batch(merged_january, put_table, "feb.parquet", february, [check]), "drift(dep_delay)")
+    exact = _exact_ks(flights(1).column("dep_delay"), february.column("dep_delay"))
+    assert clean["status"] == "passed" and abs(clean["observed"]["ks"] - exact) <= 0.01, (clean, exact)
+    position = february.schema.get_field_index("dep_delay")
+    later = february.set_column(position, february.schema.field("dep_delay"),
+                                pc.add(february.column("dep_delay"), 45))
+    row = _row(_batch(merged_january, put_table, "feb-late.parquet", later, [check]), "drift(dep_delay)")
+    exact = _exact_ks(flights(1).column("dep_delay"), later.column("dep_delay"))
+    assert row["status"] == "failed" and abs(row["observed"]["ks"] - exact) <= 0.01, (row, exact)
+    assert "distribution shift: KS distance" in row["message"] and "(allowed 0.2" in row["message"], row["message"]
 
 
 def test_new_category_fails_drift(merged_january, put_table):

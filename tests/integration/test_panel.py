@@ -11,7 +11,7 @@ import pytest
 
 from wap_notebook import Ingestion, checks
 from wap_notebook.demo.sample_data import customers, orders_bad_batch, orders_batch
-from wap_notebook.notebook.panel import views
+from wap_notebook.notebook.panel.style import CSS
 from wap_notebook.notebook.panel.widget import IngestionPanel, display_ingestion, ingestion_html, panel_for
 
 STRICT = [
@@ -401,7 +401,7 @@ def test_panels_are_kept_per_ingestion_object_not_per_id(lakehouse, orders_uri):
     panel.close()
     assert panel_for(ing) is not panel  # a closed panel is replaced
     panel_for(ing).close()
-    from wap_notebook.notebook.panel import widget as panel_module
+    from wap_notebook.notebook.panel import registry as panel_module
 
     assert ing not in panel_module._panels
     other = Ingestion("orders", orders_uri, client=lakehouse)
@@ -439,8 +439,8 @@ def test_disconnected_panel_points_to_resume(lakehouse, orders_uri):
     assert "from wap_notebook import Ingestion, LocalClient" in panel.offline.value
     assert 'class="wap-offline"' in panel.offline.value
     # hidden until ipywidgets marks the view disconnected (the kernel is gone)
-    assert ".wap-offline{display:none" in views.CSS
-    assert ".jupyter-widgets-disconnected .wap-offline{display:block}" in views.CSS
+    assert ".wap-offline{display:none" in CSS
+    assert ".jupyter-widgets-disconnected .wap-offline{display:block}" in CSS
     panel.discard_button.click()
     panel.confirm_button.click()
     assert panel.wait(60)

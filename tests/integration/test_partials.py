@@ -25,7 +25,9 @@ def _table(start: int, n: int, *, dup_every: int = 0) -> pa.Table:
         "amount": pa.array([float("nan") if i % 50 == 3 else (None if i % 41 == 0 else i * 1.5 - 10)
                             for i in range(n)], pa.float64()),
         "status": pa.array([["placed", "shipped", "lost", None][i % 4] for i in range(n)], pa.string()),
-        "code": pa.array([f"AB-{i:04d}" if i % 13 else f"ab-{i}\nX" for i in range(n)], pa.string()),
+        # letters of two bytes and a letter with a combining accent: lengths count characters (code points)
+        "code": pa.array([f"AB-{i:04d}" if i % 13 else f"áb-{i}\nX" if i % 2 else f"e\u0301-{i}" for i in range(n)],
+                         pa.string()),
         "score": pa.array([None if i % 7 == 0 else float(i % 11) for i in range(n)], pa.float64()),
     })
 
@@ -45,6 +47,12 @@ MEASURES = (
     Measure("distinct", ("id",)),
     Measure("distinct", ("status",)),
     Measure("distinct", ("amount",)),
+    Measure("length_out_of_range", ("code",), [7, 7]),
+    Measure("length_out_of_range", ("code",), [None, 5]),
+    Measure("length_minmax", ("code",)),
+    Measure("moments", ("id",)),
+    Measure("moments", ("score",)),
+    Measure("moments", ("amount",)),
 )
 
 
@@ -63,6 +71,12 @@ SQL = {
     11: "[COUNT(id), COUNT(DISTINCT id)]",
     12: "[COUNT(status), COUNT(DISTINCT status)]",
     13: "[COUNT(amount), COUNT(DISTINCT amount)]",
+    14: "SUM(CASE WHEN code IS NOT NULL AND (length(code) < 7 OR length(code) > 7) THEN 1 ELSE 0 END)",
+    15: "SUM(CASE WHEN code IS NOT NULL AND length(code) > 5 THEN 1 ELSE 0 END)",
+    16: "[MIN(length(code)), MAX(length(code))]",
+    17: "[COUNT(id), SUM(id), SUM(CAST(id AS DOUBLE) * CAST(id AS DOUBLE))]",
+    18: "[COUNT(score), SUM(score), SUM(score * score)]",
+    19: "[COUNT(amount), SUM(amount), SUM(amount * amount)]",
 }
 
 
@@ -76,7 +90,9 @@ def _partial_values(found: partials_contract.NewRowPartials) -> dict[int, object
     out: dict[int, object] = {}
     for i, m in enumerate(MEASURES):
         value = found.get(m)
-        out[i] = list(partials_contract.minmax_as_duckdb(value)) if m.kind == "minmax" and value is not None else value
+        if value is not None and m.kind in ("minmax", "length_minmax"):
+            value = list(partials_contract.minmax_as_duckdb(value))
+        out[i] = value
     return out | {"rows": found.rows}
 
 
@@ -124,8 +140,11 @@ def test_append_partials_cover_only_the_new_rows(lakehouse, setup):
     after, before = _sql_values(lakehouse, "tester.b"), _sql_values(lakehouse, base_ref)
     got = _partial_values(found)
     for i, m in enumerate(MEASURES):
-        if m.kind in ("minmax", "distinct"):
+        if m.kind in ("minmax", "distinct", "length_minmax"):
             continue  # not additive: compared on a new table above
+        if m.kind == "moments":  # sums, element by element
+            assert same_measure(got[i], [a - b for a, b in zip(after[i], before[i], strict=True)]), (m, got[i])
+            continue
         assert got[i] == (after[i] or 0) - (before[i] or 0), (m, got[i])
     # The base rows carry no partials: over the whole table only the row count is known, no measure.
     whole = partials_contract.lookup(lakehouse, "events", NS, "tester.b", None)

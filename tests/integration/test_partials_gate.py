@@ -13,6 +13,7 @@ import pytest
 
 from wap_notebook import checks as C
 from wap_notebook.checks import partials as check_partials
+from wap_notebook.checks.stat_rules import STATS
 from wap_notebook.core import partials_contract
 from wap_notebook.core.partials_contract import PartialRequest
 from wap_notebook.ingestion import Ingestion
@@ -49,7 +50,17 @@ def _new_checks() -> list[C.Check]:
             C.fresh("at", within="1d", now="2026-01-02"), C.column_stat("amount", "mean", min=0, max=80),
             C.column_stat("amount", "null_fraction", max=0.2), C.column_stat("id", "distinct_count", min=100),
             C.references("status", "orders"), C.drift("status", severity="warn"), C.drift("amount", severity="warn"),
-            C.row_count_vs_history()]
+            C.drift("amount", method="ks", severity="warn", name="amount ks"), C.row_count_vs_history(),
+            # every statistic, on an integer and a float column (NaN in the bad batches), and lengths
+            *[C.column_stat(column, stat, min=-1e9, max=bound)
+              for column, bound in (("id", 1e9), ("amount", 60)) for stat in STATS],
+            C.length("status", max=6), C.length("code", min=3, mostly=0.5, name="code length mostly")]
+
+
+# Checks the import's partials answer on their own (no term of them reaches the shared scan).
+ANSWERED_BY_PARTIALS = [C.length("code", min=7, max=7), C.column_stat("amount", "mean", min=0, max=80),
+                        C.column_stat("id", "stddev", max=1000), C.column_stat("id", "sum", min=0),
+                        C.column_stat("amount", "null_fraction", max=0.2), C.column_stat("id", "max", max=10**6)]
 
 
 def _report(ing: Ingestion) -> list[dict]:
@@ -136,6 +147,36 @@ def test_clean_batch_passes_from_partials_without_an_aggregate_scan(lakehouse, p
     ing = Ingestion("orders", uri, client=lakehouse, checks=checks).run()
     assert ing.passed is True, ing.report
     assert not [q for q in queries if "COUNT(DISTINCT" in q or "SUM(CASE" in q], queries
+
+
+def _aggregate_scans(queries: list[str]) -> list[str]:
+    return [q for q in queries if "COUNT(DISTINCT" in q or "SUM(" in q or "MIN(" in q or "MAX(" in q]
+
+
+def test_length_and_column_stat_ride_on_the_partials_without_a_scan(lakehouse, put_table, monkeypatch):
+    queries: list[str] = []
+    original = lakehouse.query
+    monkeypatch.setattr(lakehouse, "query", lambda query, **kw: queries.append(query) or original(query, **kw))
+    ing = Ingestion("orders", put_table("p/part-0.parquet", _batch(0, 500)), client=lakehouse,
+                    checks=ANSWERED_BY_PARTIALS).run()
+    assert ing.passed is True, ing.report[["check", "status", "message"]].to_string()
+    assert not _aggregate_scans(queries), queries
+
+
+def test_checks_given_to_validate_use_the_measures_the_import_took(lakehouse, put_table, monkeypatch):
+    """validate(checks=...) on the same branch: a check whose measure the import took reads it; a new null
+    check reads the snapshot's column statistics; only a measure nobody took needs the scan."""
+    ing = Ingestion("orders", put_table("v/part-0.parquet", _batch(0, 500)), client=lakehouse,
+                    checks=ANSWERED_BY_PARTIALS).run()
+    queries: list[str] = []
+    original = lakehouse.query
+    monkeypatch.setattr(lakehouse, "query", lambda query, **kw: queries.append(query) or original(query, **kw))
+    ing.validate(checks=[C.column_stat("id", "max", max=10**6), C.length("code", min=7, max=7),
+                         C.not_null("at"), C.column_stat("code", "null_fraction", max=0)])
+    assert ing.passed is True, ing.report[["check", "status", "message"]].to_string()
+    assert not _aggregate_scans(queries), queries
+    ing.validate(checks=[C.column_stat("amount", "max", max=100), C.length("code", max=5)])  # measures not taken
+    assert ing.passed is False and len(_aggregate_scans(queries)) == 1, queries
 
 
 def test_revalidation_after_the_branch_changed_falls_back_to_sql(lakehouse, put_table):

@@ -26,7 +26,7 @@ def main(root: Path) -> None:
     assert ingestion.phase == "merged", ingestion.phase
     assert client.query("SELECT count(*) AS n FROM orders", ref="main").column("n")[0].as_py() == len(ids)
     panel = panel_for(ingestion)
-    panel._schedule_data_load(update_displays=True)  # the loader thread that used to outlive the interpreter
+    panel.schedule_data_load(update_displays=True)  # the loader thread that used to outlive the interpreter
     run_ingestion(Ingestion("orders", str(root / "b.parquet"), client=client, checks=[checks.unique("id")]),
                   panel=False, background=True)
     print("session done", flush=True)

@@ -3,10 +3,13 @@ its YAML item (what a persisted spec and a table's remembered checks store)."""
 
 from __future__ import annotations
 
+import random
+from bisect import bisect_right
+
 import pytest
 
 from wap_notebook import checks as C
-from wap_notebook.checks.drift_rules import psi
+from wap_notebook.checks.drift_rules import KS_POINTS, ks_distance, psi
 from wap_notebook.checks.yaml_form import parse_check_item, parse_checks
 from wap_notebook.errors import InvalidSpec
 
@@ -19,6 +22,7 @@ YAML = """
   max_failing: 3
 - drift: {column: dep_time, max_null_rate_change: 0.05}
   severity: warn
+- drift: {column: dep_delay, method: ks, threshold: 0.08}
 - row_count_vs_history: {window: 5, tolerance: 0.3}
 """
 
@@ -26,7 +30,8 @@ YAML = """
 def test_yaml_builds_every_new_check_and_round_trips():
     checks = parse_checks(YAML)
     assert [c.kind for c in checks] == ["references", "fresh", "column_stat", "expression", "length", "drift",
-                                        "row_count_vs_history"]
+                                        "drift", "row_count_vs_history"]
+    assert (checks[6].method, checks[6].threshold) == ("ks", 0.08)
     assert checks[3].columns == ("arr_time", "dep_time")  # the predicate's columns, checked like any other
     for check in checks:
         again = parse_check_item(check.to_config())
@@ -47,6 +52,10 @@ def test_yaml_builds_every_new_check_and_round_trips():
     (lambda: C.column_stat("x", "mean"), "min, max or both"),
     (lambda: C.references("x", "bad-table"), "Invalid references: table name"),
     (lambda: C.drift("x", bins=1), "bins"),
+    (lambda: C.drift("x", method="chi2"), "method must be one of"),
+    (lambda: C.drift("x", method="ks", max_psi=0.1), "apply to method='psi'"),
+    (lambda: C.drift("x", method="ks", threshold=1.5), "between 0 and 1"),
+    (lambda: C.drift("x", max_psi=0.1, threshold=0.2), "not both"),
     (lambda: C.row_count_vs_history(window=0), "window"),
     (lambda: C.Fresh("t", mostly=0.9), "row-level"),
 ])
@@ -58,3 +67,35 @@ def test_bad_arguments_are_refused(make, needle):
 def test_psi_reads_as_expected():
     assert psi([100] * 10, [100] * 10) == 0
     assert psi([100] * 10, [10] * 9 + [910]) > 1  # everything moved into one bucket
+
+
+def _quantiles(values: list[float]) -> tuple[list[float], int]:
+    """What DuckDB's quantile_disc(v, [0, 1/k, ..., 1]) returns: the value at position floor(p * (n - 1))."""
+    ordered = sorted(values)
+    return [ordered[int(i / KS_POINTS * (len(ordered) - 1))] for i in range(KS_POINTS + 1)], len(ordered)
+
+
+def _exact_ks(a: list[float], b: list[float]) -> float:
+    sa, sb = sorted(a), sorted(b)
+    return max(abs(bisect_right(sa, x) / len(sa) - bisect_right(sb, x) / len(sb)) for x in set(a) | set(b))
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.3, 2.0])
+def test_ks_distance_from_quantiles_is_within_its_bound(shift):
+    rng = random.Random(7)
+    old = [rng.gauss(0, 1) for _ in range(20_000)]
+    new = [rng.gauss(shift, 1) for _ in range(5_000)]
+    exact = _exact_ks(old, new)
+    distance, bound = ks_distance(_quantiles(old), _quantiles(new))
+    assert abs(distance - exact) <= bound
+    # Append mode: the new rows are the branch (old + new) minus the base (old).
+    distance, bound = ks_distance(_quantiles(old), _quantiles(old + new), _quantiles(old))
+    assert abs(distance - exact) <= bound and bound < 0.011
+
+
+def test_ks_distance_of_integer_values_with_ties():
+    old = [i % 60 for i in range(6000)]
+    new = [(i % 60) + 15 for i in range(3000)]
+    distance, bound = ks_distance(_quantiles(old), _quantiles(new))
+    assert abs(distance - _exact_ks(old, new)) <= bound
+    assert ks_distance(([], 0), _quantiles(new)) is None

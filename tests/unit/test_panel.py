@@ -14,7 +14,10 @@ from wap_notebook.core.progress import ImportProgress
 from wap_notebook.engine.profiles import TableProfile
 from wap_notebook.notebook.panel import views
 from wap_notebook.notebook.panel.progress import ProgressMeter
+from wap_notebook.notebook.panel.steps import step_states, verdict
+from wap_notebook.notebook.panel.style import CSS
 from wap_notebook.notebook.panel.tables import frame_html, schema_compare_html
+from wap_notebook.notebook.panel.text import cell, sentence
 
 STRICT = [
     checks.not_null("order_id", "customer_id"),
@@ -89,9 +92,9 @@ def test_log_is_capped_with_show_more():
 
 
 def test_verdicts_are_distinct():
-    assert views.verdict("merged", forced=True) != views.verdict("merged")
-    assert views.verdict("merged", forced=True).css == "wap-caution"
-    assert {views.verdict(p).label for p in ("passed", "failed", "merged", "discarded")} == {
+    assert verdict("merged", forced=True) != verdict("merged")
+    assert verdict("merged", forced=True).css == "wap-caution"
+    assert {verdict(p).label for p in ("passed", "failed", "merged", "discarded")} == {
         "PASSED", "FAILED", "MERGED", "DISCARDED"}
 
 
@@ -110,19 +113,19 @@ def test_status_lines_wrap_and_keep_the_whole_cause():
     cause = "Cannot read Parquet file s3://bucket/landing/2026/11/really_csv.parquet: magic bytes not found"
     html = views.status_html("error", f"Import failed: {cause}")
     assert "nowrap" not in html and "ellipsis" not in html and cause in html
-    assert ".wap-status{white-space:normal" in views.CSS
+    assert ".wap-status{white-space:normal" in CSS
 
 
 def test_the_checks_message_column_wraps_instead_of_running_off_screen():
-    assert re.search(r"td\.wap-msg\{white-space:normal", views.CSS)
-    assert ".wap-grid.wap-checks{width:100%}" in views.CSS
+    assert re.search(r"td\.wap-msg\{white-space:normal", CSS)
+    assert ".wap-grid.wap-checks{width:100%}" in CSS
 
 
 def test_numbers_read_one_way_and_messages_have_one_full_stop():
-    assert views._cell(1347104) == "1,347,104" and views._cell(1347104.0) == "1,347,104"
-    assert views._cell([0, 10000]) == "0, 10,000" and views._cell(2.5) == "2.5"
-    assert views.sentence("Import failed: no files.. Branch deleted.") == "Import failed: no files. Branch deleted."
-    assert views.sentence("wait...") == "wait..."
+    assert cell(1347104) == "1,347,104" and cell(1347104.0) == "1,347,104"
+    assert cell([0, 10000]) == "0, 10,000" and cell(2.5) == "2.5"
+    assert sentence("Import failed: no files.. Branch deleted.") == "Import failed: no files. Branch deleted."
+    assert sentence("wait...") == "wait..."
 
 
 def test_progress_of_a_finished_import_reads_all_bytes():
@@ -134,6 +137,6 @@ def test_progress_of_a_finished_import_reads_all_bytes():
 
 
 def test_a_report_alone_puts_a_resumed_batch_past_the_import():
-    states = views.step_states("failed", [], validated="failed")
+    states = step_states("failed", [], validated="failed")
     assert states == {"Import": "done", "Validate": "failed", "Publish": "waiting"}
-    assert views.step_states("failed", [])["Import"] == "failed"  # no report: the import failed
+    assert step_states("failed", [])["Import"] == "failed"  # no report: the import failed

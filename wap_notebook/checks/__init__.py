@@ -17,6 +17,7 @@ from wap_notebook.checks.builtins import (
     Matches,
     NoDuplicatesWith,
     NotNull,
+    OrderedColumnStat,
     References,
     RowCount,
     RowCountVsHistory,
@@ -64,5 +65,5 @@ __all__ = [
     "run_table_checks", "local_sql", "RowCount", "NotNull", "Unique", "UniqueKey", "AcceptedValues", "Between",
     "Matches", "SchemaCompatible", "NoDuplicatesWith", "Sql", "Custom", "CUSTOM_MAX_ROWS", "FAILING_KEYS_SAMPLE",
     "references", "fresh", "column_stat", "expression", "length", "drift", "row_count_vs_history", "References",
-    "Fresh", "ColumnStat", "Expression", "Length", "Drift", "RowCountVsHistory",
+    "Fresh", "ColumnStat", "OrderedColumnStat", "Expression", "Length", "Drift", "RowCountVsHistory",
 ]

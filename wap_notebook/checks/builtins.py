@@ -20,7 +20,7 @@ see `wap_notebook.checks.tolerance`)::
     column_stat(col, stat, min=None, max=None)  mean/median/stddev/sum/min/max/null_fraction/distinct_count
     expression(name, predicate)         rows where the SQL boolean is false fail (validated up front)
     length(col, min=None, max=None)     non-NULL strings' lengths within [min, max]
-    drift(col, ...)                     null rate, new categories, PSI of the new rows vs from_ref
+    drift(col, ..., method="psi")       null rate, new categories, PSI (or method="ks": KS distance) vs from_ref
     row_count_vs_history(window=10, tolerance=0.5)  rows added vs the last merged ingestions
 
 How they run (`wap_notebook.checks.planner`): every `AggregateCheck` (row_count, not_null,
@@ -51,7 +51,7 @@ from wap_notebook.checks.model import Check
 from wap_notebook.checks.reference_rules import References
 from wap_notebook.checks.registry import register_check
 from wap_notebook.checks.shape_rules import Expression, Length
-from wap_notebook.checks.stat_rules import STATS, ColumnStat, Fresh
+from wap_notebook.checks.stat_rules import STATS, ColumnStat, Fresh, OrderedColumnStat, column_stat_check
 from wap_notebook.checks.table_rules import (
     CUSTOM_MAX_ROWS,
     FAILING_KEYS_SAMPLE,
@@ -67,8 +67,8 @@ __all__ = [
     "CUSTOM_MAX_ROWS", "FAILING_KEYS_SAMPLE", "AcceptedValues", "Between", "Custom", "Matches", "NoDuplicatesWith",
     "NotNull", "RowCount", "SchemaCompatible", "Sql", "Unique", "UniqueKey", "row_count", "not_null", "unique",
     "accepted_values", "between", "matches", "schema_compatible", "no_duplicates_with", "sql", "custom",
-    "Length", "Expression", "Fresh", "ColumnStat", "References", "Drift", "RowCountVsHistory", "STATS", "length",
-    "expression", "fresh", "column_stat", "references", "drift", "row_count_vs_history",
+    "Length", "Expression", "Fresh", "ColumnStat", "OrderedColumnStat", "References", "Drift", "RowCountVsHistory",
+    "STATS", "length", "expression", "fresh", "column_stat", "references", "drift", "row_count_vs_history",
 ]
 
 
@@ -160,7 +160,7 @@ def column_stat(column: str, stat: str, min: Any = None, max: Any = None, *,  # 
                 severity: str = "error", name: str | None = None) -> Check:
     """A statistic of the new rows' `column` within [min, max]; `stat` in mean, median, stddev, sum, min,
     max, null_fraction, distinct_count."""
-    return ColumnStat(column, stat, min, max, severity=severity, name=name)
+    return column_stat_check(column, stat, min, max, severity=severity, name=name)
 
 
 @register_check("expression")
@@ -180,10 +180,13 @@ def length(column: str, min: int | None = None, max: int | None = None, *,  # no
 
 @register_check("drift")
 def drift(column: str, max_null_rate_change: float = 0.1, max_new_categories: int = 0, max_categories: int = 50,
-          max_psi: float = 0.25, bins: int = 10, *, severity: str = "error", name: str | None = None) -> Check:
+          max_psi: float | None = None, bins: int | None = None, method: str = "psi", threshold: float | None = None,
+          *, severity: str = "error", name: str | None = None) -> Check:
     """The new rows of `column` against from_ref: null rate change (absolute), values never seen there (for
-    columns with at most `max_categories` values), population stability index over `bins` quantiles."""
-    return Drift(column, max_null_rate_change, max_new_categories, max_categories, max_psi, bins,
+    columns with at most `max_categories` values), and for numbers a distribution shift: the population
+    stability index over `bins` quantiles (`method="psi"`, limit `max_psi`, default 0.25) or the
+    Kolmogorov-Smirnov distance (`method="ks"`, limit `threshold`, default 0.1)."""
+    return Drift(column, max_null_rate_change, max_new_categories, max_categories, max_psi, bins, method, threshold,
                  severity=severity, name=name)
 
 

@@ -4,16 +4,20 @@ Three readings, each with a default a user can read in the report:
 - the null rate ("null rate 2.1% -> 38.7%"), failing beyond `max_null_rate_change` (absolute, 0.1 = 10 points);
 - new categories of a low-cardinality column (at most `max_categories` distinct values on from_ref): values
   never seen there, failing beyond `max_new_categories`;
-- for numbers, the population stability index over deciles of from_ref's values, failing beyond `max_psi`
-  (0.1 is a moderate shift, 0.25 a large one).
+- for numbers, a distribution shift: by default (`method="psi"`) the population stability index over
+  deciles of from_ref's values, failing beyond `max_psi` (0.1 is a moderate shift, 0.25 a large one); with
+  `method="ks"` the Kolmogorov-Smirnov distance (the largest gap between the two cumulative distributions,
+  0 to 1), failing beyond `threshold` (default 0.1).
 
 Every count is additive, so in append mode the new rows' counts are the branch's minus the base's: no row
-is read into Python, only per-bucket and per-category counts.
+is read into Python, only per-bucket and per-category counts. The KS distance is read from DuckDB quantiles
+(`ks_distance`): no row is read into Python either.
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from typing import Any
 
 from wap_notebook.checks.model import Outcome, QueryCheck, TableScope, as_int
@@ -24,6 +28,13 @@ from wap_notebook.errors import InvalidSpec
 _NUMERIC = ("int", "long", "float", "double", "decimal", "tinyint", "smallint", "bigint", "hugeint", "real")
 _PSI_FLOOR = 1e-4  # proportions below this count as this (an empty bucket would make the index infinite)
 SHOWN_CATEGORIES = 5
+METHODS = ("psi", "ks")
+DEFAULT_MAX_PSI = 0.25
+DEFAULT_BINS = 10
+DEFAULT_KS_THRESHOLD = 0.1
+# Quantiles read per side for the KS distance: each empirical distribution is known to within 1/KS_POINTS
+# between them (see ks_distance).
+KS_POINTS = 1000
 
 
 def _is_numeric(type_name: str) -> bool:
@@ -51,11 +62,25 @@ class Drift(QueryCheck):
     kind = "drift"
 
     def __init__(self, column: str, max_null_rate_change: float = 0.1, max_new_categories: int = 0,
-                 max_categories: int = 50, max_psi: float = 0.25, bins: int = 10, **kw: Any) -> None:
+                 max_categories: int = 50, max_psi: float | None = None, bins: int | None = None,
+                 method: str = "psi", threshold: float | None = None, **kw: Any) -> None:
         super().__init__((column,), **kw)
-        for label, value in (("max_null_rate_change", max_null_rate_change), ("max_psi", max_psi)):
+        if method not in METHODS:
+            raise InvalidSpec(f"drift: method must be one of {', '.join(METHODS)}; got {method!r}")
+        if method == "ks" and (max_psi is not None or bins is not None):
+            raise InvalidSpec("drift: max_psi and bins apply to method='psi'; with method='ks' give threshold=")
+        if method == "psi" and threshold is not None and max_psi is not None:
+            raise InvalidSpec("drift: give threshold= or max_psi=, not both (they are the same limit for 'psi')")
+        limit = threshold if threshold is not None else max_psi
+        if limit is None:
+            limit = DEFAULT_KS_THRESHOLD if method == "ks" else DEFAULT_MAX_PSI
+        bins = DEFAULT_BINS if bins is None else bins
+        for label, value in (("max_null_rate_change", max_null_rate_change),
+                             ("threshold" if threshold is not None else "max_psi", limit)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise InvalidSpec(f"drift: {label} must be a non-negative number; got {value!r}")
+        if method == "ks" and limit > 1:
+            raise InvalidSpec(f"drift: a KS distance is between 0 and 1, so threshold must be too; got {limit!r}")
         for label, value in (("max_new_categories", max_new_categories), ("max_categories", max_categories),
                              ("bins", bins)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -63,16 +88,21 @@ class Drift(QueryCheck):
         if bins < 2:
             raise InvalidSpec(f"drift: bins must be at least 2; got {bins}")
         self.max_null_rate_change, self.max_new_categories = max_null_rate_change, max_new_categories
-        self.max_categories, self.max_psi, self.bins = max_categories, max_psi, bins
+        self.max_categories, self.bins, self.method = max_categories, bins, method
+        self.max_psi = limit if method == "psi" else DEFAULT_MAX_PSI
+        self.threshold = limit
 
     def expected(self) -> str:
+        shift = f"PSI <= {self.max_psi}" if self.method == "psi" else f"KS distance <= {self.threshold}"
         return (f"null rate change <= {_pct(self.max_null_rate_change)} pts, <= {self.max_new_categories} new "
-                f"categories, PSI <= {self.max_psi}")
+                f"categories, {shift}")
 
     def params(self) -> dict[str, Any]:
-        return {"column": self.columns[0], "max_null_rate_change": self.max_null_rate_change,
-                "max_new_categories": self.max_new_categories, "max_categories": self.max_categories,
-                "max_psi": self.max_psi, "bins": self.bins}
+        common = {"column": self.columns[0], "max_null_rate_change": self.max_null_rate_change,
+                  "max_new_categories": self.max_new_categories, "max_categories": self.max_categories}
+        if self.method == "ks":
+            return {**common, "method": "ks", "threshold": self.threshold}
+        return {**common, "max_psi": self.max_psi, "bins": self.bins}
 
     def _new_counts(self, scope: TableScope, query: str, keys: list[str]) -> list[dict[str, Any]]:
         """Rows of a GROUP BY count query over the new rows: branch minus base in append mode."""
@@ -116,7 +146,16 @@ class Drift(QueryCheck):
 
         fields = {name: str(typ) for name, typ, _ in scope.fields(base) or []}
         type_name = fields.get(self.columns[0], "")
-        if _is_numeric(type_name):
+        if _is_numeric(type_name) and self.method == "ks":
+            found = self._ks(scope, col)
+            if found is not None:
+                distance, bound = found
+                observed["ks"] = round(distance, 4)
+                parts.append(f"KS distance {distance:.3f}")
+                if distance > self.threshold:
+                    problems.append(f"distribution shift: KS distance {distance:.3f} (allowed {self.threshold}; "
+                                    f"read from quantiles, within {bound:.3f})")
+        elif _is_numeric(type_name):
             index = self._psi(scope, col)
             if index is not None:
                 observed["psi"] = round(index, 4)
@@ -171,3 +210,54 @@ class Drift(QueryCheck):
         new = {as_int(r["b"]): as_int(r["n"]) for r in self._new_counts(scope, query, ["b"])}
         buckets = range(len(edges) + 1)
         return psi([old.get(b, 0) for b in buckets], [new.get(b, 0) for b in buckets])
+
+    def _quantiles(self, scope: TableScope, col: str, ref: str) -> tuple[list[Any], int]:
+        """`KS_POINTS + 1` evenly spaced quantiles (minimum to maximum) of the column's numbers on `ref`, and
+        how many numbers there are (NULL and NaN left out): one aggregate query, no row read into Python."""
+        probabilities = ", ".join(str(i / KS_POINTS) for i in range(KS_POINTS + 1))
+        row = scope.query(f"SELECT quantile_disc({col}, [{probabilities}]) AS q, COUNT({col}) AS n FROM {scope.fqn} "
+                          f"WHERE {col} IS NOT NULL AND NOT isnan(CAST({col} AS DOUBLE))", ref).to_pylist()[0]
+        return list(row["q"] or []), as_int(row["n"])
+
+    def _ks(self, scope: TableScope, col: str) -> tuple[float, float] | None:
+        """The KS distance of the new rows against the base and its error bound; None without numbers."""
+        assert scope.base_ref is not None
+        base = self._quantiles(scope, col, scope.base_ref)
+        branch = self._quantiles(scope, col, scope.branch)
+        if scope.incremental:  # new rows = branch - base, as a mixture of the two distributions
+            return ks_distance(base, branch, base)
+        return ks_distance(base, branch)
+
+
+def _cdf(quantiles: list[Any], x: Any) -> float:
+    """F(x) read from evenly spaced quantiles q_0..q_k (minimum to maximum): the largest i/k with q_i <= x,
+    within 1/k of the truth."""
+    return (bisect_right(quantiles, x) - 1) / (len(quantiles) - 1) if x >= quantiles[0] else 0.0
+
+
+def ks_distance(old: tuple[list[Any], int], new: tuple[list[Any], int],
+                minus: tuple[list[Any], int] | None = None) -> tuple[float, float] | None:
+    """Two-sample Kolmogorov-Smirnov distance max |F_old(x) - F_new(x)| from each side's quantiles and count,
+    with the bound on its error; `minus` (append mode) is subtracted from `new` as a multiset: F of the new
+    rows is (n_new F_new - n_minus F_minus) / (n_new - n_minus).
+
+    Each F is read from `KS_POINTS` quantiles, so it is within 1/KS_POINTS of the exact one; the distance is
+    taken at every quantile of either side, where the gap between the step functions is widest, hence the bound
+    (1 + (n_new + n_minus) / n_added) / KS_POINTS. None when either side has no number.
+    """
+    (q_old, n_old), (q_new, n_new) = old, new
+    n_minus = minus[1] if minus is not None else 0
+    added = n_new - n_minus
+    if n_old == 0 or added <= 0 or not q_old or not q_new:
+        return None
+    points = sorted(set(q_old) | set(q_new))
+
+    def added_cdf(x: Any) -> float:
+        value = _cdf(q_new, x) * n_new
+        if minus is not None and minus[0]:
+            value -= _cdf(minus[0], x) * n_minus
+        return min(1.0, max(0.0, value / added))
+
+    distance = max(abs(_cdf(q_old, x) - added_cdf(x)) for x in points)
+    points_per_side = len(q_old) - 1
+    return distance, (1 + (n_new + n_minus) / added) / points_per_side

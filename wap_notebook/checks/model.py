@@ -1,8 +1,8 @@
 """What a check is, apart from any particular check: its two kinds, what it is given, what it returns.
 
 - `AggregateCheck`: contributes `Aggregate` terms to one shared scan of the table and judges the
-  resulting values (`evaluate`). Every term is a count, a count of distinct values, a minimum or a
-  maximum, so the planner may compute it in SQL or, for the mergeable ones, from partials gathered
+  resulting values (`evaluate`). Every term is a count, a count of distinct values, a sum, a minimum or
+  a maximum, so the planner may compute it in SQL or, for the mergeable ones, from partials gathered
   while the files are imported (`Aggregate.mergeable`).
 - `QueryCheck`: runs its own queries through the `TableScope` (`run`): GROUP BY checks, the user's SQL,
   catalog reads, Python functions.
@@ -64,7 +64,7 @@ class TableScope:
         return self.mode == "append" and self.base_exists and self.base_ref is not None
 
 
-AggregateFunction = Literal["count_if", "count", "count_distinct", "min", "max"]
+AggregateFunction = Literal["count_if", "count", "count_distinct", "min", "max", "sum"]
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,17 @@ class Values:
         if self.before is None:
             return after
         return after - as_int(self.before.get(key))
+
+    def new_number(self, key: str) -> Any:
+        """A sum attributable to the new rows (int, float or Decimal as the engine returned it; NULL is 0)."""
+        after = self.after.get(key) or 0
+        return after if self.before is None else after - (self.before.get(key) or 0)
+
+    @property
+    def counted_rows(self) -> int:
+        """The rows `new()` counts over: the new rows, or the whole branch table when an append's base could
+        not be scanned (the planner says so in the message)."""
+        return self.rows_after if self.scope.incremental and self.before is None else self.rows_added
 
     @property
     def rows_added(self) -> int:

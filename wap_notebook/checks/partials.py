@@ -68,6 +68,10 @@ class NewRowValues(Values):
     def whole_table_note(self) -> str:
         return " (over the new rows)" if self.scope.incremental else ""
 
+    @property
+    def counted_rows(self) -> int:
+        return self.rows_added
+
 
 def answerable(scope: TableScope, found: NewRowPartials | None, aggregate: Sequence[tuple[int, Any]]
                ) -> tuple[dict[int, NewRowValues], list[tuple[int, Any]]]:

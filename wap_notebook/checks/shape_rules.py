@@ -1,5 +1,6 @@
-"""Row-level rules on one or more columns' values, answered by the table's shared scan: length (of strings)
-and expression (a user's SQL boolean over the row, validated up front)."""
+"""Row-level rules on one or more columns' values, answered by the table's shared scan: length (of strings;
+on the embedded lakehouse from the import's partials) and expression (a user's SQL boolean over the row,
+validated up front)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from wap_notebook.checks.model import Aggregate, AggregateCheck, Outcome, Values
 from wap_notebook.checks.predicates import validate_predicate
+from wap_notebook.core.partials_contract import Measure
 from wap_notebook.core.sql import quote_ident
 from wap_notebook.errors import InvalidSpec
 
@@ -51,6 +53,16 @@ class Length(AggregateCheck):
         col = quote_ident(self.columns[0])
         return [Aggregate("bad", "count_if", self.predicate()), Aggregate("lo", "min", f"length({col})"),
                 Aggregate("hi", "max", f"length({col})")]
+
+    def partial_measures(self) -> list[Measure]:
+        return [Measure("length_out_of_range", self.columns, [self.min, self.max]),
+                Measure("length_minmax", self.columns)]
+
+    def partial_values(self, got: list[Any], *, incremental: bool, base_bounds: dict[str, Any]
+                       ) -> dict[str, Any] | None:
+        if None in got:
+            return None
+        return {"bad": got[0], "lo": got[1][0], "hi": got[1][1]}
 
     def cell_predicate(self, column: str) -> str | None:
         return self.predicate() if column == self.columns[0] else None

@@ -1,5 +1,6 @@
 """Rules on a statistic of the new rows: fresh (the newest timestamp is recent) and column_stat (mean,
-median, stddev, sum, min, max, null_fraction or distinct_count within bounds)."""
+median, stddev, sum, min, max, null_fraction or distinct_count within bounds). Both ride on the import's
+partials where they can (min/max, null counts, sums); median and distinct_count run a query of their own."""
 
 from __future__ import annotations
 
@@ -7,7 +8,16 @@ import math
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from wap_notebook.checks.model import Aggregate, AggregateCheck, Outcome, QueryCheck, TableScope, Values, as_int
+from wap_notebook.checks.model import (
+    Aggregate,
+    AggregateCheck,
+    Check,
+    Outcome,
+    QueryCheck,
+    TableScope,
+    Values,
+    as_int,
+)
 from wap_notebook.checks.new_rows import RANGE_READ_LIMIT, new_rows_range
 from wap_notebook.core.arrow_sql import local_sql
 from wap_notebook.core.durations import humanize_age, parse_duration
@@ -87,11 +97,11 @@ class Fresh(AggregateCheck):
 
 
 STATS = ("mean", "median", "stddev", "sum", "min", "max", "null_fraction", "distinct_count")
-_ADDITIVE = ("mean", "stddev", "sum", "null_fraction")  # from sums of the rows: branch minus base in append
+ORDERED_STATS = ("median", "distinct_count")  # not derivable from terms of the shared scan: a query of their own
 
 
-class ColumnStat(QueryCheck):
-    """A statistic of the new rows' column within [min, max]."""
+class _StatRule(Check):
+    """A statistic of the new rows' column within [min, max]: arguments, wording and the verdict."""
 
     kind = "column_stat"
 
@@ -122,53 +132,7 @@ class ColumnStat(QueryCheck):
     def params(self) -> dict[str, Any]:
         return {"column": self.columns[0], "stat": self.stat, "min": self.min, "max": self.max}
 
-    def _sums(self, scope: TableScope, ref: str) -> dict[str, Any]:
-        col = quote_ident(self.columns[0])
-        value = f"CAST({col} AS DOUBLE)"
-        query = (f"SELECT COUNT(*) AS n, COUNT({col}) AS nn, SUM({col}) AS s, SUM({value} * {value}) AS ss "
-                 f"FROM {scope.fqn}")
-        return dict(scope.query(query, ref).to_pylist()[0])
-
-    def _additive(self, scope: TableScope) -> float | None:
-        after = self._sums(scope, scope.branch)
-        before = self._sums(scope, scope.base_ref) if scope.incremental and scope.base_ref else None
-
-        def new(key: str) -> Any:
-            value = after[key] or 0
-            return value - (before[key] or 0) if before is not None else value
-
-        n, nn, s, ss = as_int(new("n")), as_int(new("nn")), new("s"), float(new("ss"))
-        if self.stat == "null_fraction":
-            return None if n == 0 else (n - nn) / n
-        if nn == 0:
-            return None
-        if self.stat == "sum":
-            return float(s)
-        mean = float(s) / nn
-        if self.stat == "mean":
-            return mean
-        return None if nn < 2 else math.sqrt(max(0.0, (ss - float(s) * float(s) / nn) / (nn - 1)))
-
-    def _ordered(self, scope: TableScope) -> tuple[Any, str]:
-        col = quote_ident(self.columns[0])
-        fn = {"median": "MEDIAN(v)", "min": "MIN(v)", "max": "MAX(v)", "distinct_count": "COUNT(DISTINCT v)"}[self.stat]
-        if not scope.incremental or scope.base_ref is None:
-            return scope.query(f"SELECT {fn.replace('(v)', f'({col})')} FROM {scope.fqn}", scope.branch
-                               ).column(0)[0].as_py(), ""
-        rows_before = as_int(scope.query(f"SELECT COUNT(*) FROM {scope.fqn}", scope.base_ref).column(0)[0].as_py())
-        if rows_before > RANGE_READ_LIMIT:  # too big to subtract in process: say what it is over
-            return scope.query(f"SELECT {fn.replace('(v)', f'({col})')} FROM {scope.fqn}", scope.branch
-                               ).column(0)[0].as_py(), " (over the whole branch table)"
-        query = f"SELECT {col} AS v FROM {scope.fqn}"
-        new = local_sql({"a": scope.query(query, scope.branch), "b": scope.query(query, scope.base_ref)},
-                        f"SELECT {fn} FROM (SELECT v FROM a EXCEPT ALL SELECT v FROM b) AS d")
-        return new.column(0)[0].as_py(), ""
-
-    def run(self, scope: TableScope) -> Outcome:
-        note = ""
-        value: Any = self._additive(scope) if self.stat in _ADDITIVE else None
-        if self.stat not in _ADDITIVE:
-            value, note = self._ordered(scope)
+    def judge(self, value: Any, note: str = "") -> Outcome:
         if value is None:
             return Outcome(False, None, None, f"{self.stat} of {self.columns[0]} is undefined over the new rows")
         number = float(value) if not isinstance(value, (int, float)) else value
@@ -178,3 +142,86 @@ class ColumnStat(QueryCheck):
         ok = (self.min is None or number >= self.min) and (self.max is None or number <= self.max)
         shown = f"{number:.6g}" if isinstance(number, float) else str(number)
         return Outcome(ok, number, None, f"{self.stat} of {self.columns[0]} over the new rows is {shown}{note}")
+
+
+class ColumnStat(_StatRule, AggregateCheck):
+    """mean, stddev, sum, min, max or null_fraction of the new rows: terms of the table's shared scan (sums
+    and counts are branch minus base in append mode), or the import's partials on the embedded lakehouse."""
+
+    def __init__(self, column: str, stat: str, min: Any = None, max: Any = None, **kw: Any) -> None:  # noqa: A002
+        super().__init__(column, stat, min, max, **kw)
+        if self.stat in ORDERED_STATS:
+            raise InvalidSpec(f"column_stat: {self.stat} is not a term of the shared scan; build it with "
+                              "column_stat(...)")
+
+    def aggregates(self) -> list[Aggregate]:
+        col = quote_ident(self.columns[0])
+        if self.stat == "null_fraction":
+            return [Aggregate("nulls", "count_if", f"{col} IS NULL")]
+        if self.stat in ("min", "max"):
+            return [Aggregate("lo", "min", col), Aggregate("hi", "max", col)]
+        value = f"CAST({col} AS DOUBLE)"
+        return [Aggregate("nn", "count", col), Aggregate("s", "sum", col), Aggregate("ss", "sum", f"{value} * {value}")]
+
+    def partial_measures(self) -> list[Measure]:
+        kind = {"null_fraction": "nulls", "min": "minmax", "max": "minmax"}.get(self.stat, "moments")
+        return [Measure(kind, self.columns)]
+
+    def partial_values(self, got: list[Any], *, incremental: bool, base_bounds: dict[str, Any]
+                       ) -> dict[str, Any] | None:
+        if None in got:
+            return None
+        if self.stat == "null_fraction":
+            return {"nulls": got[0]}
+        if self.stat in ("min", "max"):
+            lo, hi = minmax_as_duckdb(got[0])
+            return {"lo": lo, "hi": hi}
+        nonnull, total, squares = got[0]
+        return {"nn": nonnull, "s": total, "ss": squares}
+
+    def evaluate(self, values: Values) -> Outcome:
+        if self.stat in ("min", "max"):
+            added = new_rows_range(values, self.columns[0])  # append: the batch's extremes, not the table's
+            lo, hi = (values.after.get("lo"), values.after.get("hi")) if added is None else added
+            whole = added is None and values.before is not None and values.scope.incremental
+            return self.judge(lo if self.stat == "min" else hi, " (over the whole branch table)" if whole else "")
+        if self.stat == "null_fraction":
+            rows = values.counted_rows
+            return self.judge(None if rows == 0 else values.new("nulls") / rows)
+        nonnull, total, squares = values.new("nn"), values.new_number("s"), float(values.new_number("ss"))
+        if nonnull == 0:
+            return self.judge(None)
+        if self.stat == "sum":
+            return self.judge(float(total))
+        mean = float(total) / nonnull
+        if self.stat == "mean":
+            return self.judge(mean)
+        spread = None if nonnull < 2 else math.sqrt(max(0.0, (squares - float(total) * float(total) / nonnull)
+                                                         / (nonnull - 1)))
+        return self.judge(spread)
+
+
+class OrderedColumnStat(_StatRule, QueryCheck):
+    """median or distinct_count of the new rows: a query of its own (in append mode the column is read at the
+    branch and the base and subtracted in process, up to `RANGE_READ_LIMIT` base rows)."""
+
+    def run(self, scope: TableScope) -> Outcome:
+        col = quote_ident(self.columns[0])
+        fn = {"median": "MEDIAN(v)", "distinct_count": "COUNT(DISTINCT v)"}[self.stat]
+        whole = f"SELECT {fn.replace('(v)', f'({col})')} FROM {scope.fqn}"
+        if not scope.incremental or scope.base_ref is None:
+            return self.judge(scope.query(whole, scope.branch).column(0)[0].as_py())
+        rows_before = as_int(scope.query(f"SELECT COUNT(*) FROM {scope.fqn}", scope.base_ref).column(0)[0].as_py())
+        if rows_before > RANGE_READ_LIMIT:  # too big to subtract in process: say what it is over
+            return self.judge(scope.query(whole, scope.branch).column(0)[0].as_py(), " (over the whole branch table)")
+        query = f"SELECT {col} AS v FROM {scope.fqn}"
+        new = local_sql({"a": scope.query(query, scope.branch), "b": scope.query(query, scope.base_ref)},
+                        f"SELECT {fn} FROM (SELECT v FROM a EXCEPT ALL SELECT v FROM b) AS d")
+        return self.judge(new.column(0)[0].as_py())
+
+
+def column_stat_check(column: str, stat: str, min: Any = None, max: Any = None, **kw: Any) -> Check:  # noqa: A002
+    """The class that computes `stat`: terms of the shared scan, or a query of its own."""
+    if stat in ORDERED_STATS:
+        return OrderedColumnStat(column, stat, min, max, **kw)
+    return ColumnStat(column, stat, min, max, **kw)

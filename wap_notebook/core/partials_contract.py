@@ -30,7 +30,8 @@ from typing import Any
 
 from wap_notebook.errors import InvalidSpec
 
-KINDS = ("nulls", "any_null", "not_in", "out_of_range", "minmax", "not_matching", "distinct")
+KINDS = ("nulls", "any_null", "not_in", "out_of_range", "minmax", "not_matching", "distinct", "length_out_of_range",
+         "length_minmax", "moments")
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,9 @@ class Measure:
     kinds: ``nulls`` (col), ``any_null`` (cols: rows with a NULL in any), ``not_in`` (col, arg = list:
     non-NULL values outside it), ``out_of_range`` (col, arg = [min, max], either may be None),
     ``minmax`` (col), ``not_matching`` (col, arg = regex: non-NULL values with no match), ``distinct``
-    (col: [non-NULL count, distinct non-NULL values]).
+    (col: [non-NULL count, distinct non-NULL values]), ``length_out_of_range`` (string col, arg = [min, max]:
+    non-NULL values whose length in characters is outside), ``length_minmax`` (string col: minmax of the
+    lengths), ``moments`` (numeric col: [non-NULL count, SUM(col), SUM(CAST(col AS DOUBLE) ^ 2)]).
     """
 
     kind: str

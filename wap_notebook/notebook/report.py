@@ -18,6 +18,8 @@ import pandas as pd
 from wap_notebook.engine.phases import DATA_PHASES, Phase
 from wap_notebook.notebook import charts
 from wap_notebook.notebook.panel import tables, views
+from wap_notebook.notebook.panel.facts import read_facts, redacted_sources, safe_read
+from wap_notebook.notebook.panel.steps import phase_label
 
 if TYPE_CHECKING:
     from wap_notebook.ingestion import Ingestion
@@ -53,12 +55,12 @@ def flags(frame: Any, predicates: dict[str, str]) -> dict[str, list[bool]]:
 
     if frame is None or not predicates or not len(frame):
         return {}
-    return views.safe_read(lambda: failing_cells(frame, predicates), {}) or {}
+    return safe_read(lambda: failing_cells(frame, predicates), {}) or {}
 
 
 def profiles_of(ingestion: Ingestion) -> dict[str, Any]:
     out = {}
-    for table in views.safe_read(lambda: list(ingestion.tables), []):
+    for table in safe_read(lambda: list(ingestion.tables), []):
         profile, error = attempt(partial(ingestion.inspect.profile, table))  # the charts' TableProfile
         if error is None:
             out[table] = profile
@@ -66,7 +68,7 @@ def profiles_of(ingestion: Ingestion) -> dict[str, Any]:
 
 
 def charts_section(ingestion: Ingestion, profiles: dict[str, Any], base_label: str) -> str:
-    report = views.safe_read(lambda: ingestion.report, None)
+    report = safe_read(lambda: ingestion.report, None)
     specs = [charts.failing_rows_spec(report)]
     specs += [charts.column_spec(c, base_label, exact_failing=exact_failing(report, c.table, c.checks))
               for p in profiles.values() for c in p.columns]
@@ -105,12 +107,12 @@ def check_columns(report: Any, table: str, check: str) -> list[str]:
 
 def failing_section(ingestion: Ingestion, table: str, check: str, predicates: dict[str, dict[str, str]]) -> str:
     """The failing rows of one check, its columns first and its failing cells marked."""
-    names = views.safe_read(lambda: list(ingestion.tables), [])
+    names = safe_read(lambda: list(ingestion.tables), [])
     name = f"{table}.{check}" if len(names) > 1 else check
     frame, error = attempt(lambda: ingestion.failures(name))
     if error is not None:
         return unavailable(error)
-    columns = check_columns(views.safe_read(lambda: ingestion.report, None), table, check)
+    columns = check_columns(safe_read(lambda: ingestion.report, None), table, check)
     if frame is not None and len(getattr(frame, "columns", ())):
         # the checked columns first: a wide table must not push the failing cells off the right edge
         first = [c for c in columns if c in frame.columns]
@@ -132,19 +134,19 @@ def diff_section(ingestion: Ingestion, profiles: dict[str, Any], samples: dict[s
     diff, error = attempt(ingestion.diff)
     if error is not None:
         return unavailable(error)
-    files = views.safe_read(lambda: dict(ingestion.files_imported), {}) or {}
+    files = safe_read(lambda: dict(ingestion.files_imported), {}) or {}
     snapshots = {t: p.snapshot_id for t, p in profiles.items()}
     first = "".join(
         f"<div class='wap-dim' style='margin-top:6px'>First rows added to {tables.esc(t)}</div>"
         + tables.frame_html(frame.head(3), empty="no rows", failing=flags(frame.head(3), predicates.get(t, {})))
         for t, frame in samples.items())
-    return (tables.diff_html(diff, files, views.redacted_sources(ingestion), snapshots, base_label) + first
+    return (tables.diff_html(diff, files, redacted_sources(ingestion), snapshots, base_label) + first
             + views.sources_html(ingestion))
 
 
 def report_html(ingestion: Ingestion, *, sample_rows: int = 10) -> str:
     """The whole report as one HTML document (no script, no external file)."""
-    facts = views.read_facts(ingestion)
+    facts = read_facts(ingestion)
     names = ", ".join(facts.tables) or "ingestion"
     data = facts.phase in DATA_PHASES and not (facts.phase == Phase.FAILED and not facts.branch_exists)
     sections: list[tuple[str, str]] = []
@@ -166,7 +168,7 @@ def report_html(ingestion: Ingestion, *, sample_rows: int = 10) -> str:
     rest = "".join(f"<h2>{tables.esc(title)}</h2>{html}" for title, html in sections)
     return (f"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-            f"<title>{tables.esc(names)}: {tables.esc(views.phase_label(facts.phase, facts.from_ref))}</title>"
+            f"<title>{tables.esc(names)}: {tables.esc(phase_label(facts.phase, facts.from_ref))}</title>"
             f"{_PAGE_CSS}</head><body>{body}{rest}</body></html>\n")
 
 

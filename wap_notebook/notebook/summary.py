@@ -24,7 +24,8 @@ MISSING = "-"
 
 def heading(ingestion: Ingestion) -> str:
     """What happened, in words: the first line of the summary."""
-    from wap_notebook.notebook.panel import views
+    from wap_notebook.notebook.panel.facts import safe_read
+    from wap_notebook.notebook.panel.steps import phase_label
 
     state, phase, ref = ingestion.state, ingestion.phase, ingestion.from_ref
     if phase == "failed":
@@ -35,9 +36,9 @@ def heading(ingestion: Ingestion) -> str:
         if not state.imported and state.error:
             return "import failed; branch deleted"
         return "discarded: branch deleted"
-    if phase == "merged" and views.safe_read(lambda: ingestion.forced, False):
+    if phase == "merged" and safe_read(lambda: ingestion.forced, False):
         return f"merged into {ref} with failed checks overridden"
-    return views.phase_label(phase, ref)
+    return phase_label(phase, ref)
 
 
 def text_summary(ingestion: Ingestion, *, commands: str | None = None) -> str:
@@ -45,26 +46,27 @@ def text_summary(ingestion: Ingestion, *, commands: str | None = None) -> str:
 
     `commands` is how the reader continues a kept branch (the command line passes its program name, so a
     passed ingestion reads "python -m wap_notebook merge BRANCH" instead of the panel's buttons)."""
-    from wap_notebook.notebook.panel import views
+    from wap_notebook.notebook.panel.facts import safe_read
+    from wap_notebook.notebook.panel.views import result_text
 
     phase = ingestion.phase
     lines = [f"{', '.join(ingestion.tables)}: {heading(ingestion)}"]
     if ingestion.branch:
         lines.append(f"branch: {ingestion.branch}")
-    if phase == "merged" and views.safe_read(lambda: ingestion.forced, False):
-        lines.append(f"WARNING: Merged with override: {views.safe_read(lambda: ingestion.force_reason, None) or '?'} "
+    if phase == "merged" and safe_read(lambda: ingestion.forced, False):
+        lines.append(f"WARNING: Merged with override: {safe_read(lambda: ingestion.force_reason, None) or '?'} "
                      "(failed checks were published on purpose; recorded in the merge commit)")
-    result = views.result_text(ingestion)
+    result = result_text(ingestion)
     if result:
         lines.append(_next_steps(ingestion, commands) if commands and phase in ("passed", "failed")
                      else result[1])
-    note = views.safe_read(lambda: ingestion.checks_note, None)
+    note = safe_read(lambda: ingestion.checks_note, None)
     if note and phase in ("passed", "failed", "merged"):
         lines.append(f"NOTE: {note}")
-    if views.safe_read(lambda: ingestion.spec.checks_source, None) == "remembered":
+    if safe_read(lambda: ingestion.spec.checks_source, None) == "remembered":
         lines.append("NOTE: no checks given: the checks of the last ingestion merged into the table ran "
                      "(checks=[] runs only the built-in ones)")
-    behind = views.safe_read(lambda: ingestion.behind, None) if phase in ("passed", "failed") else None
+    behind = safe_read(lambda: ingestion.behind, None) if phase in ("passed", "failed") else None
     if behind:
         lines.append(f"NOTE: {ingestion.from_ref} moved {behind} commit{'s' if behind != 1 else ''} since this "
                      "import: ingestion.rebase() re-imports on the new head")
@@ -98,7 +100,7 @@ def report_text(report: pd.DataFrame) -> str:
 
 def failing_values(ingestion: Ingestion, report: pd.DataFrame) -> list[str]:
     """One line per failed check naming columns: up to `FAILING_VALUES` distinct failing values of each."""
-    from wap_notebook.notebook.panel import views
+    from wap_notebook.notebook.panel.facts import safe_read
 
     lines = []
     for index, row in enumerate(report.itertuples(index=False)):
@@ -107,7 +109,7 @@ def failing_values(ingestion: Ingestion, report: pd.DataFrame) -> list[str]:
         columns = [c.strip() for c in str(getattr(row, "columns", "") or "").split(",") if c.strip()]
         if not columns:
             continue
-        rows = views.safe_read(lambda i=index: ingestion.failures(i, n=50), None)
+        rows = safe_read(lambda i=index: ingestion.failures(i, n=50), None)
         if rows is None or not len(rows):
             continue
         parts = [f"{c}={', '.join(_distinct(rows[c]))}" for c in columns if c in rows.columns]

@@ -114,8 +114,10 @@ class ImportPartials:
                 for key, keyset in self.keysets.items():
                     values[key] = [keyset.nonnull, keyset.distinct()]
             for m in self.measures:  # a measure over no batch at all (files of 0 rows): the empty value
-                if m.kind == "minmax":
+                if m.kind in ("minmax", "length_minmax"):
                     values.setdefault(m.key, [None, None, 0, 0])
+                elif m.kind == "moments":
+                    values.setdefault(m.key, [0, 0, 0.0])
                 elif m.kind != "distinct":
                     values.setdefault(m.key, 0)
                 elif not self.tainted_keys:

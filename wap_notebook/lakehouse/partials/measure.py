@@ -26,6 +26,14 @@ def supported(measure: Measure, schema: pa.Schema) -> bool:
         return True
     if measure.kind == "minmax":
         return numeric or text
+    if measure.kind == "length_minmax":
+        return text
+    if measure.kind == "moments":
+        return numeric
+    if measure.kind == "length_out_of_range":
+        bounds = measure.arg if isinstance(measure.arg, (list, tuple)) and len(measure.arg) == 2 else None
+        return text and bounds is not None and all(
+            b is None or (isinstance(b, int) and not isinstance(b, bool)) for b in bounds)
     values = measure.arg if measure.kind == "not_in" else [v for v in (measure.arg or []) if v is not None]
     if not isinstance(values, (list, tuple)) or (measure.kind == "not_in" and not values):
         return False
@@ -78,7 +86,42 @@ def measure_batch(m: Measure, batch: pa.RecordBatch) -> Any:
         return [lo, hi, _nan_count(col), len(col) - col.null_count]
     if m.kind == "not_matching":
         return count_true(pc.invert(pc.match_substring_regex(col, m.arg)))
+    if m.kind == "length_out_of_range":
+        lengths, (lo, hi) = pc.utf8_length(col), m.arg  # characters (code points), as DuckDB's length()
+        mask = None
+        if lo is not None:
+            mask = pc.less(lengths, lo)
+        if hi is not None:
+            above = pc.greater(lengths, hi)
+            mask = above if mask is None else pc.or_(mask, above)
+        return count_true(mask)
+    if m.kind == "length_minmax":
+        found = pc.min_max(pc.utf8_length(col)).as_py()
+        return [found["min"], found["max"], 0, len(col) - col.null_count]
+    if m.kind == "moments":
+        return _moments(col)
     raise ValueError(m.kind)
+
+
+# An int64 sum of a batch cannot overflow when |values| stay below this times the batch's length.
+_INT_SUM_LIMIT = 2**62
+
+
+def _moments(col: pa.Array) -> list[Any]:
+    """[non-NULL count, SUM, SUM of squares as doubles], as DuckDB computes them: an exact integer sum for
+    integer columns (HUGEINT there), a double sum otherwise; NaN propagates. A possible int64 overflow raises,
+    which drops the partials (the SQL path is right)."""
+    nonnull = len(col) - col.null_count
+    if nonnull == 0:
+        return [0, 0, 0.0]
+    as_double = pc.cast(col, pa.float64())
+    squares = pc.sum(pc.multiply(as_double, as_double)).as_py()
+    if pa.types.is_integer(col.type):
+        bounds = pc.min_max(col).as_py()
+        if max(abs(int(bounds["min"])), abs(int(bounds["max"]))) * nonnull >= _INT_SUM_LIMIT:
+            raise OverflowError("integer sum may overflow int64")
+        return [nonnull, int(pc.sum(col).as_py()), float(squares)]
+    return [nonnull, float(pc.sum(col).as_py()), float(squares)]
 
 
 def _present(value: Any) -> bool:
@@ -94,4 +137,8 @@ def merge_minmax(a: list[Any], b: list[Any]) -> list[Any]:
 
 
 def merge_values(m: Measure, a: Any, b: Any) -> Any:
-    return merge_minmax(a, b) if m.kind == "minmax" else a + b
+    if m.kind in ("minmax", "length_minmax"):
+        return merge_minmax(a, b)
+    if m.kind == "moments":
+        return [x + y for x, y in zip(a, b, strict=True)]
+    return a + b

@@ -62,6 +62,8 @@ def _walk(after: Any, before: Any | None, wanted: tuple[Measure, ...] = ()) -> N
         document = json.loads(raw) if raw is not None else _from_statistics(after, snapshot, wanted, added)
         if document is None:
             return None
+        if raw is not None:
+            _fill_from_statistics(document, after, snapshot, wanted, added)
         if document.get("v") != FORMAT_VERSION or int(document["rows"]) != added:
             return None
         documents.append(document)
@@ -82,6 +84,18 @@ def _walk(after: Any, before: Any | None, wanted: tuple[Measure, ...] = ()) -> N
                 if bounds is not False:
                     found.base_bounds[m.columns[0]] = bounds  # type: ignore[assignment]
     return found
+
+
+def _fill_from_statistics(document: dict[str, Any], table: Any, snapshot: Any, wanted: tuple[Measure, ...],
+                          added: int) -> None:
+    """Measures a check asks for that the import was not asked to take (a check given later to `validate`):
+    what the snapshot's column statistics state exactly (null counts, integer bounds) joins the document."""
+    missing = tuple(m for m in wanted if m.key not in document.get("m", {}))
+    if not missing or document.get("v") != FORMAT_VERSION:
+        return
+    found = _from_statistics(table, snapshot, missing, added)
+    if found is not None:
+        document["m"].update(found["m"])
 
 
 def _from_statistics(table: Any, snapshot: Any, wanted: tuple[Measure, ...], added: int) -> dict[str, Any] | None:
@@ -168,12 +182,17 @@ def _integer_bounds(table: Any, column: str) -> tuple[int, int] | None | bool:
 
 
 def _combine(documents: list[dict[str, Any]]) -> NewRowPartials:
+    """Each measure's values over several imports, told apart by shape: a count (int) adds up, a minmax
+    ([min, max, NaN count, non-NULL count]) merges, moments ([count, sum, sum of squares]) add up element by
+    element, distinct keys ([non-NULL, distinct]) stand only when one import carries keys."""
     result = NewRowPartials(rows=sum(int(d["rows"]) for d in documents), snapshots=len(documents))
     keys = set.intersection(*(set(d["m"]) for d in documents)) if documents else set()
     for key in keys:
         values = [d["m"][key] for d in documents]
         first = values[0]
-        if isinstance(first, int):
+        if isinstance(first, list) and len(first) == 3:
+            result.values[key] = [sum(column) for column in zip(*values, strict=True)]
+        elif isinstance(first, int):
             result.values[key] = sum(values)
         elif isinstance(first, list) and len(first) == 4:
             merged = first

@@ -11,6 +11,7 @@ from wap_notebook.engine.conflicts import moved_text
 from wap_notebook.engine.phases import Action, Phase
 from wap_notebook.errors import IngestionConflict
 from wap_notebook.notebook.panel import tables, views
+from wap_notebook.notebook.panel.facts import Facts, safe_read
 
 if TYPE_CHECKING:
     from wap_notebook.ingestion import Ingestion
@@ -27,13 +28,13 @@ _BUTTON_ACTIONS = {"run": {Action.IMPORT}, "merge": {Action.MERGE, Action.FORCE_
 
 def update(panel: IngestionPanel) -> None:
     """Show, enable and label the buttons from what the engine allows now and what the panel is doing."""
-    allowed = views.safe_read(panel.ingestion.allowed_actions, set()) or set()
-    engine_busy = views.safe_read(lambda: panel.ingestion.busy, None)
+    allowed = safe_read(panel.ingestion.allowed_actions, set()) or set()
+    engine_busy = safe_read(lambda: panel.ingestion.busy, None)
     idle = not panel.busy and not panel.pending
     if not panel.busy and not engine_busy:
         # a button shows only for what this ingestion can still do: none on a merged or discarded one
         panel.shown_buttons = {name for name, needs in _BUTTON_ACTIONS.items() if needs & allowed}
-        if not views.safe_read(lambda: panel.ingestion.state.branch_created, True) and panel.phase != Phase.NEW:
+        if not safe_read(lambda: panel.ingestion.state.branch_created, True) and panel.phase != Phase.NEW:
             # a failed import that left no data deleted its branch: "Discard" would only hide the error
             panel.shown_buttons.discard("discard")
     for name, button in (("run", panel.run_button), ("merge", panel.merge_button),
@@ -63,13 +64,13 @@ def update(panel: IngestionPanel) -> None:
 
 def behind_of(ingestion: Ingestion) -> int | None:
     """Commits the base ref moved since the fork, when the engine can tell (else None)."""
-    value = views.safe_read(lambda: ingestion.behind, None)
+    value = safe_read(lambda: ingestion.behind, None)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def conflict_line(exc: Exception, ingestion: Ingestion) -> tuple[int | None, str]:
     """How far the base ref moved, and the merge conflict in one readable line that offers the way out."""
-    from_ref = views.safe_read(lambda: ingestion.from_ref, "main") or "main"
+    from_ref = safe_read(lambda: ingestion.from_ref, "main") or "main"
     if isinstance(exc, IngestionConflict):
         names = ", ".join(exc.tables) or "the tables"
         moved: int | None = exc.moved
@@ -82,15 +83,15 @@ def conflict_line(exc: Exception, ingestion: Ingestion) -> tuple[int | None, str
 
 def rebase_question(ingestion: Ingestion, *, html: bool) -> str:
     """What Rebase does: the button's tooltip, and (with the branch named) the confirmation question."""
-    into = views.safe_read(lambda: ingestion.from_ref, "main") or "main"
+    into = safe_read(lambda: ingestion.from_ref, "main") or "main"
     if not html:
         return f"Re-import the same files on the new head of {into} and validate again"
-    branch = tables.esc(views.safe_read(lambda: ingestion.branch, "?"))
+    branch = tables.esc(safe_read(lambda: ingestion.branch, "?"))
     return (f"Delete <code>{branch}</code>, re-import the same files on the new head of "
             f"<code>{tables.esc(into)}</code> and validate again?")
 
 
-def rebased_text(ingestion: Ingestion, facts: views.Facts) -> tuple[str, str]:
+def rebased_text(ingestion: Ingestion, facts: Facts) -> tuple[str, str]:
     """The status after a rebase: the new base and branch, and the new verdict."""
     base = f"{facts.from_ref}@{facts.base_hash[:12]}" if facts.base_hash else facts.from_ref
     done = f"Rebased on {base}, new branch {facts.branch}"

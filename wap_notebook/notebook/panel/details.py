@@ -17,6 +17,7 @@ import ipywidgets as widgets
 from wap_notebook.engine.phases import DATA_PHASES, Phase
 from wap_notebook.notebook import report
 from wap_notebook.notebook.panel import views
+from wap_notebook.notebook.panel.facts import Facts, read_facts, safe_read
 
 if TYPE_CHECKING:
     from wap_notebook.ingestion import Ingestion
@@ -64,7 +65,7 @@ class DetailTabs(widgets.Tab):
         if not options:
             self.failure_rows.value = '<i class="wap-dim">no failing checks</i>'
 
-    def show_placeholder(self, facts: views.Facts) -> None:
+    def show_placeholder(self, facts: Facts) -> None:
         """Until the data views are loaded for this phase, say why they are empty, in the phase's words
         (never "available once imported" next to a verdict)."""
         if self.loaded_for is not None and (facts.phase == Phase.MERGED or self.loaded_for == facts.phase):
@@ -78,10 +79,10 @@ class DetailTabs(widgets.Tab):
 
     def load(self) -> bool:
         """Query and show the data views; False when there was nothing (new) to show."""
-        phase = views.safe_read(lambda: self.ingestion.phase, Phase.NEW)
+        phase = safe_read(lambda: self.ingestion.phase, Phase.NEW)
         if phase == Phase.MERGED and self.loaded_for is not None:
             return False  # what the branch added is still what was shown; keep it
-        facts = views.read_facts(self.ingestion)
+        facts = read_facts(self.ingestion)
         if phase not in DATA_PHASES or (phase == Phase.FAILED and not facts.branch_exists):
             if self.loaded_for is None or phase != Phase.MERGED:
                 self.loaded_for = None
@@ -89,7 +90,7 @@ class DetailTabs(widgets.Tab):
             return False
         built = self._build()
         with self._lock:
-            if views.safe_read(lambda: self.ingestion.phase, None) != phase:
+            if safe_read(lambda: self.ingestion.phase, None) != phase:
                 return False  # the ingestion moved on meanwhile: the next load shows the new state
             self.predicates, self.charts_html = built["predicates"], built["charts"]
             self.charts_view.value = built["charts"]
@@ -106,8 +107,8 @@ class DetailTabs(widgets.Tab):
         return True
 
     def _build(self) -> dict[str, Any]:
-        names = views.safe_read(lambda: list(self.ingestion.tables), [])
-        base_label = views.safe_read(lambda: self.ingestion.from_ref, "main")
+        names = safe_read(lambda: list(self.ingestion.tables), [])
+        base_label = safe_read(lambda: self.ingestion.from_ref, "main")
         profiles = report.profiles_of(self.ingestion)
         predicates = {t: dict(p.cell_predicates) for t, p in profiles.items()}
         samples = {t: report.attempt(partial(self.ingestion.sample, n=self.sample_rows, table=t)) for t in names}
@@ -136,7 +137,7 @@ class DetailTabs(widgets.Tab):
         self.failure_rows.value = self._failures_cache[key]
 
 
-def _placeholder(facts: views.Facts) -> str:
+def _placeholder(facts: Facts) -> str:
     phase = facts.phase
     if phase in (Phase.NEW, Phase.IMPORTING):
         return "<i>available once the data is imported</i>"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from wap_notebook.notebook.panel import views
+from wap_notebook.notebook.panel.facts import safe_read
 
 if TYPE_CHECKING:
     from wap_notebook.notebook.panel.widget import IngestionPanel
@@ -28,7 +29,7 @@ def bundle(panel: IngestionPanel) -> dict[str, str]:
 
     html = views.saved_view_html(key(panel), views.ingestion_html(
         panel.ingestion, charts=panel.tabs.charts_html, facts=panel.facts()))
-    return {"text/html": html, "text/plain": views.safe_read(lambda: text_summary(panel.ingestion), repr(panel))}
+    return {"text/html": html, "text/plain": safe_read(lambda: text_summary(panel.ingestion), repr(panel))}
 
 
 def show(panel: IngestionPanel) -> None:

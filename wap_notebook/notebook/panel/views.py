@@ -1,193 +1,31 @@
-"""Static HTML for an ingestion: the summary line, the checks table, status and log lines, the export.
+"""Static HTML for an ingestion: the summary line, the checks table, status, result and log lines, the export.
 
 Pure functions of their inputs (no widgets, no threads), shared by the live panel (which puts them into
 `ipywidgets.HTML`) and by the static fallback `ingestion_html()` that nbconvert, GitHub and other
-widget-less viewers show. Colours come from JupyterLab's CSS variables, with fallbacks elsewhere.
+widget-less viewers show.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from wap_notebook.core.uris import redact_uri
 from wap_notebook.engine.phases import Phase
-from wap_notebook.notebook.panel.tables import esc, frame_html
+from wap_notebook.notebook.panel.facts import OPEN_PHASES, Facts, history_lines, read_facts, safe_read
+from wap_notebook.notebook.panel.steps import phase_label, phase_strip_html, verdict
+from wap_notebook.notebook.panel.style import CSS
+from wap_notebook.notebook.panel.tables import esc
+from wap_notebook.notebook.panel.text import cell, sentence, short, short_branch
 
 if TYPE_CHECKING:
     from wap_notebook.ingestion import Ingestion
 
-__all__ = ["esc", "frame_html", "ingestion_html", "summary_html", "checks_html", "status_html", "log_html"]
+__all__ = ["ingestion_html", "summary_html", "checks_html", "status_html", "log_html", "result_text"]
 
-STEPS = ("Import", "Validate", "Publish")
-# phases in which the import branch is there to inspect, merge, discard or resume
-OPEN_PHASES = frozenset({Phase.IMPORTED, Phase.VALIDATING, Phase.PASSED, Phase.FAILED, Phase.ERROR})
 LOG_VISIBLE = 4
-
-# Step states -> symbol (colour comes from the CSS class)
-_STEP_SYMBOL = {"pending": "○", "running": "◐", "done": "●", "waiting": "◔", "failed": "✕", "error": "!",
-                "skipped": "–"}
-_PHASE_LABEL: dict[str, str] = {
-    Phase.NEW: "not started",
-    Phase.IMPORTING: "importing",
-    Phase.IMPORTED: "imported, not validated",
-    Phase.VALIDATING: "validating",
-    Phase.PASSED: "checks passed: ready to merge",
-    Phase.FAILED: "checks failed",
-    Phase.MERGED: "merged into {ref}",
-    Phase.DISCARDED: "discarded: branch deleted",
-    Phase.ERROR: "error",
-}
-
-CSS = """<style>
-.wap-panel,.wap-ingestion{color:var(--jp-ui-font-color1,inherit);font-size:var(--jp-ui-font-size1,13px)}
-.wap-ingestion{font-family:var(--jp-ui-font-family,sans-serif)}
-.wap-summary{display:flex;flex-wrap:wrap;align-items:center;gap:2px 14px;line-height:24px}
-.wap-pill{font-weight:700;padding:1px 9px;border-radius:11px;font-size:12px;letter-spacing:.04em;white-space:nowrap}
-.wap-ok{background:rgba(46,160,67,.18);color:var(--jp-success-color1,#1a7f37)}
-.wap-fail{background:rgba(229,83,75,.18);color:var(--jp-error-color1,#cf222e)}
-.wap-caution{background:rgba(212,160,23,.24);color:var(--jp-warn-color1,#9a6700)}
-.wap-busy{background:rgba(56,139,253,.18);color:var(--jp-brand-color1,#1f6feb)}
-.wap-idle{background:rgba(128,128,128,.18);color:var(--jp-ui-font-color2,#57606a)}
-.wap-dim{color:var(--jp-ui-font-color2,#6e7781)}
-.wap-warn{color:var(--jp-warn-color1,#9a6700);font-weight:600}
-.wap-grid{border-collapse:collapse;font-size:12px;line-height:18px}
-.wap-grid.wap-grid th,.wap-grid.wap-grid td{padding:1px 8px;text-align:left;white-space:nowrap;vertical-align:top;
- border:none;border-bottom:1px solid var(--jp-border-color2,rgba(128,128,128,.3));background:none}
-.wap-grid.wap-grid th{font-weight:600;border-bottom-color:var(--jp-border-color1,rgba(128,128,128,.6))}
-.wap-grid.wap-grid .wap-num{text-align:right;font-variant-numeric:tabular-nums}
-.wap-grid.wap-grid td.wap-cut{max-width:18em;overflow:hidden;text-overflow:ellipsis}
-.wap-grid.wap-checks{width:100%}
-.wap-grid.wap-checks.wap-checks td.wap-cut{white-space:normal;overflow-wrap:anywhere;max-width:16em}
-.wap-grid.wap-checks.wap-checks td:first-child{width:1%;white-space:nowrap}
-.wap-grid.wap-checks.wap-checks .wap-num{width:1%;white-space:normal}
-.wap-grid.wap-grid td.wap-msg{white-space:normal;overflow-wrap:anywhere;min-width:10em}
-.wap-status{white-space:normal;overflow-wrap:anywhere;max-width:100%}
-.wap-panel{min-width:0;max-width:100%}
-.wap-panel .widget-html,.wap-panel .widget-html-content{min-width:0;max-width:100%}
-.wap-panel .wap-confirm-text .widget-html-content{white-space:normal;overflow-wrap:anywhere;line-height:18px}
-.wap-grid.wap-grid td.wap-bad{background:rgba(229,83,75,.2);color:var(--jp-error-color1,#cf222e);font-weight:600}
-.wap-grid th.wap-hot{color:var(--jp-error-color1,#cf222e)}
-.wap-null{color:var(--jp-ui-font-color3,#8c959f);font-style:italic}
-.wap-added{color:var(--jp-success-color1,#1a7f37)}
-.wap-removed td:first-child{text-decoration:line-through}
-.wap-removed{color:var(--jp-error-color1,#cf222e)}
-.wap-changed{color:var(--jp-warn-color1,#9a6700)}
-.wap-step-done{color:var(--jp-success-color1,#1a7f37)}
-.wap-step-failed,.wap-step-error{color:var(--jp-error-color1,#cf222e)}
-.wap-step-running{color:var(--jp-brand-color1,#1f6feb)}
-.wap-step-waiting{color:var(--jp-warn-color1,#9a6700)}
-.wap-step-pending,.wap-step-skipped{color:var(--jp-ui-font-color3,#8c959f)}
-.wap-rows{overflow-x:auto}
-.wap-log{font-size:11px;white-space:pre-wrap;color:var(--jp-ui-font-color2,#57606a)}
-.wap-log summary{cursor:pointer}
-.wap-offline{display:none;margin:4px 0;padding:4px 8px;border-left:3px solid var(--jp-warn-color1,#9a6700);
- background:rgba(212,160,23,.12)}
-.jupyter-widgets-disconnected .wap-offline{display:block}
-.wap-panel .jupyter-widgets-disconnected::before,.wap-panel.jupyter-widgets-disconnected::before{display:none}
-.wap-panel .jupyter-widgets-disconnected.jupyter-button,.wap-panel .widget-checkbox.jupyter-widgets-disconnected,
-.wap-panel .widget-text.jupyter-widgets-disconnected{opacity:.35;pointer-events:none}
-.wap-panel .widget-tab>.widget-tab-contents,.wap-panel .lm-TabPanel-stackedPanel{max-height:400px;overflow:auto}
-</style>"""
-
-
-@dataclass(frozen=True)
-class Verdict:
-    label: str
-    css: str  # wap-ok | wap-fail | wap-caution | wap-busy | wap-idle
-
-
-_VERDICT: dict[str, Verdict] = {
-    Phase.PASSED: Verdict("PASSED", "wap-ok"),
-    Phase.FAILED: Verdict("FAILED", "wap-fail"),
-    Phase.ERROR: Verdict("ERROR", "wap-fail"),
-    Phase.DISCARDED: Verdict("DISCARDED", "wap-idle"),
-    Phase.IMPORTING: Verdict("IMPORTING", "wap-busy"),
-    Phase.VALIDATING: Verdict("VALIDATING", "wap-busy"),
-    Phase.IMPORTED: Verdict("IMPORTED", "wap-busy"),
-    Phase.MERGED: Verdict("MERGED", "wap-ok"),
-}
-
-
-def verdict(phase: str, *, forced: bool = False) -> Verdict:
-    if phase == Phase.MERGED and forced:
-        return Verdict("MERGED WITH OVERRIDE", "wap-caution")
-    return _VERDICT.get(phase, Verdict("NOT STARTED", "wap-idle"))
-
-
-def phase_label(phase: str, from_ref: str = "main") -> str:
-    return _PHASE_LABEL.get(phase, phase).format(ref=from_ref)
-
-
-def step_states(phase: str, seen: Iterable[str] = (), *, validated: str | None = None) -> dict[str, str]:
-    """The state of Import / Validate / Publish for an ingestion in `phase` that went through `seen`.
-
-    `validated` ("passed" / "failed", from the report) stands in for the history a resumed ingestion does
-    not have: a report means the import finished and the checks ran."""
-    seen = set(seen)
-    if validated == "passed":
-        seen |= {Phase.IMPORTED, Phase.PASSED}
-    elif validated == "failed":
-        seen |= {Phase.IMPORTED, Phase.FAILED}
-    pending = dict.fromkeys(STEPS, "pending")
-    if phase == Phase.IMPORTING:
-        return {**pending, "Import": "running"}
-    if phase == Phase.IMPORTED:
-        return {**pending, "Import": "done"}
-    if phase == Phase.VALIDATING:
-        return {**pending, "Import": "done", "Validate": "running"}
-    if phase == Phase.PASSED:
-        return {"Import": "done", "Validate": "done", "Publish": "waiting"}
-    if phase == Phase.FAILED:
-        if seen & {Phase.IMPORTED, Phase.VALIDATING}:
-            return {"Import": "done", "Validate": "failed", "Publish": "waiting"}
-        return {"Import": "failed", "Validate": "skipped", "Publish": "waiting"}
-    if phase == Phase.MERGED:
-        return {"Import": "done", "Validate": "done", "Publish": "done"}
-    if phase == Phase.DISCARDED:
-        validated = "done" if Phase.PASSED in seen else ("failed" if Phase.FAILED in seen else "skipped")
-        reached = seen & {Phase.IMPORTED, Phase.VALIDATING, Phase.PASSED} or validated == "failed"
-        imported = "done" if reached else "skipped"
-        return {"Import": imported, "Validate": validated, "Publish": "skipped"}
-    if phase == Phase.ERROR:
-        if seen & {Phase.PASSED, Phase.FAILED}:
-            failed = "failed" if Phase.FAILED in seen and Phase.PASSED not in seen else "done"
-            return {"Import": "done", "Validate": failed, "Publish": "error"}
-        if seen & {Phase.IMPORTED, Phase.VALIDATING}:
-            return {"Import": "done", "Validate": "error", "Publish": "pending"}
-        return {"Import": "error", "Validate": "pending", "Publish": "pending"}
-    return pending
-
-
-def phase_strip_html(phase: str, seen: Iterable[str] = (), *, validated: str | None = None) -> str:
-    states = step_states(phase, seen, validated=validated)
-    parts = [f'<span class="wap-step wap-step-{states[s]}" data-step="{s.lower()}" title="{states[s]}">'
-             f"{_STEP_SYMBOL[states[s]]} {s}</span>" for s in STEPS]
-    return f'<span class="wap-strip" style="font-size:11px">{" → ".join(parts)}</span>'
-
-
-def short(value: Any, keep: int = 8) -> str:
-    """A hash cut to `keep` characters, the full value on hover."""
-    text = "" if value is None else str(value)
-    if len(text) <= keep:
-        return f"<code>{esc(text)}</code>"
-    return f'<code title="{esc(text)}">{esc(text[:keep])}</code>'
-
-
-def short_branch(branch: str) -> str:
-    """`user.import_orders_20261125T211737_2340a4` -> `import_orders…2340a4`, the full name on hover."""
-    if not branch:
-        return '<span class="wap-dim">no branch yet</span>'
-    name = branch.split(".", 1)[-1]
-    head, _, suffix = name.rpartition("_")
-    stem = head.rsplit("_", 1)[0] if head.count("_") >= 2 else head
-    text = f"{stem}…{suffix}" if stem and suffix and len(name) > 24 else name
-    return f'<code title="{esc(branch)}">{esc(text)}</code>'
 
 
 def _counts_text(report: pd.DataFrame | None) -> str:
@@ -200,60 +38,6 @@ def _counts_text(report: pd.DataFrame | None) -> str:
     text = f"{bad} of {total} checks failed" if bad else f"{total} check{'' if total == 1 else 's'} passed"
     return text + (f", {warned} warned" if warned else "")
 
-
-@dataclass(frozen=True)
-class Facts:
-    """What the summary line says, read once from the ingestion (and the panel's own knowledge)."""
-
-    phase: str
-    tables: list[str]
-    rows_added: dict[str, int]
-    branch: str
-    from_ref: str
-    base_hash: str | None
-    merge_commit: str | None
-    forced: bool
-    force_reason: str | None
-    behind: int | None  # commits `from_ref` moved since the fork, when known
-    report: pd.DataFrame | None
-    seen: list[str]
-    checks_note: str | None = None  # "only built-in checks ran ..." when no user check applies
-    moved_tables: tuple[str, ...] = ()  # this ingestion's tables that changed on `from_ref` since the fork
-    branch_exists: bool = True  # False once a failed import deleted its branch (or before it is made)
-    resume_code: str = ""  # the line that resumes the branch in a new kernel, naming its lakehouse
-
-    @property
-    def validated(self) -> str | None:
-        """"passed" / "failed" when the report holds a validation's verdicts, else None."""
-        return report_verdict(self.report)
-
-
-def report_verdict(report: pd.DataFrame | None) -> str | None:
-    if report is None or len(report) == 0 or "status" not in report.columns:
-        return None
-    return "failed" if report["status"].isin(["failed", "error"]).any() else "passed"
-
-
-def read_facts(ingestion: Ingestion, *, behind: int | None = None, moved_tables: Sequence[str] = ()) -> Facts:
-    base_ref = safe_read(lambda: ingestion.base_ref, None) or ""
-    return Facts(
-        phase=safe_read(lambda: ingestion.phase, Phase.NEW),
-        tables=safe_read(lambda: list(ingestion.tables), []) or [],
-        rows_added=safe_read(lambda: dict(ingestion.rows_added), {}) or {},
-        branch=safe_read(lambda: ingestion.branch, "") or "",
-        from_ref=safe_read(lambda: ingestion.from_ref, "main") or "main",
-        base_hash=base_ref.split("@", 1)[1] if "@" in base_ref else None,
-        merge_commit=safe_read(lambda: ingestion.merge_commit, None),
-        forced=bool(safe_read(lambda: ingestion.forced, False)),
-        force_reason=safe_read(lambda: ingestion.force_reason, None),
-        behind=behind,
-        report=safe_read(lambda: ingestion.report, None),
-        seen=seen_phases(ingestion),
-        checks_note=safe_read(lambda: ingestion.checks_note, None),
-        moved_tables=tuple(moved_tables),
-        branch_exists=bool(safe_read(lambda: ingestion.state.branch_created, True)),
-        resume_code=safe_read(lambda: ingestion.resume_code, "") or "",
-    )
 
 
 def summary_html(facts: Facts) -> str:
@@ -297,14 +81,10 @@ def summary_html(facts: Facts) -> str:
     return f'<div class="wap-summary">{"".join(wrapped)}</div>'
 
 
-def resume_line(facts: Facts) -> str:
-    return facts.resume_code or f"from wap_notebook import Ingestion; ingestion = Ingestion.resume({facts.branch!r})"
-
-
 def offline_html(facts: Facts) -> str:
     """Shown only once the kernel is gone (ipywidgets marks the views disconnected): what to run next."""
     if facts.branch and facts.branch_exists and facts.phase in OPEN_PHASES:
-        action = f"The branch is kept. To continue in a new kernel: <code>{esc(resume_line(facts))}</code>"
+        action = f"The branch is kept. To continue in a new kernel: <code>{esc(facts.resume_line)}</code>"
     else:
         action = "Nothing is left to resume: this ingestion is finished."
     return (f'<div class="wap-offline"><b>Disconnected</b>: the kernel that ran this panel is gone, its buttons no '
@@ -326,13 +106,13 @@ def checks_html(report: pd.DataFrame | None) -> str:
         count = record.get("failing_rows")
         count_text = "" if count is None or pd.isna(count) else f"{int(count):,}"
         bad = status in ("failed", "error", "warned") and count_text not in ("", "0")
-        message = _cell(record.get("message"))
+        message = cell(record.get("message"))
         body.append(
             f'<tr data-status="{esc(status)}"><td><span class="wap-pill {css.get(status, "wap-idle")}" '
             f'style="font-size:10px;padding:0 6px">{esc(status)}</span></td>'
             f'<td class="wap-cut" title="{esc(name)}">{esc(name)}{severity}</td>'
             + "".join(f'<td class="wap-cut" title="{esc(text)}">{esc(text)}</td>'
-                      for text in (_cell(record.get("observed")), _cell(record.get("expected"))))
+                      for text in (cell(record.get("observed")), cell(record.get("expected"))))
             + f'<td class="wap-num{" wap-bad" if bad else ""}">{esc(count_text)}</td>'
             f'<td class="wap-msg wap-dim" title="{esc(message)}">{esc(message)}</td></tr>')
     return ('<table class="wap-grid wap-checks wap-report"><thead><tr><th>status</th><th>check</th><th>observed</th>'
@@ -411,16 +191,6 @@ def sources_html(ingestion: Ingestion) -> str:
             f'<code>{esc(safe_read(lambda: ingestion.branch, ""))}</code></div>')
 
 
-def seen_phases(ingestion: Ingestion) -> list[str]:
-    history = safe_read(lambda: list(ingestion.history), []) or []
-    return [event.phase for event in history if getattr(event, "kind", None) == "phase"]
-
-
-def history_lines(ingestion: Ingestion) -> list[str]:
-    history = safe_read(lambda: list(ingestion.history), []) or []
-    return [f"{event.at:%H:%M:%S} {event.message}" for event in history if getattr(event, "message", "")]
-
-
 def ingestion_html(ingestion: Ingestion, *, charts: str | None = None, facts: Facts | None = None) -> str:
     """The static fallback: summary, checks, charts and log, readable without widgets or a kernel."""
     facts = facts or read_facts(ingestion)
@@ -430,7 +200,7 @@ def ingestion_html(ingestion: Ingestion, *, charts: str | None = None, facts: Fa
         parts.append(status_html(*result))
     if facts.branch and facts.branch_exists and facts.phase in OPEN_PHASES:
         parts.append(f'<div class="wap-dim">Saved view. In a live kernel, '
-                     f"<code>{esc(resume_line(facts))}</code> picks this branch up.</div>")
+                     f"<code>{esc(facts.resume_line)}</code> picks this branch up.</div>")
     if facts.report is not None and len(facts.report):
         parts.append(checks_html(facts.report))
     if charts:
@@ -453,53 +223,4 @@ def saved_view_html(key: str, body: str) -> str:
            "{display:none}</style>")
     return f'{css}<div class="wap-saved" id="{esc(key)}">{body}</div>'
 
-
-def _cell(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return ", ".join(map(_cell, value))
-    if value is None:
-        return ""
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
-        return number(value)
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return str(value)
-
-
-def number(value: Any) -> str:
-    """Counts and numbers one way everywhere: thousands separated, integral floats without decimals."""
-    if isinstance(value, (bool, np.bool_)):
-        return str(value)
-    if isinstance(value, (int, np.integer)):
-        return f"{int(value):,}"
-    as_float = float(value)
-    if not np.isfinite(as_float):
-        return str(as_float)
-    if as_float.is_integer() and abs(as_float) < 1e15:
-        return f"{int(as_float):,}"
-    return f"{as_float:,.6g}" if abs(as_float) < 1e6 else f"{as_float:,.2f}"
-
-
-_DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
-
-
-def sentence(text: str) -> str:
-    """A message as one readable sentence: no doubled full stop where two parts were joined."""
-    return _DOUBLE_STOP.sub(".", text.strip())
-
-
-def safe_read(getter: Any, default: Any) -> Any:
-    """`getter()`, or `default` if it raises: a view (panel, HTML, text summary) must render whatever state
-    the ingestion is in, including a half-failed one."""
-    try:
-        return getter()
-    except Exception:  # noqa: BLE001 - see the docstring
-        return default
-
-
-def redacted_sources(ingestion: Ingestion) -> Mapping[str, str]:
-    return {t: redact_uri(u) for t, u in (safe_read(lambda: dict(ingestion.sources), {}) or {}).items()}
 
