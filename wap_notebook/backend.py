@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -33,11 +34,20 @@ def unavailable(backend: str, exc: BaseException) -> BackendUnavailable:
     return BackendUnavailable(f"cannot reach the {backend} backend ({_short_reason(exc)}); {WAY_OUT}")
 
 
+# Who a client acts as does not change over its life (its API key or its lakehouse's user): asked once per
+# client object, not once per ingestion (on Bauplan's cloud `info()` is a round trip).
+_USERS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
 def username(client: Any) -> str:
-    """`client.info().user.username`, the first call any ingestion makes: an unreachable Bauplan ends here
-    as one `BackendUnavailable` line instead of a transport traceback."""
+    """`client.info().user.username`, the first call a client's first ingestion makes: an unreachable Bauplan
+    ends here as one `BackendUnavailable` line instead of a transport traceback."""
     try:
-        return str(client.info().user.username)
+        return _USERS[client]
+    except (KeyError, TypeError):  # not asked yet, or a client that cannot be weakly referenced
+        pass
+    try:
+        name = str(client.info().user.username)
     except Exception as exc:
         if getattr(client, "path", None) is not None:  # the embedded lakehouse: a real bug, keep it whole
             raise
@@ -46,6 +56,11 @@ def username(client: Any) -> str:
         if isinstance(exc, (bx.BauplanError, OSError, TimeoutError)):
             raise unavailable("Bauplan", exc) from None
         raise
+    try:
+        _USERS[client] = name
+    except TypeError:
+        pass
+    return name
 
 
 def bauplan_credentials_configured() -> bool:

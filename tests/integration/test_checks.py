@@ -95,6 +95,7 @@ def test_every_check_fails_with_observed_values_and_samples(lakehouse, put_table
     assert sorted(ing.failures("between")["amount"]) == [-5.0, 250.0]
     assert sorted(ing.failures("matches")["email"]) == ["nope", "x@y"]
     assert len(ing.failures("unique(id)")) == 9  # the 5 new rows and the 4 rows of main they duplicate
+    assert int(ing.failures("unique(id)")["on_main"].sum()) == 4
     assert set(ing.failures("no_duplicates_with")["id"]) == {1, 2, 3, 5}
     assert list(ing.failures("negative_amount")["amount"]) == [-5.0]
     assert list(ing.failures("no_stolen")["status"]) == ["stolen"]
@@ -159,3 +160,35 @@ def test_unique_in_create_mode_counts_duplicates_of_the_batch(lakehouse, put_tab
     assert report.loc["unique(id)", "observed"] == 1
     assert report.loc["unique(id, status)", "observed"] == 0
     assert sorted(ing.failures("unique(id)")["status"]) == ["lost", "paid"]
+
+
+def test_unique_says_what_it_counts_and_marks_the_rows_already_on_main(lakehouse, put_table):
+    """Two keys repeated inside the batch and one repeated from main: 3 duplicate rows, and the 6 rows listed
+    (the one already on main marked on_main) are what the message says they are."""
+    def flights(ids: list[int]) -> pa.Table:
+        return pa.table({"flight_id": pa.array(ids, pa.int64()), "carrier": ["AA"] * len(ids)})
+
+    seed = Ingestion("flights", put_table("f/seed.parquet", flights(list(range(1, 101)))), client=lakehouse,
+                     checks=[], on_success="merge").run()
+    assert seed.phase == "merged"
+    ing = Ingestion("flights", put_table("f/batch.parquet", flights([500, 500, 501, 501, 7, 502])),
+                    client=lakehouse, checks=[C.unique("flight_id")]).run()
+    row = ing.report.set_index("check").loc["unique(flight_id)"]
+    assert row["failing_rows"] == 3
+    assert "3 duplicate rows on key (flight_id): 3 keys repeated, 6 rows share them" in row["message"], row["message"]
+    assert "on_main" in row["message"]
+    failing = ing.failures("unique(flight_id)")
+    assert list(failing["flight_id"]) == [7, 7, 500, 500, 501, 501]  # grouped by key, main's row first
+    assert list(failing["on_main"]) == [True, False, False, False, False, False]
+    # A composite key reads the same (its own GROUP BY instead of the shared scan).
+    ing.validate(checks=[C.unique("flight_id", "carrier")])
+    row = ing.report.set_index("check").loc["unique(flight_id, carrier)"]
+    assert row["failing_rows"] == 3 and "3 keys repeated, 6 rows share them" in row["message"], row["message"]
+    assert list(ing.failures("unique(flight_id, carrier)")["on_main"]) == [True] + [False] * 5
+    ing.validate(checks=[C.unique("flight_id")])
+    # The panel's failing-rows tab shows the mark first, in words.
+    from wap_notebook.notebook.report import failing_section
+
+    html = failing_section(ing, "flights", "unique(flight_id)", {})
+    assert html.index(">on_main<") < html.index(">flight_id<") and html.count(">on main<") == 1
+    assert html.count(">new<") == 5

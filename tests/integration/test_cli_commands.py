@@ -126,3 +126,15 @@ def test_a_mistyped_option_gets_did_you_mean(capsys):
         cli_main(["ingest", "orders", "s3://b/o.parquet", "--on-succes", "merge"])
     assert exited.value.code == EXIT_USAGE
     assert "did you mean --on-success?" in capsys.readouterr().err
+
+
+def test_the_report_says_which_duplicate_rows_were_already_on_main(lake, checks_file, put_table, capsys):
+    good = put_table("cli/good.parquet", orders_batch(100))
+    assert cli_main(["ingest", "orders", good, "--checks", str(checks_file), "--on-success", "merge"]) == EXIT_PASSED
+    batch = orders_batch(100).slice(0, 3)  # order ids already on main
+    assert cli_main(["ingest", "orders", put_table("cli/again.parquet", batch), "--checks", str(checks_file)]) \
+        == EXIT_GATE_FAILED
+    out = capsys.readouterr().out
+    ids = ", ".join(str(i) for i in batch.column("order_id").to_pylist())
+    assert "3 duplicate rows on key (order_id): 3 keys repeated, 6 rows share them" in out, out
+    assert f"3 of the 6 rows listed already on main (order_id={ids})" in out, out

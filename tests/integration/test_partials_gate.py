@@ -60,7 +60,8 @@ def _new_checks() -> list[C.Check]:
 # Checks the import's partials answer on their own (no term of them reaches the shared scan).
 ANSWERED_BY_PARTIALS = [C.length("code", min=7, max=7), C.column_stat("amount", "mean", min=0, max=80),
                         C.column_stat("id", "stddev", max=1000), C.column_stat("id", "sum", min=0),
-                        C.column_stat("amount", "null_fraction", max=0.2), C.column_stat("id", "max", max=10**6)]
+                        C.column_stat("amount", "null_fraction", max=0.2), C.column_stat("id", "max", max=10**6),
+                        C.fresh("at", within="1d", now="2025-12-31")]
 
 
 def _report(ing: Ingestion) -> list[dict]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
@@ -101,3 +102,29 @@ def test_rerunning_a_cell_revalidates_its_open_branch(shell, put_table, tmp_path
     # %%wap_sql on the last ingestion's branch.
     result = shell.run_cell("%%wap_sql\nSELECT COUNT(*) AS n FROM {table}\n")
     assert result.success and int(result.result["n"][0]) == 40
+
+
+def test_rerunning_a_cell_under_another_name_finds_its_open_branch_by_table_and_sources(shell, put_table, tmp_path,
+                                                                                        capsys):
+    """The earlier ingestion is found by the cell, its tables and its sources, not only by the cell's `--as`
+    name: renaming the variable while editing a bound re-validates the open branch and never leaves a second
+    one. Another cell importing the same files is another ingestion."""
+    shell.user_ns["uri"] = put_table("o.parquet", orders_batch(50))
+    shell.user_ns["first"] = shell.user_ns["second"] = None  # whatever the names held before
+    cell = "%%wap_ingest orders {uri} --no-panel --as first\n- between: {column: amount, min: 0, max: 100000}\n"
+    assert shell.run_cell(cell, cell_id="cell-a").success
+    first = shell.user_ns["first"]
+    assert first.passed is True
+    capsys.readouterr()
+    assert shell.run_cell(cell.replace("--as first", "--as second").replace("100000", "1"), cell_id="cell-a").success
+    assert "re-validating it" in capsys.readouterr().out
+    assert shell.user_ns["second"] is first and first.passed is False and _branches(tmp_path) == [first.branch]
+    # --reimport under a third name imports anew and discards the earlier branch of the same batch.
+    assert shell.run_cell(cell.replace("--as first", "--as third --reimport"), cell_id="cell-a").success
+    assert "discarded the earlier unmerged ingestion" in capsys.readouterr().out
+    third = shell.user_ns["third"]
+    assert third is not first and _branches(tmp_path) == [third.branch]
+    # Another cell with the same files and a name of its own: a second ingestion, the first one kept.
+    shell.user_ns["frame"] = pd.DataFrame()  # a name may hold anything before: not an ingestion, not replaced
+    assert shell.run_cell(cell.replace("--as first", "--as frame"), cell_id="cell-b").success
+    assert shell.user_ns["frame"] is not third and len(_branches(tmp_path)) == 2

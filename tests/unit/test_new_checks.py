@@ -9,7 +9,7 @@ from bisect import bisect_right
 import pytest
 
 from wap_notebook import checks as C
-from wap_notebook.checks.drift_rules import KS_POINTS, ks_distance, psi
+from wap_notebook.checks.drift_rules import KS_POINTS, Sample, ks_distance, psi
 from wap_notebook.checks.yaml_form import parse_check_item, parse_checks
 from wap_notebook.errors import InvalidSpec
 
@@ -69,10 +69,12 @@ def test_psi_reads_as_expected():
     assert psi([100] * 10, [10] * 9 + [910]) > 1  # everything moved into one bucket
 
 
-def _quantiles(values: list[float]) -> tuple[list[float], int]:
-    """What DuckDB's quantile_disc(v, [0, 1/k, ..., 1]) returns: the value at position floor(p * (n - 1))."""
+def _sample(values: list[float]) -> Sample:
+    """What Drift reads from DuckDB: the values at every step-th rank, the first and the last included."""
     ordered = sorted(values)
-    return [ordered[int(i / KS_POINTS * (len(ordered) - 1))] for i in range(KS_POINTS + 1)], len(ordered)
+    step = max(1, -(-(len(ordered) - 1) // KS_POINTS))
+    ranks = [r for r in range(len(ordered)) if r % step == 0 or r == len(ordered) - 1]
+    return Sample([ordered[r] for r in ranks], ranks, len(ordered))
 
 
 def _exact_ks(a: list[float], b: list[float]) -> float:
@@ -86,16 +88,16 @@ def test_ks_distance_from_quantiles_is_within_its_bound(shift):
     old = [rng.gauss(0, 1) for _ in range(20_000)]
     new = [rng.gauss(shift, 1) for _ in range(5_000)]
     exact = _exact_ks(old, new)
-    distance, bound = ks_distance(_quantiles(old), _quantiles(new))
+    distance, bound = ks_distance(_sample(old), _sample(new))
     assert abs(distance - exact) <= bound
     # Append mode: the new rows are the branch (old + new) minus the base (old).
-    distance, bound = ks_distance(_quantiles(old), _quantiles(old + new), _quantiles(old))
+    distance, bound = ks_distance(_sample(old), _sample(old + new), _sample(old))
     assert abs(distance - exact) <= bound and bound < 0.011
 
 
 def test_ks_distance_of_integer_values_with_ties():
     old = [i % 60 for i in range(6000)]
     new = [(i % 60) + 15 for i in range(3000)]
-    distance, bound = ks_distance(_quantiles(old), _quantiles(new))
+    distance, bound = ks_distance(_sample(old), _sample(new))
     assert abs(distance - _exact_ks(old, new)) <= bound
-    assert ks_distance(([], 0), _quantiles(new)) is None
+    assert ks_distance(Sample([], [], 0), _sample(new)) is None

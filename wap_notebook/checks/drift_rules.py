@@ -10,14 +10,15 @@ Three readings, each with a default a user can read in the report:
   0 to 1), failing beyond `threshold` (default 0.1).
 
 Every count is additive, so in append mode the new rows' counts are the branch's minus the base's: no row
-is read into Python, only per-bucket and per-category counts. The KS distance is read from DuckDB quantiles
-(`ks_distance`): no row is read into Python either.
+is read into Python, only per-bucket and per-category counts. The KS distance is read from about 1,000
+evenly ranked values of each side, sorted in DuckDB (`ks_distance`).
 """
 
 from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from dataclasses import dataclass
 from typing import Any
 
 from wap_notebook.checks.model import Outcome, QueryCheck, TableScope, as_int
@@ -32,8 +33,8 @@ METHODS = ("psi", "ks")
 DEFAULT_MAX_PSI = 0.25
 DEFAULT_BINS = 10
 DEFAULT_KS_THRESHOLD = 0.1
-# Quantiles read per side for the KS distance: each empirical distribution is known to within 1/KS_POINTS
-# between them (see ks_distance).
+# Ranked values read per side for the KS distance: each empirical distribution is then known to within about
+# 1/KS_POINTS (see Sample).
 KS_POINTS = 1000
 
 
@@ -211,13 +212,17 @@ class Drift(QueryCheck):
         buckets = range(len(edges) + 1)
         return psi([old.get(b, 0) for b in buckets], [new.get(b, 0) for b in buckets])
 
-    def _quantiles(self, scope: TableScope, col: str, ref: str) -> tuple[list[Any], int]:
-        """`KS_POINTS + 1` evenly spaced quantiles (minimum to maximum) of the column's numbers on `ref`, and
-        how many numbers there are (NULL and NaN left out): one aggregate query, no row read into Python."""
-        probabilities = ", ".join(str(i / KS_POINTS) for i in range(KS_POINTS + 1))
-        row = scope.query(f"SELECT quantile_disc({col}, [{probabilities}]) AS q, COUNT({col}) AS n FROM {scope.fqn} "
-                          f"WHERE {col} IS NOT NULL AND NOT isnan(CAST({col} AS DOUBLE))", ref).to_pylist()[0]
-        return list(row["q"] or []), as_int(row["n"])
+    def _quantiles(self, scope: TableScope, col: str, ref: str) -> Sample:
+        """About `KS_POINTS` evenly ranked values of the column's numbers on `ref` (NULL and NaN left out): one
+        sort in DuckDB (a window), the smallest and the largest included; only those rows reach Python."""
+        numbers = f"{col} IS NOT NULL AND NOT isnan(CAST({col} AS DOUBLE))"
+        ranked = (f"SELECT {col} AS v, row_number() OVER (ORDER BY {col}) - 1 AS r, COUNT(*) OVER () AS n "
+                  f"FROM {scope.fqn} WHERE {numbers}")
+        step = f"greatest(1, CAST(ceil((n - 1) / {KS_POINTS}) AS BIGINT))"
+        rows = scope.query(f"SELECT v, r, n FROM ({ranked}) AS s WHERE r % {step} = 0 OR r = n - 1 ORDER BY r",
+                           ref).to_pylist()
+        return Sample([row["v"] for row in rows], [as_int(row["r"]) for row in rows],
+                      as_int(rows[0]["n"]) if rows else 0)
 
     def _ks(self, scope: TableScope, col: str) -> tuple[float, float] | None:
         """The KS distance of the new rows against the base and its error bound; None without numbers."""
@@ -229,35 +234,46 @@ class Drift(QueryCheck):
         return ks_distance(base, branch)
 
 
-def _cdf(quantiles: list[Any], x: Any) -> float:
-    """F(x) read from evenly spaced quantiles q_0..q_k (minimum to maximum): the largest i/k with q_i <= x,
-    within 1/k of the truth."""
-    return (bisect_right(quantiles, x) - 1) / (len(quantiles) - 1) if x >= quantiles[0] else 0.0
+@dataclass(frozen=True)
+class Sample:
+    """Values of a column at known ranks (0-based, ascending, the first and last rank included) of its `n`
+    sorted numbers: F(x) is known to within the widest gap between two ranks (`error`)."""
+
+    values: list[Any]
+    ranks: list[int]
+    n: int
+
+    def cdf(self, x: Any) -> float:
+        """F(x) from below: (r + 1) / n for the last sampled value v_r <= x. The truth lies in
+        [(r + 1) / n, r_next / n], since every value at rank r_next or beyond is > x."""
+        index = bisect_right(self.values, x) - 1
+        return 0.0 if index < 0 else (self.ranks[index] + 1) / self.n
+
+    @property
+    def error(self) -> float:
+        gaps = [b - a - 1 for a, b in zip(self.ranks, self.ranks[1:], strict=False)]
+        return max(gaps, default=0) / self.n if self.n else 0.0
 
 
-def ks_distance(old: tuple[list[Any], int], new: tuple[list[Any], int],
-                minus: tuple[list[Any], int] | None = None) -> tuple[float, float] | None:
-    """Two-sample Kolmogorov-Smirnov distance max |F_old(x) - F_new(x)| from each side's quantiles and count,
-    with the bound on its error; `minus` (append mode) is subtracted from `new` as a multiset: F of the new
-    rows is (n_new F_new - n_minus F_minus) / (n_new - n_minus).
+def ks_distance(old: Sample, new: Sample, minus: Sample | None = None) -> tuple[float, float] | None:
+    """Two-sample Kolmogorov-Smirnov distance max |F_old(x) - F_new(x)| from ranked samples of each side, with
+    a bound on its error; `minus` (append mode) is subtracted from `new` as a multiset: F of the new rows is
+    (n_new F_new - n_minus F_minus) / (n_new - n_minus).
 
-    Each F is read from `KS_POINTS` quantiles, so it is within 1/KS_POINTS of the exact one; the distance is
-    taken at every quantile of either side, where the gap between the step functions is widest, hence the bound
-    (1 + (n_new + n_minus) / n_added) / KS_POINTS. None when either side has no number.
+    The estimates are step functions that change only at sampled values, so their largest gap is at one of
+    them; each F is within its sample's `error` of the truth, hence the bound
+    old.error + (n_new new.error + n_minus minus.error) / n_added. None when either side has no number.
     """
-    (q_old, n_old), (q_new, n_new) = old, new
-    n_minus = minus[1] if minus is not None else 0
-    added = n_new - n_minus
-    if n_old == 0 or added <= 0 or not q_old or not q_new:
+    n_minus = minus.n if minus is not None else 0
+    added = new.n - n_minus
+    if old.n == 0 or added <= 0:
         return None
-    points = sorted(set(q_old) | set(q_new))
+    points = sorted(set(old.values) | set(new.values))
 
     def added_cdf(x: Any) -> float:
-        value = _cdf(q_new, x) * n_new
-        if minus is not None and minus[0]:
-            value -= _cdf(minus[0], x) * n_minus
+        value = new.cdf(x) * new.n - (minus.cdf(x) * n_minus if minus is not None else 0.0)
         return min(1.0, max(0.0, value / added))
 
-    distance = max(abs(_cdf(q_old, x) - added_cdf(x)) for x in points)
-    points_per_side = len(q_old) - 1
-    return distance, (1 + (n_new + n_minus) / added) / points_per_side
+    distance = max(abs(old.cdf(x) - added_cdf(x)) for x in points)
+    spread = new.n * new.error + (n_minus * minus.error if minus is not None else 0.0)
+    return distance, old.error + spread / added

@@ -219,6 +219,11 @@ class Check(ABC):
         where one cell cannot tell (keys, cross-row and whole-table rules)."""
         return None
 
+    def annotate_failures(self, rows: pa.Table, scope: TableScope) -> pa.Table:
+        """The failing rows `failures()` returns, as the check wants them read (order, marks); as fetched by
+        default."""
+        return rows
+
     def __repr__(self) -> str:
         return f"<check {self.name} severity={self.severity}>"
 
@@ -233,6 +238,11 @@ class AggregateCheck(Check):
     @abstractmethod
     def evaluate(self, values: Values) -> Outcome:
         """Judge the values of the terms (after, and before in append mode)."""
+
+    def scan_terms(self, scope: TableScope) -> list[Aggregate]:
+        """The terms this check adds to the shared SQL scan of `scope`: `aggregates()`, plus any that only
+        this scope needs (an append's extra terms ride on the scan instead of costing queries of their own)."""
+        return self.aggregates()
 
     def partial_measures(self) -> list[Measure]:
         """Measures an import can compute as it writes that answer this check's terms (none by default:
@@ -253,4 +263,13 @@ class QueryCheck(Check):
     @abstractmethod
     def run(self, scope: TableScope) -> Outcome:
         """Run on one table of one ingestion."""
+
+    def scan_terms(self, scope: TableScope) -> list[Aggregate]:
+        """Terms this check can read from the table's shared SQL scan instead of running its own queries
+        (on Bauplan's cloud each query is a round trip); [] (the default): it runs `run`."""
+        return []
+
+    def evaluate_scanned(self, values: Values) -> Outcome:
+        """Judge the values of `scan_terms` (after, and before in append mode), as `run` would have."""
+        raise NotImplementedError(f"{type(self).__name__} has no scan terms")
 

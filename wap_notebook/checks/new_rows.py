@@ -2,20 +2,44 @@
 
 Counts are additive (failing@branch - failing@base), but a minimum or a maximum is not: the branch's
 MAX over old and new rows can be an old outlier the batch never had. Values outside the base's range are
-certainly new, so most batches need nothing more; otherwise the column alone is read at both refs and the
-multiset difference (`EXCEPT ALL`, in process) gives the new rows' range exactly, as long as the base is
-small enough to read (`RANGE_READ_LIMIT` rows). Beyond that the caller says the range is the table's.
+certainly new. So are the table's extremes when the batch holds them too: the shared scan counts the rows
+equal to the table's MIN and MAX on both refs (`extreme_terms`), and more of them on the branch than on the
+base means the batch reached that extreme. Most batches need nothing more; otherwise the column alone is
+read at both refs and the multiset difference (`EXCEPT ALL`, in process) gives the new rows' range exactly,
+as long as the base is small enough to read (`RANGE_READ_LIMIT` rows). Beyond that the caller says the
+range is the table's.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from wap_notebook.checks.model import Values
+from wap_notebook.checks.model import Aggregate, TableScope, Values
 from wap_notebook.core.arrow_sql import local_sql
 from wap_notebook.core.sql import quote_ident
 
 RANGE_READ_LIMIT = 2_000_000  # base rows; one column of them is read at most twice
+
+
+def extreme_terms(scope: TableScope, column: str) -> list[Aggregate]:
+    """Append mode: rows equal to the table's MIN / MAX of `column` (keys `at_lo` / `at_hi`), for the scan."""
+    if not scope.incremental:
+        return []
+    col = quote_ident(column)
+    return [Aggregate("at_lo", "count_if", f"{col} = (SELECT MIN({col}) FROM {scope.fqn})"),
+            Aggregate("at_hi", "count_if", f"{col} = (SELECT MAX({col}) FROM {scope.fqn})")]
+
+
+def _batch_reached(values: Values, key: str, value: Any, base_value: Any) -> bool:
+    """The table's extreme `value` equals the base's, and the new rows hold it too (counted by the scan)."""
+    before = values.before
+    if before is None or key not in values.after or key not in before or value is None:
+        return False
+    try:
+        same = bool(value == base_value)
+    except TypeError:
+        return False
+    return same and values.new(key) > 0
 
 
 def new_rows_range(values: Values, column: str) -> tuple[Any, Any] | None:
@@ -32,6 +56,8 @@ def new_rows_range(values: Values, column: str) -> tuple[Any, Any] | None:
         hi_is_new = hi is not None and (base_hi is None or hi > base_hi)
     except TypeError:  # values that do not compare (mixed types): read them
         lo_is_new = hi_is_new = False
+    lo_is_new = lo_is_new or _batch_reached(values, "at_lo", lo, base_lo)
+    hi_is_new = hi_is_new or _batch_reached(values, "at_hi", hi, base_hi)
     if lo_is_new and hi_is_new:
         return (lo, hi)
     if values.rows_before > RANGE_READ_LIMIT:

@@ -10,16 +10,18 @@ from typing import Any
 import pyarrow as pa
 
 from wap_notebook.checks.model import (
+    Aggregate,
     Outcome,
     QueryCheck,
     TableScope,
+    Values,
     as_int,
 )
 from wap_notebook.core.arrow_sql import local_sql, scalar
 from wap_notebook.core.sql import (
     columns_list,
+    keys_predicate,
     quote_ident,
-    sql_literal,
     strip_statement,
     validate_ref,
 )
@@ -43,6 +45,33 @@ class SchemaCompatible(QueryCheck):
         return {}
 
     def run(self, scope: TableScope) -> Outcome:
+        return self._judge(scope, lambda columns: self._missing_in_new_rows(scope, columns))
+
+    def scan_terms(self, scope: TableScope) -> list[Aggregate]:
+        """Append mode: the non-NULL count of every column the base and the branch share, read by the shared
+        scan on both refs (the new rows' count is the difference), instead of two queries of its own."""
+        if not scope.incremental:
+            return []
+        return [Aggregate(f"v{i}", "count", quote_ident(c)) for i, c in enumerate(self._shared_columns(scope))]
+
+    def evaluate_scanned(self, values: Values) -> Outcome:
+        def missing(columns: list[str]) -> list[str]:
+            if values.before is None or values.rows_added <= 0:  # base not scannable, or no new row
+                return []
+            return [c for i, c in enumerate(columns)
+                    if as_int(values.before.get(f"v{i}")) > 0 and values.new(f"v{i}") == 0]
+
+        return self._judge(values.scope, missing)
+
+    @staticmethod
+    def _shared_columns(scope: TableScope) -> list[str]:
+        """Columns of the base that the branch still has, in the base's order."""
+        if scope.base_ref is None:
+            return []
+        after = {name for name, _, _ in (scope.fields(scope.branch) or [])}
+        return [name for name, _, _ in (scope.fields(scope.base_ref) or []) if name in after]
+
+    def _judge(self, scope: TableScope, missing_in_new_rows: Callable[[list[str]], list[str]]) -> Outcome:
         if not scope.base_exists or scope.base_ref is None:
             return Outcome(True, "new table", None, "The table is new: nothing to be compatible with")
         before = scope.fields(scope.base_ref) or []
@@ -57,7 +86,7 @@ class SchemaCompatible(QueryCheck):
             problems.append("dropped: " + ", ".join(dropped))
         if retyped:
             problems.append("retyped: " + ", ".join(retyped))
-        missing = self._missing_in_new_rows(scope, [n for n, _, _ in before if n in after])
+        missing = missing_in_new_rows(self._shared_columns(scope)) if scope.incremental else []
         if missing:
             problems.append("missing from the new data: " + ", ".join(missing))
         note = ("; added: " + ", ".join(added)) if added else ""
@@ -65,7 +94,6 @@ class SchemaCompatible(QueryCheck):
             return Outcome(False, "; ".join(problems), len(dropped) + len(retyped) + len(missing),
                            "Schema changed vs the base: " + "; ".join(problems) + note)
         return Outcome(True, "compatible", 0, "Schema compatible with the base" + note)
-
 
     @staticmethod
     def _missing_in_new_rows(scope: TableScope, columns: list[str]) -> list[str]:
@@ -132,12 +160,7 @@ class NoDuplicatesWith(QueryCheck):
         total = local_sql(registered, f"SELECT COALESCE(SUM(__n), 0) FROM ({joined}) j").column(0)[0].as_py()
         sample = local_sql(registered, f"SELECT {cols} FROM ({joined}) j LIMIT {FAILING_KEYS_SAMPLE}")
         total = int(total)
-        predicate = None
-        if sample.num_rows:
-            ors = []
-            for row in sample.to_pylist():
-                ors.append("(" + " AND ".join(f"{quote_ident(c)} = {sql_literal(row[c])}" for c in self.columns) + ")")
-            predicate = " OR ".join(ors)
+        predicate = keys_predicate(self.columns, sample.to_pylist()) if sample.num_rows else None
         return Outcome(total == 0, total, total,
                        f"{total} new rows have a key already on {self.ref}", predicate)
 

@@ -5,9 +5,13 @@ between, matches."""
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
+
+import pyarrow as pa
 
 from wap_notebook.checks.model import (
     Aggregate,
@@ -19,11 +23,12 @@ from wap_notebook.checks.model import (
     Values,
     as_int,
 )
-from wap_notebook.checks.new_rows import keys_outside, new_rows_range
+from wap_notebook.checks.new_rows import extreme_terms, keys_outside, new_rows_range
 from wap_notebook.core.arrow_sql import scalar
 from wap_notebook.core.partials_contract import Measure, minmax_as_duckdb
 from wap_notebook.core.sql import (
     columns_list,
+    keys_predicate,
     literal_list,
     quote_ident,
     regex_match,
@@ -125,6 +130,11 @@ class NotNull(AggregateCheck):
         return Outcome(failing == 0, failing, failing, f"{failing} rows with nulls ({parts})", self.predicate())
 
 
+def _row_key(row: dict[str, Any]) -> str:
+    """A row as comparable text (NaN equal to NaN, nested values included), to match rows across refs."""
+    return json.dumps(row, default=str, sort_keys=True)
+
+
 class _UniqueRule(Check):
     """Unique combined key among the table's rows. In append mode the reported number is the duplicate
     rows the new batch introduced (duplicates inside the batch or with rows already in the table)."""
@@ -151,9 +161,50 @@ class _UniqueRule(Check):
         key = cols if len(self.columns) == 1 else f"({cols})"
         return f"{key} IN (SELECT {cols} FROM {fqn} WHERE {self._not_null()} GROUP BY {cols} HAVING COUNT(*) > 1)"
 
-    def _outcome(self, dups: int, fqn: str) -> Outcome:
-        return Outcome(dups == 0, dups, dups, f"{dups} duplicate rows on key ({', '.join(self.columns)})",
-                       self.failing_predicate(fqn))
+    def _outcome(self, dups: int, scope: TableScope) -> Outcome:
+        """`dups` counts the rows beyond the first of each key; the failing rows listed are every row sharing a
+        repeated key (in append mode including the row already on the base), so the message gives both."""
+        predicate = self.failing_predicate(scope.fqn)
+        message = f"{dups} duplicate rows on key ({', '.join(self.columns)})"
+        if dups > 0:
+            try:
+                sharing = self._rows_sharing(scope, predicate)
+                on_main = "; the rows already on the base are marked on_main" if scope.incremental else ""
+                message += f": {sharing - dups} keys repeated, {sharing} rows share them{on_main}"
+            except Exception:  # noqa: BLE001 - the count is a nicety; the verdict stands without it
+                pass
+        return Outcome(dups == 0, dups, dups, message, predicate)
+
+    @staticmethod
+    def _rows_sharing(scope: TableScope, predicate: str) -> int:
+        """The rows `failures()` lists: sharing a repeated key on the branch, minus (append) those matching on the
+        base, which the branch's matches include (a key repeated on the base is repeated on the branch)."""
+        query = f"SELECT COUNT(*) FROM {scope.fqn} WHERE {predicate}"
+        rows = as_int(scalar(scope.query(query, scope.branch)))
+        if scope.incremental and scope.base_ref is not None:
+            rows -= as_int(scalar(scope.query(query, scope.base_ref)))
+        return rows
+
+    def annotate_failures(self, rows: pa.Table, scope: TableScope) -> pa.Table:
+        """The failing rows grouped by key and, in append mode, an `on_main` column: True for a row that was
+        already on the base (the batch repeated its key), False for the rows the batch added."""
+        if rows.num_rows == 0:
+            return rows
+        if scope.incremental and scope.base_ref is not None:
+            keys = [dict(k) for k in {tuple((c, row[c]) for c in self.columns): None for row in rows.to_pylist()}]
+            existing = scope.query(f"SELECT * FROM {scope.fqn} WHERE {keys_predicate(self.columns, keys)}",
+                                   scope.base_ref)
+            left = Counter(_row_key(row) for row in existing.to_pylist())
+            flags = []
+            for row in rows.to_pylist():
+                key = _row_key(row)
+                flags.append(left[key] > 0)
+                left[key] -= 1
+            rows = rows.append_column("on_main", pa.array(flags, pa.bool_()))
+        order = [(c, "ascending") for c in self.columns]
+        if "on_main" in rows.column_names:
+            order.append(("on_main", "descending"))
+        return rows.sort_by(order)
 
 
 class Unique(_UniqueRule, AggregateCheck):
@@ -180,7 +231,7 @@ class Unique(_UniqueRule, AggregateCheck):
         return {"nonnull": nonnull, "distinct": distinct}
 
     def evaluate(self, values: Values) -> Outcome:
-        return self._outcome(values.new("nonnull") - values.new("distinct"), values.scope.fqn)
+        return self._outcome(values.new("nonnull") - values.new("distinct"), values.scope)
 
 
 class UniqueKey(_UniqueRule, QueryCheck):
@@ -193,7 +244,7 @@ class UniqueKey(_UniqueRule, QueryCheck):
         dups = as_int(scalar(scope.query(query, scope.branch)))
         if scope.incremental and scope.base_ref:
             dups -= as_int(scalar(scope.query(query, scope.base_ref)))
-        return self._outcome(dups, scope.fqn)
+        return self._outcome(dups, scope)
 
 
 class AcceptedValues(AggregateCheck):
@@ -276,6 +327,9 @@ class Between(AggregateCheck):
         col = quote_ident(self.columns[0])
         return [Aggregate("bad", "count_if", self.predicate()), Aggregate("lo", "min", col),
                 Aggregate("hi", "max", col)]
+
+    def scan_terms(self, scope: TableScope) -> list[Aggregate]:
+        return self.aggregates() + extreme_terms(scope, self.columns[0])  # the batch's range, without a read
 
     def partial_measures(self) -> list[Measure]:
         return [Measure("out_of_range", self.columns, [self.min, self.max]), Measure("minmax", self.columns)]

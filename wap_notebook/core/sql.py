@@ -20,7 +20,7 @@ import datetime as _dt
 import decimal
 import math
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from wap_notebook.core.naming import COMMIT_HASH, REF_NAME, validate_identifier
@@ -106,6 +106,14 @@ def literal_list(values: Iterable[object]) -> str:
     if not rendered:
         raise InvalidSpec("An IN list needs at least one value")
     return "(" + ", ".join(rendered) + ")"
+
+
+def keys_predicate(columns: Sequence[str], keys: Iterable[Mapping[str, object]]) -> str:
+    """SQL true for rows whose `columns` equal one of `keys` (dicts by column): ``(a = 1 AND b = 'x') OR ...``."""
+    rendered = ["(" + " AND ".join(f"{quote_ident(c)} = {sql_literal(key[c])}" for c in columns) + ")" for key in keys]
+    if not rendered:
+        raise InvalidSpec("A key predicate needs at least one key")
+    return " OR ".join(rendered)
 
 
 def validate_regex(pattern: object) -> str:

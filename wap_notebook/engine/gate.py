@@ -39,15 +39,18 @@ def check_columns_on_from_ref(ctx: Context) -> None:
     sql = preflight.sql_problems([check for checks in spec.checks.values() for check in checks])
     if sql:
         raise InvalidSpec(f"checks: {'; '.join(sql)} {preflight.NOTHING_DONE}")
+    at = ctx.pinned_from_ref()  # read at from_ref's head: the branch's base unless from_ref moves meanwhile
+    names: list[str] | None = None
     for table in spec.tables:
-        exists = ctx.facts.exists(table, spec.from_ref)
+        exists = ctx.facts.exists(table, at)
         if not exists:  # one listing, for new tables only: is it an existing one in another letter case?
-            preflight.case_clash(table, spec.namespace, spec.from_ref, _table_names(ctx))
+            names = _table_names(ctx, at) if names is None else names
+            preflight.case_clash(table, spec.namespace, spec.from_ref, names)
         checks = spec.checks.get(table, ())
         if not checks:
             continue
         if exists and spec.mode not in ("create", "replace"):
-            columns, where = _table_columns(ctx, table, spec.from_ref), f"its columns on {spec.from_ref}"
+            columns, where = _table_columns(ctx, table, at), f"its columns on {spec.from_ref}"
         else:
             found = schema_contract.source_columns(client, spec.sources[table])
             if found is None:  # the backend cannot say before the import: checked against the table after it
@@ -56,10 +59,10 @@ def check_columns_on_from_ref(ctx: Context) -> None:
         preflight.refuse_columns(f"{spec.namespace}.{table}", where, preflight.column_problems(checks, columns))
 
 
-def _table_names(ctx: Context) -> list[str]:
+def _table_names(ctx: Context, ref: str) -> list[str]:
     spec = ctx.spec
     try:
-        return [str(t.name) for t in ctx.client.get_tables(spec.from_ref, filter_by_namespace=spec.namespace)]
+        return [str(t.name) for t in ctx.client.get_tables(ref, filter_by_namespace=spec.namespace)]
     except bx.NotFoundError:  # no such namespace yet: no table to clash with
         return []
 
@@ -94,7 +97,7 @@ def with_remembered_checks(ctx: Context, spec: IngestionSpec, checks_given: bool
     found: dict[str, tuple[Any, ...]] = {}
     notes = []
     for table in spec.tables:
-        if not ctx.facts.exists(table, spec.from_ref):
+        if not ctx.facts.exists(table, ctx.pinned_from_ref()):
             continue
         remembered = preflight.remembered_checks(ctx.client, spec.from_ref, spec.namespace, table)
         if remembered is None or not remembered.items:

@@ -86,9 +86,10 @@ class Inspection:
     def failures(self, check: str | int, n: int = 20) -> pd.DataFrame:
         """Up to `n` failing rows of a check (by name, "table.check", kind, or report row index).
 
-        Rows come from the new rows only (see `wap_notebook.engine.rows`); for `unique` in append mode they
-        are the rows involved in the duplicates the batch introduced, which includes the existing rows it
-        collides with. `sql` checks return the query's rows; `row_count` / `schema_compatible` none."""
+        Rows come from the new rows only (see `wap_notebook.engine.rows`); for `unique` they are every row
+        sharing a repeated key, grouped by key, and in append mode they include the existing rows the batch
+        collides with, marked by an `on_main` column (True: already on the base). `sql` checks return the
+        query's rows; `row_count` / `schema_compatible` none."""
         result = self.find_result(check)
         n = max(0, min(int(n), _MAX_FAILING_ROWS))
         if result.failing_table is not None:
@@ -101,6 +102,8 @@ class Inspection:
                                                    ref=self._ctx.data_ref))
         if result.predicate and (result.status != "passed" or result.failing_rows):  # tolerated ones too
             rows, _ = self._rows.new_rows(result.table, result.predicate, n)
+            if obj is not None:
+                rows = obj.annotate_failures(rows, self._rows.scope(result.table))
             return to_frame(rows)
         return pd.DataFrame()
 

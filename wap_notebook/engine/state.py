@@ -72,9 +72,18 @@ class Context:
     facts: TableFacts = field(init=False)  # what the client said about tables, asked once
     # Set while `run()` goes on from step to step: the record is written once, when the branch is left open.
     defer_record: bool = False
+    # The head of from_ref the checks were checked against before any branch (`pinned_from_ref`): the
+    # tables read there are the branch's base as long as from_ref has not moved when the branch is made.
+    from_head: str | None = None
 
     def __post_init__(self) -> None:
         self.facts = TableFacts(self.client, self.spec.namespace)
+
+    def pinned_from_ref(self) -> str:
+        """`from_ref@<head>`, the head read once: what is learned there holds for good (a fixed commit)."""
+        if self.from_head is None:
+            self.from_head = str(self.client.get_branch(self.spec.from_ref).hash)
+        return f"{self.spec.from_ref}@{self.from_head}"
 
     @property
     def base_ref(self) -> str | None:

@@ -15,8 +15,9 @@ from bauplan import exceptions as bx
 
 from wap_notebook import checks as ck
 from wap_notebook.checks import partials as check_partials
+from wap_notebook.checks.batching import prefetch_scans
 from wap_notebook.checks.model import Check, CheckResult
-from wap_notebook.checks.planner import TableStats, run_table_checks
+from wap_notebook.checks.planner import TableStats, plan_table_checks, run_planned
 from wap_notebook.core import partials_contract
 from wap_notebook.core.progress import ImportProgress, reporting_to
 from wap_notebook.engine import gate, persist
@@ -75,12 +76,22 @@ class Steps:
 
     def _prepare_branch(self) -> None:
         ctx, spec, client = self.ctx, self.ctx.spec, self.ctx.client
-        head: str = client.get_branch(spec.from_ref).hash
+        seen = ctx.from_head
+        if seen is not None:  # refused before any branch, on what was read at that head (no call)
+            self._modes(f"{spec.from_ref}@{seen}")
+        # From from_ref itself: the new branch's hash says which head it forked from (no get_branch).
+        head = self._create_branch(spec.from_ref)
         base_ref = f"{spec.from_ref}@{head}"
-        exists = {t: ctx.facts.exists(t, base_ref) for t in spec.tables}
-        modes = {t: self._resolve_mode(t, exists[t]) for t in spec.tables}
-        gate.check_columns(ctx, base_ref, modes)  # before any branch exists
-        self._create_branch(base_ref)
+        try:
+            # from_ref moved since (or nothing was read before): its tables are read at the fork.
+            exists, modes = self._modes(base_ref)
+        except InvalidSpec:
+            client.delete_branch(ctx.state.branch, if_exists=True)
+            with ctx.lock:
+                ctx.state.branch_created = False
+            raise
+        ctx.from_head = head
+        ctx.emit("log", f"Created branch {ctx.state.branch} from {base_ref}")
         with ctx.lock:
             ctx.state.base_hash, ctx.state.modes, ctx.state.base_exists = head, modes, exists
         # No record below the data (it would reach from_ref with it): this machine's registry keeps the spec
@@ -92,6 +103,14 @@ class Steps:
         if not any(exists.values()) and not client.has_namespace(spec.namespace, branch):
             client.create_namespace(spec.namespace, branch, if_not_exists=True)
             ctx.emit("log", f"Created namespace {spec.namespace} on {branch}")
+
+    def _modes(self, base_ref: str) -> tuple[dict[str, bool], dict[str, str]]:
+        """Whether each table exists at `base_ref` and the mode it is imported in; refuses checks on columns
+        an appended table lacks."""
+        exists = {t: self.ctx.facts.exists(t, base_ref) for t in self.ctx.spec.tables}
+        modes = {t: self._resolve_mode(t, exists[t]) for t in self.ctx.spec.tables}
+        gate.check_columns(self.ctx, base_ref, modes)
+        return exists, modes
 
     def _resolve_mode(self, table: str, exists: bool) -> str:
         spec = self.ctx.spec
@@ -105,11 +124,13 @@ class Steps:
                               "use mode='create' or mode='auto'")
         return spec.mode
 
-    def _create_branch(self, base_ref: str) -> None:
+    def _create_branch(self, from_ref: str) -> str:
+        """Create the ingestion's branch from `from_ref`; returns the hash it starts at."""
         ctx, state = self.ctx, self.ctx.state
+        created: Any = None
         for attempt in range(_BRANCH_ATTEMPTS):
             try:
-                ctx.client.create_branch(state.branch, base_ref)
+                created = ctx.client.create_branch(state.branch, from_ref)
                 break
             except bx.BranchExistsError:
                 if state.branch_given or attempt == _BRANCH_ATTEMPTS - 1:
@@ -120,7 +141,8 @@ class Steps:
                 state.branch = new_branch_name(ctx.user, ctx.spec.tables)
         with ctx.lock:
             state.branch_created = True
-        ctx.emit("log", f"Created branch {state.branch} from {base_ref}")
+        head = getattr(created, "hash", None)  # Bauplan returns the new Branch, at from_ref's head
+        return head if isinstance(head, str) and head else str(ctx.client.get_branch(state.branch).hash)
 
     def _import_table(self, table: str) -> bool:
         ctx, spec = self.ctx, self.ctx.spec
@@ -186,8 +208,10 @@ class Steps:
         ctx.set_phase(Phase.VALIDATING, "Running checks")
         results: list[CheckResult] = []
         stats: dict[str, TableStats] = {}
-        for table in ctx.spec.tables:
-            table_results, stats[table] = run_table_checks(self.rows.scope(table), self.effective_checks(table))
+        plans = [plan_table_checks(self.rows.scope(table), self.effective_checks(table)) for table in ctx.spec.tables]
+        prefetch_scans(plans)  # the tables' scans on one ref as one query (a round trip each on Bauplan)
+        for table, plan in zip(ctx.spec.tables, plans, strict=True):
+            table_results, stats[table] = run_planned(plan)
             results.extend(table_results)
         passed = all(r.status == "passed" for r in results if r.severity == "error")
         with ctx.lock:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from wap_notebook.core import partials_contract, schema_contract
-from wap_notebook.lakehouse import arguments, partials, tables
+from wap_notebook.lakehouse import arguments, partials, schema_memo, tables
 from wap_notebook.lakehouse.catalog import Catalog
 from wap_notebook.lakehouse.client_imports import ImportsMixin
 from wap_notebook.lakehouse.client_queries import QueriesMixin
@@ -150,9 +150,10 @@ def _source_columns(client: LocalClient, search_uri: str) -> list[tuple[str, str
     """The columns `create_table` would infer from `search_uri` (footers, first blocks), or None when the
     files cannot be read: the import reports that itself, in its own words."""
     try:
-        _, schema = client._infer_schema(search_uri)
+        files, schema = client._infer_schema(search_uri)
     except Exception:  # noqa: BLE001 - see the docstring: a source problem is the import's to report
         return None
+    schema_memo.remember(search_uri, files, schema)  # for the create_table that follows: read once
     return [(field.name, str(field.type)) for field in schema]
 
 

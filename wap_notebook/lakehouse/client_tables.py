@@ -12,7 +12,7 @@ from typing import Any
 import pyarrow as pa
 from bauplan import exceptions as bx
 
-from wap_notebook.lakehouse import errors, partitioning, plans, sources, tables
+from wap_notebook.lakehouse import errors, partitioning, plans, schema_memo, sources, tables
 from wap_notebook.lakehouse.catalog import DEFAULT_NAMESPACE, MAIN, CatalogState, CommitRecord
 from wap_notebook.lakehouse.client_core import JOB_ID_PROPERTY, ClientCore, _describe_error, _refuse_args
 from wap_notebook.lakehouse.names import parse_ref, validate_identifier
@@ -28,6 +28,11 @@ from wap_notebook.lakehouse.objects import (
 )
 
 _SCHEMA_READERS = 8  # footers/first blocks are small: overlap their S3 round trips
+
+
+def _file_schemas(files: list[sources.SourceFile]) -> list[pa.Schema]:
+    with ThreadPoolExecutor(max_workers=min(_SCHEMA_READERS, len(files))) as pool:
+        return list(pool.map(sources.read_schema, files))
 
 
 class TablesMixin(ClientCore):
@@ -127,12 +132,16 @@ class TablesMixin(ClientCore):
     def _read_schemas(search_uri: str) -> tuple[list[sources.SourceFile], list[pa.Schema]]:
         """Every matched file and its own schema, read concurrently (footers and first blocks are small)."""
         files = sources.resolve(search_uri)
-        with ThreadPoolExecutor(max_workers=min(_SCHEMA_READERS, len(files))) as pool:
-            return files, list(pool.map(sources.read_schema, files))
+        return files, _file_schemas(files)
 
-    def _infer_schema(self, search_uri: str) -> tuple[list[sources.SourceFile], pa.Schema]:
-        files, schemas = self._read_schemas(search_uri)
-        return files, sources.unify_schemas(list(zip(files, schemas, strict=True)))
+    def _infer_schema(self, search_uri: str, *, reuse: bool = False) -> tuple[list[sources.SourceFile], pa.Schema]:
+        """The unified schema of `search_uri`'s files; `reuse`: the one the preflight just inferred from the
+        same files, when there is one (`schema_memo`)."""
+        files = sources.resolve(search_uri)
+        known = schema_memo.take(search_uri, files) if reuse else None
+        if known is not None:
+            return files, known
+        return files, sources.unify_schemas(list(zip(files, _file_schemas(files), strict=True)))
 
     def _publish_new_table(self, branch: str, ns: str, name: str, schema: pa.Schema, *, replace: bool,
                            message: str, expected_location: str | None, job_id: str,
@@ -207,7 +216,7 @@ class TablesMixin(ClientCore):
             raise bx.TableExistsError(409, "TABLE_EXISTS", f"Table {key!r} already exists on {target!r}")
 
         def plan(job_id: str) -> pa.Schema:
-            _, schema = self._infer_schema(search_uri)
+            _, schema = self._infer_schema(search_uri, reuse=True)
             self._jobs.finish(job_id)
             return schema
 

@@ -91,14 +91,16 @@ class WapMagics(Magics):
         if not args.name.isidentifier():
             raise UsageError(f"%wap_ingest: --as needs a Python identifier; got {args.name!r}")
         ingestion = build_ingestion(args, cell, user_ns)
-        from wap_notebook.notebook.rerun import revalidation_target
+        from wap_notebook.notebook.rerun import remember, revalidation_target
 
         previous = revalidation_target(user_ns.get(args.name), ingestion, reimport=args.reimport)
         if previous is not None:
+            user_ns[args.name] = previous
             revalidate_in_panel(previous, ingestion, panel=not args.no_panel)
             ingestion = previous
         else:
             user_ns[args.name] = ingestion
+            remember(ingestion)
             run_ingestion(ingestion, panel=not args.no_panel, background=args.background)
         if not args.no_panel:
             from wap_notebook.notebook.panel.widget import skip_next_display
@@ -224,7 +226,11 @@ def _run_quietly(ingestion: Any) -> None:
 
 
 def load_ipython_extension(ipython: Any) -> None:
+    from wap_notebook.notebook.rerun import note_cell
+
     ipython.register_magics(WapMagics)
+    if note_cell not in ipython.events.callbacks["pre_run_cell"]:
+        ipython.events.register("pre_run_cell", note_cell)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
@@ -235,3 +241,7 @@ def unload_ipython_extension(ipython: Any) -> None:
             if isinstance(owner, WapMagics):
                 del registry[kind]["wap_ingest"]
     ipython.magics_manager.registry.pop("WapMagics", None)
+    from wap_notebook.notebook.rerun import note_cell
+
+    if note_cell in ipython.events.callbacks["pre_run_cell"]:
+        ipython.events.unregister("pre_run_cell", note_cell)

@@ -116,6 +116,9 @@ def failing_section(ingestion: Ingestion, table: str, check: str, predicates: di
     if frame is not None and len(getattr(frame, "columns", ())):
         # the checked columns first: a wide table must not push the failing cells off the right edge
         first = [c for c in columns if c in frame.columns]
+        if "on_main" in frame.columns:  # unique in append mode: which listed rows were already on main
+            first = ["on_main", *first]
+            frame = frame.assign(on_main=frame["on_main"].map({True: "on main", False: "new"}))
         frame = frame[first + [c for c in frame.columns if c not in first]]
     marks = flags(frame, {c: p for c, p in predicates.get(table, {}).items() if c in columns})
     return tables.frame_html(frame, empty="no failing rows to show", failing=marks, highlight_columns=columns)

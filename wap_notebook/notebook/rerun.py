@@ -1,7 +1,10 @@
 """Re-running a `%%wap_ingest` cell: never a second open branch for the same batch.
 
-The cell's earlier ingestion is the one bound to its `--as` name. While its branch is open (imported, not
-merged or discarded):
+The cell's earlier ingestion is the one bound to its `--as` name or, when that is not an open ingestion of the
+same batch (the cell was re-run under another `--as` name), an open one the same cell started for the same
+tables and sources (`remember`; the front end names the cell: JupyterLab, Notebook 7 and nbclient do). Another
+cell importing the same files is left alone: two cells may mean two ingestions. While its branch is open
+(imported, not merged or discarded):
 - same tables, sources, namespace and from_ref, no `--reimport`: re-validate that branch with the cell's
   current checks (editing a bound does not import everything again);
 - other sources, or `--reimport`: discard the earlier unmerged ingestion (said in one line) and import anew.
@@ -25,21 +28,63 @@ def _open(previous: Any) -> bool:
 def _same_batch(previous: Ingestion, new: Ingestion) -> bool:
     old, fresh = previous.spec, new.spec
     return (old.sources == fresh.sources and old.namespace == fresh.namespace and old.from_ref == fresh.from_ref
-            and previous.state.branch_created)
+            and previous.backend == new.backend and previous.user == new.user and previous.state.branch_created)
 
 
-def revalidation_target(previous: Any, new: Ingestion, *, reimport: bool) -> Ingestion | None:
-    """The earlier ingestion to re-validate instead of importing `new`, or None (after discarding an earlier
-    unmerged ingestion of the same tables that `new` replaces)."""
-    if not isinstance(previous, Ingestion) or not _open(previous):
+# Ingestions `%%wap_ingest` started in this kernel with the cell that started them, oldest first: a re-run
+# under another `--as` name finds its earlier ingestion here. Closed ones (merged, discarded) are dropped.
+_started: list[tuple[Ingestion, str | None]] = []
+_running = {"cell": None}  # the id of the cell running now (None: the front end does not say)
+
+
+def note_cell(info: Any) -> None:
+    """IPython's `pre_run_cell` hook: remember which cell is running."""
+    _running["cell"] = getattr(info, "cell_id", None)
+
+
+def remember(ingestion: Ingestion) -> None:
+    """Note an ingestion the magic started from the running cell, so that a re-run of that cell under another
+    `--as` name finds it."""
+    _started[:] = [(i, c) for i, c in _started if _open(i) or i.busy is not None] + [(ingestion, _running["cell"])]
+
+
+def _same_open_batch(bound: Any, new: Ingestion) -> Ingestion | None:
+    """The open ingestion of the same batch (tables, sources, namespace, from_ref): the one bound to the cell's
+    `--as` name, else the newest the same cell started under another name; None if neither."""
+    if _open(bound) and _same_batch(bound, new):
+        return bound  # type: ignore[no-any-return]
+    cell = _running["cell"]
+    if cell is None:  # cells cannot be told apart: only the --as name says what this cell ran before
         return None
-    if not reimport and _same_batch(previous, new):
-        return previous
-    if set(previous.spec.tables) == set(new.spec.tables) and previous.spec.namespace == new.spec.namespace:
-        why = "--reimport" if reimport else "other sources"
-        previous.discard()
-        print(f"wap_ingest: discarded the earlier unmerged ingestion on branch {previous.branch} ({why})")
+    for candidate, started_by in reversed(_started):
+        if started_by == cell and candidate is not bound and _open(candidate) and _same_batch(candidate, new):
+            return candidate
     return None
+
+
+def _replaces(previous: Any, new: Ingestion) -> bool:
+    return (_open(previous) and set(previous.spec.tables) == set(new.spec.tables)
+            and previous.spec.namespace == new.spec.namespace)
+
+
+def revalidation_target(bound: Any, new: Ingestion, *, reimport: bool) -> Ingestion | None:
+    """The earlier ingestion to re-validate instead of importing `new`, or None. `bound` is what the cell's
+    `--as` name holds. An earlier unmerged ingestion of the same tables that `new` replaces (other sources, or
+    `--reimport`) is discarded, said in one line, so one batch never has two open branches."""
+    same = _same_open_batch(bound, new)
+    if same is not None and not reimport:
+        if bound is not same and _replaces(bound, new):
+            _discard(bound, "other sources")
+        return same
+    for previous in [bound] + ([same] if same is not None and same is not bound else []):
+        if _replaces(previous, new):  # whatever the name holds: only an open ingestion is replaced
+            _discard(previous, "--reimport" if reimport else "other sources")
+    return None
+
+
+def _discard(previous: Ingestion, why: str) -> None:
+    previous.discard()
+    print(f"wap_ingest: discarded the earlier unmerged ingestion on branch {previous.branch} ({why})")
 
 
 def revalidate(previous: Ingestion, new: Ingestion) -> None:

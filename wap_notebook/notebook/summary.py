@@ -113,6 +113,11 @@ def failing_values(ingestion: Ingestion, report: pd.DataFrame) -> list[str]:
         if rows is None or not len(rows):
             continue
         parts = [f"{c}={', '.join(_distinct(rows[c]))}" for c in columns if c in rows.columns]
+        if parts and "on_main" in rows.columns:  # unique in append mode: rows the batch collides with
+            on_main = rows[rows["on_main"].astype(bool)]
+            if len(on_main):
+                keys = "; ".join(f"{c}={', '.join(_distinct(on_main[c]))}" for c in columns if c in on_main.columns)
+                parts.append(f"{len(on_main)} of the {len(rows)} rows listed already on main ({keys})")
         if parts:
             lines.append(f"failing values of {row.table}.{row.check}: {'; '.join(parts)}")
     return lines

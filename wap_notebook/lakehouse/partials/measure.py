@@ -25,7 +25,8 @@ def supported(measure: Measure, schema: pa.Schema) -> bool:
     if measure.kind == "distinct":
         return True
     if measure.kind == "minmax":
-        return numeric or text
+        # Timestamps and dates are stored as ISO text, which orders as they do (fresh reads them back).
+        return numeric or text or bool(pa.types.is_timestamp(typ) or pa.types.is_date(typ))
     if measure.kind == "length_minmax":
         return text
     if measure.kind == "moments":
