@@ -180,6 +180,8 @@ def test_unique_says_what_it_counts_and_marks_the_rows_already_on_main(lakehouse
     failing = ing.failures("unique(flight_id)")
     assert list(failing["flight_id"]) == [7, 7, 500, 500, 501, 501]  # grouped by key, main's row first
     assert list(failing["on_main"]) == [True, False, False, False, False, False]
+    few = ing.failures("unique(flight_id)", n=4)  # a short sample still shows whole pairs, never a lone row
+    assert len(few) == 4 and set(few["flight_id"].value_counts()) == {2}
     # A composite key reads the same (its own GROUP BY instead of the shared scan).
     ing.validate(checks=[C.unique("flight_id", "carrier")])
     row = ing.report.set_index("check").loc["unique(flight_id, carrier)"]

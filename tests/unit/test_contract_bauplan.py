@@ -140,12 +140,14 @@ class FakeBauplan:
                       metadata_location=version, current_snapshot_id=None)
 
     def get_tables(self, ref, *, filter_by_name=None, filter_by_namespace=None, limit=None):
+        # Listed tables are whole `Table`s, as get_table's: the SDK's `Table` (src/api/table.rs) requires its
+        # fields, and carries the record count and metadata location.
         out = []
-        for key, (_data, version) in self.snapshots[self._resolve(ref)].items():
+        for key in self.snapshots[self._resolve(ref)]:
             ns, name = key.split(".")
             if filter_by_namespace and ns != filter_by_namespace:
                 continue
-            out.append(shaped(bs.Table, name=name, namespace=ns, metadata_location=version))
+            out.append(self.get_table(name, ref, namespace=ns))
         return iter(out)
 
     def create_table(self, table, search_uri, *, branch=None, namespace=None, partitioned_by=None, replace=None,

@@ -186,14 +186,22 @@ class _UniqueRule(Check):
         return rows
 
     def annotate_failures(self, rows: pa.Table, scope: TableScope) -> pa.Table:
-        """The failing rows grouped by key and, in append mode, an `on_main` column: True for a row that was
-        already on the base (the batch repeated its key), False for the rows the batch added."""
+        """The failing rows as whole groups of a key, grouped by key and, in append mode, with an `on_main`
+        column: True for a row that was already on the base (the batch repeated its key), False for the rows
+        the batch added. The sample the engine fetched may hold one row of a pair: the rows of its keys are
+        read again on the branch (as many as were asked for), so a repeated key shows with its partners."""
         if rows.num_rows == 0:
             return rows
-        if scope.incremental and scope.base_ref is not None:
+        try:
             keys = [dict(k) for k in {tuple((c, row[c]) for c in self.columns): None for row in rows.to_pylist()}]
-            existing = scope.query(f"SELECT * FROM {scope.fqn} WHERE {keys_predicate(self.columns, keys)}",
-                                   scope.base_ref)
+            matching = keys_predicate(self.columns, keys)
+        except InvalidSpec:  # a key no SQL literal can spell (NaN): the sample as fetched
+            return rows
+        order = columns_list(self.columns)
+        rows = scope.query(f"SELECT * FROM {scope.fqn} WHERE {matching} ORDER BY {order} LIMIT {rows.num_rows}",
+                           scope.branch)
+        if scope.incremental and scope.base_ref is not None:
+            existing = scope.query(f"SELECT * FROM {scope.fqn} WHERE {matching}", scope.base_ref)
             left = Counter(_row_key(row) for row in existing.to_pylist())
             flags = []
             for row in rows.to_pylist():
@@ -201,10 +209,8 @@ class _UniqueRule(Check):
                 flags.append(left[key] > 0)
                 left[key] -= 1
             rows = rows.append_column("on_main", pa.array(flags, pa.bool_()))
-        order = [(c, "ascending") for c in self.columns]
-        if "on_main" in rows.column_names:
-            order.append(("on_main", "descending"))
-        return rows.sort_by(order)
+        by_key = [(c, "ascending") for c in self.columns]
+        return rows.sort_by(by_key + ([("on_main", "descending")] if "on_main" in rows.column_names else []))
 
 
 class Unique(_UniqueRule, AggregateCheck):

@@ -23,6 +23,7 @@ class TableFacts:
     def __init__(self, client: LakehouseClient, namespace: str) -> None:
         self._client, self._namespace = client, namespace
         self._known: dict[tuple[str, str], Any] = {}
+        self._listed: dict[str, list[str]] = {}  # ref -> the namespace's tables there (`survey`)
         self._lock = threading.Lock()
 
     def describe(self, table: str, ref: str) -> Any:
@@ -31,6 +32,8 @@ class TableFacts:
         with self._lock:
             if key in self._known:
                 return self._known[key]
+            if ref in self._listed:  # listed there, and not among them
+                return None
         try:
             found: Any = self._client.get_table(table, ref, namespace=self._namespace)
         except _MISSING:
@@ -38,6 +41,30 @@ class TableFacts:
         with self._lock:
             self._known[key] = found
         return found
+
+    def survey(self, ref: str) -> list[str]:
+        """The namespace's table names on `ref`, listed once (`get_tables`); every listed table's description
+        is kept (a listing returns the same `Table`s as `get_table`: fields, records, metadata location) and a
+        table the listing lacks is known missing, so the tables of an ingestion cost one call together."""
+        with self._lock:
+            known = self._listed.get(ref)
+        if known is not None:
+            return known
+        try:
+            found = list(self._client.get_tables(ref, filter_by_namespace=self._namespace))
+        except bx.NotFoundError:  # no such namespace yet: no table
+            found = []
+        names = [str(t.name) for t in found]
+        with self._lock:
+            self._listed[ref] = names
+            for table in found:
+                self._known.setdefault((str(table.name), ref), table)
+        return names
+
+    def listed(self, ref: str) -> list[str]:
+        """The tables `survey` found on `ref`, without asking ([] when it did not list there)."""
+        with self._lock:
+            return list(self._listed.get(ref, []))
 
     def exists(self, table: str, ref: str) -> bool:
         return self.describe(table, ref) is not None
@@ -47,3 +74,4 @@ class TableFacts:
         with self._lock:
             for key in [k for k in self._known if k[1] == ref]:
                 del self._known[key]
+            self._listed.pop(ref, None)

@@ -15,8 +15,6 @@ import warnings
 from dataclasses import replace
 from typing import Any
 
-from bauplan import exceptions as bx
-
 from wap_notebook.checks.yaml_form import parse_check_item
 from wap_notebook.core import schema_contract
 from wap_notebook.engine import persist, preflight
@@ -39,12 +37,13 @@ def check_columns_on_from_ref(ctx: Context) -> None:
     sql = preflight.sql_problems([check for checks in spec.checks.values() for check in checks])
     if sql:
         raise InvalidSpec(f"checks: {'; '.join(sql)} {preflight.NOTHING_DONE}")
-    at = ctx.pinned_from_ref()  # read at from_ref's head: the branch's base unless from_ref moves meanwhile
-    names: list[str] | None = None
+    # Read at from_ref's head (the branch's base unless from_ref moves meanwhile), with one listing: whether
+    # each table exists and its columns, and whether a new one is an existing one in another letter case.
+    at = ctx.pinned_from_ref()
+    names = ctx.facts.survey(at)
     for table in spec.tables:
         exists = ctx.facts.exists(table, at)
-        if not exists:  # one listing, for new tables only: is it an existing one in another letter case?
-            names = _table_names(ctx, at) if names is None else names
+        if not exists:
             preflight.case_clash(table, spec.namespace, spec.from_ref, names)
         checks = spec.checks.get(table, ())
         if not checks:
@@ -57,14 +56,6 @@ def check_columns_on_from_ref(ctx: Context) -> None:
                 continue
             columns, where = found, "the columns its files would create"
         preflight.refuse_columns(f"{spec.namespace}.{table}", where, preflight.column_problems(checks, columns))
-
-
-def _table_names(ctx: Context, ref: str) -> list[str]:
-    spec = ctx.spec
-    try:
-        return [str(t.name) for t in ctx.client.get_tables(ref, filter_by_namespace=spec.namespace)]
-    except bx.NotFoundError:  # no such namespace yet: no table to clash with
-        return []
 
 
 def _table_columns(ctx: Context, table: str, ref: str) -> list[tuple[str, str]]:
@@ -96,8 +87,10 @@ def with_remembered_checks(ctx: Context, spec: IngestionSpec, checks_given: bool
         return replace(spec, checks_source="none")
     found: dict[str, tuple[Any, ...]] = {}
     notes = []
+    at = ctx.pinned_from_ref()
+    ctx.facts.survey(at)  # the tables' facts at from_ref's head, in one call
     for table in spec.tables:
-        if not ctx.facts.exists(table, ctx.pinned_from_ref()):
+        if not ctx.facts.exists(table, at):
             continue
         remembered = preflight.remembered_checks(ctx.client, spec.from_ref, spec.namespace, table)
         if remembered is None or not remembered.items:

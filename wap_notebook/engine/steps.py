@@ -99,8 +99,10 @@ class Steps:
         # can re-run with its sources and checks. Records go above the data, once it is there.
         persist.register(ctx)
         branch = ctx.state.branch
-        # A table that exists on the base proves its namespace does (the branch was made from it).
-        if not any(exists.values()) and not client.has_namespace(spec.namespace, branch):
+        # A table that exists on the base proves its namespace does (the branch was made from it), and so
+        # does any table the preflight listed in it there.
+        if not any(exists.values()) and not ctx.facts.listed(base_ref) \
+                and not client.has_namespace(spec.namespace, branch):
             client.create_namespace(spec.namespace, branch, if_not_exists=True)
             ctx.emit("log", f"Created namespace {spec.namespace} on {branch}")
 
