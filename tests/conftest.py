@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from wap_notebook.demo.s3 import start_s3_server
+from wap_notebook.demo.sample_data import orders_bad_batch, orders_batch
 
 # Never let an SDK probe the cloud metadata endpoint from the test machine, and never pick up a
 # developer's real Bauplan credentials.
@@ -73,6 +74,21 @@ def put_table(s3_server, bucket):
         return s3_server.upload_bytes(bucket, key, buffer.getvalue())
 
     return _put
+
+
+@pytest.fixture
+def orders_uri(put_table):
+    """90 good orders in two parquet files, as a glob (the panel tests' batch)."""
+    table = orders_batch(90)
+    uri = put_table("orders/good/part-000.parquet", table.slice(0, 45))
+    put_table("orders/good/part-001.parquet", table.slice(45))
+    return uri.rsplit("/", 1)[0] + "/*.parquet"
+
+
+@pytest.fixture
+def bad_uri(put_table):
+    """Orders that fail `shared_data.STRICT_ORDER_CHECKS` (nulls, a duplicate, amounts and statuses out of range)."""
+    return put_table("orders/bad/part-000.parquet", orders_bad_batch())
 
 
 @pytest.fixture

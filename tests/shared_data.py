@@ -10,6 +10,8 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
+from wap_notebook import checks
+
 # The checks of the tutorials, as a `%%wap_ingest` cell body holds them.
 GOOD_CHECKS = """\
 - not_null: [order_id, customer_id]
@@ -19,6 +21,14 @@ GOOD_CHECKS = """\
 - sql: {name: ship_after_order, query: "SELECT * FROM {table} WHERE shipped_at < ordered_at"}
   severity: warn
 """
+
+# The checks the panel tests hold a batch of orders to (`bad_uri` fails each of them).
+STRICT_ORDER_CHECKS = [
+    checks.not_null("order_id", "customer_id"),
+    checks.unique("order_id"),
+    checks.between("amount", min=0, max=10_000),
+    checks.accepted_values("status", ["placed", "shipped", "delivered"]),
+]
 
 # The branch the lakehouse tests write on.
 BRANCH = "tester.work"

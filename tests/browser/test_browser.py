@@ -2,9 +2,10 @@
 
 One JupyterLab server and one notebook (written here) give four panels: checks passed, checks failed (7
 checks, a planted out-of-range amount), merged with an override and a reason, and discarded; the last
-two are reached by clicking the panel's own buttons. At 1400x1000 each panel is scrolled to the top of
-the notebook and screenshotted (build/panel_<state>.png; the README shows the copies in docs/): its
-buttons must be on screen without scrolling, its charts drawn. The lakehouse is checked afterwards.
+two are reached by clicking the panel's own buttons; the failed one's Profile tab is opened and asked for
+checks. At 1400x1000 each panel is scrolled to the top of the notebook and screenshotted
+(build/panel_<state>.png; the README shows the copies in docs/): its buttons must be on screen without
+scrolling, its charts drawn. The lakehouse is checked afterwards.
 
 Everything stays on 127.0.0.1: JupyterLab with empty token and password, a temporary HOME and Jupyter
 dirs, no news or update checks, and the browser refuses every request to another host.
@@ -209,6 +210,32 @@ def show_and_shoot(page, panel, state: str, *, buttons: tuple[str, ...] = ("Merg
     return {"height": box["height"], "charts": charts.count()}
 
 
+def profile_and_suggest(page, panel) -> None:
+    """The Profile tab: the new rows' profile beside main, then the suggested checks to copy, each shot."""
+    from playwright.sync_api import expect
+
+    panel.locator(".lm-TabBar-tab", has_text="Profile").click()
+    profile = panel.locator(".wap-profile")
+    expect(profile.locator("th", has_text="top values")).to_be_visible(timeout=60_000)
+    expect(profile.locator("tbody tr")).to_have_count(6)  # one per column of orders
+    expect(panel.locator(".wap-history")).to_contain_text("wap_notebook.history('orders')")
+    suggest = panel.locator("button", has_text="Suggest checks")
+    expect(suggest).to_be_enabled(timeout=30_000)
+    fits(page, panel, "profile")
+    panel.evaluate("el => el.querySelector('.wap-profile').closest('.widget-tab')?.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(BUILD / "panel_profile.png"))
+    suggest.click()
+    yaml_block = panel.locator("pre.wap-code[data-lang='yaml']")
+    expect(yaml_block).to_contain_text("not_null", timeout=60_000)
+    expect(panel.locator(".wap-status")).to_contain_text("not applied")
+    fits(page, panel, "suggestions")
+    yaml_block.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(BUILD / "panel_suggested_checks.png"))
+    panel.locator(".lm-TabBar-tab", has_text="Charts").click()
+
+
 def test_panel_states_in_jupyterlab(jupyterlab, request):
     from playwright.sync_api import expect, sync_playwright
 
@@ -243,6 +270,7 @@ def test_panel_states_in_jupyterlab(jupyterlab, request):
             rows = failed.locator(".wap-checks tbody tr")
             heights = {round(rows.nth(i).bounding_box()["height"]) for i in range(7)}
             assert max(heights) <= 44, heights  # a check takes at most two lines: its message wraps, in view
+            profile_and_suggest(page, failed)
 
             override = panel_of(page, "override")
             override.scroll_into_view_if_needed()
@@ -279,9 +307,9 @@ def test_panel_states_in_jupyterlab(jupyterlab, request):
             # main moved (the override was merged): asking to merge the passed branch says so
             passed.scroll_into_view_if_needed()
             passed.locator("button", has_text="Merge").first.click()
-            expect(passed.locator(".widget-html", has_text="since the fork").first).to_be_visible()
+            expect(passed.locator(".widget-html", has_text="since this import").first).to_be_visible()
             passed.locator("button", has_text="Cancel").click()
-            expect(passed.locator(".wap-summary")).to_contain_text("main moved 1 commit since the fork")
+            expect(passed.locator(".wap-summary")).to_contain_text("main moved 1 commit since this import")
             rebase = passed.locator("button", has_text="Rebase")
             expect(rebase).to_be_visible()
             expect(rebase).to_be_enabled()
@@ -292,7 +320,7 @@ def test_panel_states_in_jupyterlab(jupyterlab, request):
             passed.locator("button", has_text="Confirm").click()
             expect(passed.locator(".wap-status")).to_contain_text("Rebased on main@", timeout=60_000)
             expect(passed.locator(".wap-phase[data-phase='passed']")).to_have_count(1)
-            expect(passed.locator(".wap-summary")).not_to_contain_text("since the fork")
+            expect(passed.locator(".wap-summary")).not_to_contain_text("since this import")
             expect(rebase).to_be_hidden()
             expect(passed.locator(".wap-chart svg").first).to_be_visible(timeout=30_000)
             page.wait_for_timeout(1000)  # the data views reload after a rebase and re-render the output once

@@ -7,32 +7,15 @@ import gc
 import re
 import threading
 
-import pytest
+import pyarrow as pa
+from shared_data import STRICT_ORDER_CHECKS as STRICT
 
 from wap_notebook import Ingestion, checks
-from wap_notebook.demo.sample_data import customers, orders_bad_batch, orders_batch
+from wap_notebook.demo.sample_data import customers, orders_batch
+from wap_notebook.engine.conflicts import moved_text
 from wap_notebook.notebook.panel.style import CSS
-from wap_notebook.notebook.panel.widget import IngestionPanel, display_ingestion, ingestion_html, panel_for
-
-STRICT = [
-    checks.not_null("order_id", "customer_id"),
-    checks.unique("order_id"),
-    checks.between("amount", min=0, max=10_000),
-    checks.accepted_values("status", ["placed", "shipped", "delivered"]),
-]
-
-
-@pytest.fixture
-def orders_uri(put_table):
-    table = orders_batch(90)
-    uri = put_table("orders/good/part-000.parquet", table.slice(0, 45))
-    put_table("orders/good/part-001.parquet", table.slice(45))
-    return uri.rsplit("/", 1)[0] + "/*.parquet"
-
-
-@pytest.fixture
-def bad_uri(put_table):
-    return put_table("orders/bad/part-000.parquet", orders_bad_batch())
+from wap_notebook.notebook.panel.widget import STATIC_TEXT, IngestionPanel, display_ingestion, ingestion_html, panel_for
+from wap_notebook.notebook.summary import text_summary
 
 
 def enabled(panel: IngestionPanel) -> set[str]:
@@ -291,13 +274,15 @@ def test_a_branch_behind_main_says_so(lakehouse, orders_uri, put_table):
     ours = Ingestion("orders", more_uri, checks=STRICT, client=lakehouse)
     ours.run()
     panel = IngestionPanel(ours)
-    assert panel.wait(60) and "since the fork" not in panel.summary.value
+    assert panel.wait(60) and "since this import" not in panel.summary.value
     theirs = Ingestion("orders", put_table("orders/theirs/part-000.parquet", orders_batch(130).slice(120)),
                        checks=STRICT, client=lakehouse, on_success="merge")
     theirs.run()  # main moves on while ours waits for review
     panel.merge_button.click()  # asking to merge looks at main again
-    assert "main moved 1 commit since the fork" in panel.summary.value
-    assert "moved 1 commit since the fork" in panel.confirm_text.value
+    assert "main moved 1 commit since this import" in panel.summary.value
+    assert "moved 1 commit since this import" in panel.confirm_text.value
+    # one wording wherever it shows: the summary line, the confirmation, the text summary and the conflict
+    assert moved_text("main", 1) in panel.confirm_text.value and moved_text("main", 1) in text_summary(ours)
     panel.cancel_button.click()
 
 
@@ -362,7 +347,7 @@ def test_a_conflicting_merge_offers_rebase_which_reimports_on_the_new_head(lakeh
     assert second.base_ref.endswith(head) and not lakehouse.has_branch(old_branch)
     assert f"Rebased on main@{head[:12]}" in panel.status.value and "checks passed again" in panel.status.value
     assert f'title="{second.branch}"' in panel.summary.value and head[:12] in panel.summary.value
-    assert "since the fork" not in panel.summary.value and ">PASSED<" in panel.summary.value
+    assert "since this import" not in panel.summary.value and ">PASSED<" in panel.summary.value
     assert panel.behind == 0 and not panel.conflict and not shown(panel.rebase_button)
     assert 'data-status="passed"' in panel.report.value
 
@@ -425,6 +410,8 @@ def test_static_fallback_reads_without_widgets(lakehouse, bad_uri):
     assert "application/vnd.jupyter.widget-view+json" in data
     # the static HTML is the saved view's, an output of its own beside the widget (not shown twice)
     assert "text/html" not in data
+    # a viewer without the widget shows this text: no phase (it was "new" forever, taken before the run)
+    assert data["text/plain"] == STATIC_TEXT and "new" not in data["text/plain"]
     saved = panel.saved_bundle()["text/html"]
     assert "between(amount)" in saved and f'id="{panel.saved_key}"' in saved
     assert "<svg" in saved  # the charts travel with the export
@@ -479,3 +466,22 @@ def test_to_html_writes_one_self_contained_report(lakehouse, orders_uri, bad_uri
         assert f"<h2>{section}</h2>" in page
     assert "wap-bad" in page  # failing cells marked
     assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")  # offline
+
+
+def test_failing_cells_show_null_and_empty_strings_apart(lakehouse, put_table, tmp_path):
+    rows = orders_batch(6).to_pylist()
+    rows[1]["status"], rows[2]["status"] = "", None  # the same "missing" status, stored two ways
+    uri = put_table("orders/blank/part-000.parquet", pa.Table.from_pylist(rows, schema=orders_batch(1).schema))
+    ing = Ingestion("orders", uri, checks=[checks.not_null("status"),
+                                           checks.accepted_values("status", ["placed", "shipped", "delivered"])],
+                    client=lakehouse)
+    panel = IngestionPanel(ing)
+    panel.run()
+    assert panel.wait(60) and ing.phase == "failed"
+    page = ing.to_html(tmp_path / "report.html").read_text(encoding="utf-8")
+    empty, null = '<span class="wap-empty" title="empty string">""</span>', '<span class="wap-null">null</span>'
+    # not_null fails the null row, accepted_values the "" row: each failing cell says which it is
+    assert f'<td class="wap-bad">{null}</td>' in page and f'<td class="wap-bad">{empty}</td>' in page
+    panel.failure_select.value = ("orders", "accepted_values(status)")
+    assert f'<td class="wap-bad">{empty}</td>' in panel.failure_rows.value
+    assert f'<td class="wap-bad">{null}</td>' not in panel.failure_rows.value

@@ -6,30 +6,13 @@ from __future__ import annotations
 import re
 import time
 
-import pytest
+from shared_data import STRICT_ORDER_CHECKS as STRICT
 
-from wap_notebook import Ingestion, checks
-from wap_notebook.demo.sample_data import customers, orders_bad_batch, orders_batch
+from wap_notebook import Ingestion
+from wap_notebook.demo.sample_data import customers, orders_batch
 from wap_notebook.notebook.panel import views
 from wap_notebook.notebook.panel.controls import MIN_REASON
 from wap_notebook.notebook.panel.widget import IngestionPanel, panel_for
-
-STRICT = [
-    checks.not_null("order_id", "customer_id"),
-    checks.unique("order_id"),
-    checks.between("amount", min=0, max=10_000),
-    checks.accepted_values("status", ["placed", "shipped", "delivered"]),
-]
-
-
-@pytest.fixture
-def orders_uri(put_table):
-    return put_table("orders/good/part-000.parquet", orders_batch(90))
-
-
-@pytest.fixture
-def bad_uri(put_table):
-    return put_table("orders/bad/part-000.parquet", orders_bad_batch())
 
 
 def shown(widget) -> bool:
@@ -95,15 +78,15 @@ def test_main_moved_shows_without_clicking_merge(lakehouse, orders_uri, put_tabl
                      checks=STRICT, client=lakehouse)
     ours_panel = panel_for(ours)
     ours_panel.run()
-    assert ours_panel.wait(60) and "since the fork" not in ours_panel.summary.value
+    assert ours_panel.wait(60) and "since this import" not in ours_panel.summary.value
     theirs = Ingestion("orders", put_table("orders/theirs/part-000.parquet", orders_batch(130).slice(120)),
                        checks=STRICT, client=lakehouse, on_success="merge")
     theirs_panel = panel_for(theirs)
     theirs_panel.run()  # merged by another panel of the same notebook
     deadline = time.monotonic() + 30
-    while "since the fork" not in ours_panel.summary.value and time.monotonic() < deadline:
+    while "since this import" not in ours_panel.summary.value and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert "main moved 1 commit since the fork" in ours_panel.summary.value
+    assert "main moved 1 commit since this import" in ours_panel.summary.value
     assert shown(ours_panel.rebase_button)  # orders changed on main: rebasing is worth it
 
 

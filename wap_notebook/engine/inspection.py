@@ -12,6 +12,7 @@ from wap_notebook.checks.model import REPORT_COLUMNS, CheckResult
 from wap_notebook.core.frames import to_frame
 from wap_notebook.core.sql import qualified_table
 from wap_notebook.engine.explore import Suggestions, explore, profile_frame, suggest
+from wap_notebook.engine.history import HISTORY_COLUMNS, merged_ingestions
 from wap_notebook.engine.phases import Phase
 from wap_notebook.engine.profiles import TableProfile, profile_table
 from wap_notebook.engine.state import Context
@@ -117,6 +118,14 @@ class Inspection:
         self._require_data("suggest checks")
         scope = self._rows.scope(self._table_arg(table))
         return suggest(explore(scope), scope.history() if scope.history is not None else [])
+
+    def history(self, table: str | None = None, limit: int = 50) -> pd.DataFrame:
+        """The merged ingestions of (the first, or `table`) table on from_ref, newest first: what
+        `wap_notebook.history` returns, read with this ingestion's client and namespace."""
+        spec = self._ctx.spec
+        rows = merged_ingestions(self._ctx.client, self._table_arg(table), namespace=spec.namespace,
+                                 ref=spec.from_ref, limit=limit)
+        return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
 
     def query(self, sql: str, table: str | None = None) -> pd.DataFrame:
         """The user's SQL on the ingestion's branch (the merge commit once merged): `{table}` names the

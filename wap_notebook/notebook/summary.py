@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from wap_notebook.engine.conflicts import moved_text
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -68,8 +70,7 @@ def text_summary(ingestion: Ingestion, *, commands: str | None = None) -> str:
                      "(checks=[] runs only the built-in ones)")
     behind = safe_read(lambda: ingestion.behind, None) if phase in ("passed", "failed") else None
     if behind:
-        lines.append(f"NOTE: {ingestion.from_ref} moved {behind} commit{'s' if behind != 1 else ''} since this "
-                     "import: ingestion.rebase() re-imports on the new head")
+        lines.append(f"NOTE: {moved_text(ingestion.from_ref, behind)}: ingestion.rebase() re-imports on the new head")
     report = ingestion.report
     if report is not None and len(report):
         lines.append(report_text(report))

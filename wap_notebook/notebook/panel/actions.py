@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from bauplan import exceptions as bx
 
+from wap_notebook.engine.conflicts import moved_text
 from wap_notebook.engine.phases import Action
 from wap_notebook.notebook.panel import controls, tables, views
 from wap_notebook.notebook.panel.facts import safe_read
@@ -30,9 +31,13 @@ BUSY_TEXT = {
     "validate": "Re-running the checks…",
     "run": "Importing and validating…",
     "rebase": "Rebasing: re-importing the same files on the new head, then validating…",
+    "profile": "Profiling the new rows beside the base ref…",
+    "suggest": "Suggesting checks from the base ref's data, the table's history and the new rows…",
 }
 # actions after which the data on the branch changed: the data views reload
 _RELOADING = frozenset({"run", "validate", "rebase"})
+# actions that only read: nothing else to refresh when they end
+_READING = frozenset({"profile", "suggest"})
 
 
 class PanelActions:
@@ -60,9 +65,8 @@ class PanelActions:
             # asked now, not only at the last load: someone may have merged into the base ref meanwhile
             panel.read_behind()
             if panel.behind and panel.moved_tables:
-                question += (f' <span class="wap-warn">{into} moved {panel.behind} commit'
-                             f"{'' if panel.behind == 1 else 's'} since the fork and "
-                             f"{tables.esc(', '.join(panel.moved_tables))} changed there.</span>")
+                question += (f' <span class="wap-warn">{tables.esc(moved_text(panel.ingestion.from_ref, panel.behind))}'
+                             f" and {tables.esc(', '.join(panel.moved_tables))} changed there.</span>")
         elif action == "rebase":
             question = controls.rebase_question(ingestion, html=True)
         else:
@@ -132,6 +136,8 @@ class PanelActions:
 
     def _finish(self, action: str) -> None:
         panel = self.panel
+        if action in _READING:
+            return
         if action not in _RELOADING:
             panel.update_displays()
         elif self.worker.on_worker():
@@ -172,3 +178,11 @@ class PanelActions:
     def run(self) -> Outcome:
         self.panel.ingestion.run()
         return None
+
+    def profile(self) -> Outcome:
+        done = self.panel.tabs.profile.load()
+        # the verdict stays the status line; the profile itself is the tab
+        return views.result_text(self.panel.ingestion, self.panel.facts()) or ("ok", done)
+
+    def suggest(self) -> Outcome:
+        return "ok", self.panel.tabs.profile.suggest()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from wap_notebook.engine.conflicts import moved_text
-from wap_notebook.engine.phases import Action, Phase
+from wap_notebook.engine.phases import DATA_PHASES, Action, Phase
 from wap_notebook.errors import IngestionConflict
 from wap_notebook.notebook.panel import tables, views
 from wap_notebook.notebook.panel.facts import Facts, safe_read
@@ -60,6 +60,9 @@ def update(panel: IngestionPanel) -> None:
     panel.override.disabled = panel.reason.disabled = not idle
     panel.confirm_box.layout.display = "" if panel.pending else "none"
     panel.confirm_button.disabled = panel.cancel_button.disabled = panel.busy
+    profile = panel.tabs.profile
+    profile.suggest_button.disabled = not idle or panel.phase not in DATA_PHASES
+    profile.table_select.disabled = panel.busy
 
 
 def behind_of(ingestion: Ingestion) -> int | None:

@@ -1,4 +1,4 @@
-"""The panel's detail tabs: charts, failing rows, sample, schema, diff and log of one ingestion.
+"""The panel's detail tabs: charts, failing rows, sample, profile, schema, diff and log of one ingestion.
 
 `load()` runs the queries (the panel calls it on its loader thread, never inside an engine event),
 builds every view first and shows them only if the ingestion is still in the phase it started from, so
@@ -18,11 +18,13 @@ from wap_notebook.engine.phases import DATA_PHASES, Phase
 from wap_notebook.notebook import report
 from wap_notebook.notebook.panel import views
 from wap_notebook.notebook.panel.facts import Facts, read_facts, safe_read
+from wap_notebook.notebook.panel.profile_tab import ProfileTab
 
 if TYPE_CHECKING:
     from wap_notebook.ingestion import Ingestion
 
-TAB_TITLES = ("Charts", "Failing rows", "Sample", "Schema", "Diff", "Log")
+TAB_TITLES = ("Charts", "Failing rows", "Sample", "Profile", "Schema", "Diff", "Log")
+PROFILE_TAB = TAB_TITLES.index("Profile")
 _LOADING = '<i class="wap-dim">loading…</i>'
 
 
@@ -46,8 +48,9 @@ class DetailTabs(widgets.Tab):
         self.schema_view = widgets.HTML("<i>not loaded yet</i>")
         self.diff_view = widgets.HTML("<i>not loaded yet</i>")
         self.log_view = widgets.HTML()
-        super().__init__(children=[self.charts_view, self.failures_box, self.sample_view, self.schema_view,
-                                   self.diff_view, self.log_view], titles=TAB_TITLES, **kwargs)
+        self.profile = ProfileTab(ingestion)  # loaded by the panel when opened (see `profile_tab`)
+        super().__init__(children=[self.charts_view, self.failures_box, self.sample_view, self.profile,
+                                   self.schema_view, self.diff_view, self.log_view], titles=TAB_TITLES, **kwargs)
         self.failure_select.observe(self._on_failure_selected, names="value")
 
     def show_failed_checks(self, report: Any) -> None:
@@ -68,11 +71,17 @@ class DetailTabs(widgets.Tab):
     def show_placeholder(self, facts: Facts) -> None:
         """Until the data views are loaded for this phase, say why they are empty, in the phase's words
         (never "available once imported" next to a verdict)."""
+        note = _placeholder(facts)
+        # the profile is kept while its rows are (validating does not change them), else it says why not
+        self.profile.show_placeholder(None if has_data(facts) or note == _LOADING else note)
         if self.loaded_for is not None and (facts.phase == Phase.MERGED or self.loaded_for == facts.phase):
             return
-        note = _placeholder(facts)
         for view in (self.charts_view, self.sample_view, self.schema_view, self.diff_view):
             view.value = note
+
+    @property
+    def profile_open(self) -> bool:
+        return bool(self.selected_index == PROFILE_TAB)
 
     def show_log(self, lines: list[str]) -> None:
         self.log_view.value = views.log_html(lines)
@@ -83,7 +92,7 @@ class DetailTabs(widgets.Tab):
         if phase == Phase.MERGED and self.loaded_for is not None:
             return False  # what the branch added is still what was shown; keep it
         facts = read_facts(self.ingestion)
-        if phase not in DATA_PHASES or (phase == Phase.FAILED and not facts.branch_exists):
+        if not has_data(facts):
             if self.loaded_for is None or phase != Phase.MERGED:
                 self.loaded_for = None
                 self.show_placeholder(facts)
@@ -135,6 +144,11 @@ class DetailTabs(widgets.Tab):
         if key not in self._failures_cache:
             self._failures_cache[key] = self._failing_rows(key, self.predicates)
         self.failure_rows.value = self._failures_cache[key]
+
+
+def has_data(facts: Facts) -> bool:
+    """The ingestion's rows are there to query (on its branch, or its merge commit)."""
+    return facts.phase in DATA_PHASES and not (facts.phase == Phase.FAILED and not facts.branch_exists)
 
 
 def _placeholder(facts: Facts) -> str:

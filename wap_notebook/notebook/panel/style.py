@@ -16,7 +16,7 @@ CSS = """<style>
 .wap-idle{background:rgba(128,128,128,.18);color:var(--jp-ui-font-color2,#57606a)}
 .wap-dim{color:var(--jp-ui-font-color2,#6e7781)}
 .wap-warn{color:var(--jp-warn-color1,#9a6700);font-weight:600}
-.wap-grid{border-collapse:collapse;font-size:12px;line-height:18px}
+.wap-grid.wap-grid{border-collapse:collapse;font-size:12px;line-height:18px;table-layout:auto;margin:0 auto 0 0}
 .wap-grid.wap-grid th,.wap-grid.wap-grid td{padding:1px 8px;text-align:left;white-space:nowrap;vertical-align:top;
  border:none;border-bottom:1px solid var(--jp-border-color2,rgba(128,128,128,.3));background:none}
 .wap-grid.wap-grid th{font-weight:600;border-bottom-color:var(--jp-border-color1,rgba(128,128,128,.6))}
@@ -34,6 +34,14 @@ CSS = """<style>
 .wap-grid.wap-grid td.wap-bad{background:rgba(229,83,75,.2);color:var(--jp-error-color1,#cf222e);font-weight:600}
 .wap-grid th.wap-hot{color:var(--jp-error-color1,#cf222e)}
 .wap-null{color:var(--jp-ui-font-color3,#8c959f);font-style:italic}
+.wap-code{font-family:var(--jp-code-font-family,monospace);font-size:12px;line-height:16px;margin:4px 0;
+ padding:6px 8px;background:var(--jp-layout-color2,rgba(128,128,128,.1));border-radius:3px;white-space:pre;
+ overflow-x:auto;max-width:100%;user-select:text}
+.wap-suggest ul{margin:2px 0;padding-left:18px}
+.wap-history{margin-top:10px}
+.wap-profile .wap-grid.wap-grid td{white-space:normal}
+.wap-profile .wap-grid.wap-grid td:nth-child(-n+2){white-space:nowrap}
+.wap-empty{font-family:var(--jp-code-font-family,monospace);white-space:pre}
 .wap-added{color:var(--jp-success-color1,#1a7f37)}
 .wap-removed td:first-child{text-decoration:line-through}
 .wap-removed{color:var(--jp-error-color1,#cf222e)}

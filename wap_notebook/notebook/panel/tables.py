@@ -1,9 +1,9 @@
 """HTML tables of rows, schemas and diffs for the panel and its static export.
 
 Rows read as they are stored: integers without a decimal point (nullable dtypes), floats with the same
-number of decimals down a column, timestamps as `YYYY-MM-DD HH:MM:SS`, nulls as a dim `null`; numbers
-right-aligned, text left-aligned. Cells that fail a check are highlighted. Colours come from JupyterLab's
-CSS variables (with fallbacks for other front ends) so both themes read.
+number of decimals down a column, timestamps as `YYYY-MM-DD HH:MM:SS`, nulls as a dim `null`, empty strings as
+`""`; numbers right-aligned, text left-aligned. Cells that fail a check are highlighted. Colours come from
+JupyterLab's CSS variables (with fallbacks for other front ends) so both themes read.
 """
 
 from __future__ import annotations
@@ -38,6 +38,16 @@ def _float_digits(series: pd.Series) -> int:
         text = f"{float(value):.6f}".rstrip("0")
         digits = max(digits, len(text.split(".")[1]) if "." in text else 0)
     return digits
+
+
+def cell_html(value: Any, fmt: Any = str) -> str:
+    """One cell: null as a dim `null`, an empty (or blank) string quoted, so the two never look alike (a CSV's
+    quoted empty cell is `""`, a missing value is null, and checks treat them differently)."""
+    if _is_null(value):
+        return '<span class="wap-null">null</span>'
+    if isinstance(value, str) and not value.strip():
+        return f'<span class="wap-empty" title="empty string">"{esc(value)}"</span>'
+    return esc(fmt(value))
 
 
 def column_formatter(series: pd.Series) -> tuple[Any, bool]:
@@ -88,10 +98,7 @@ def frame_html(frame: Any, *, max_rows: int = 20, empty: str = "no rows",
             flags = (failing or {}).get(c)
             if flags is not None and i < len(flags) and flags[i]:
                 classes.append(FAIL_CELL)
-            if _is_null(value):
-                text = '<span class="wap-null">null</span>'
-            else:
-                text = esc(fmt(value))
+            text = cell_html(value, fmt)
             cells.append(f'<td class="{" ".join(classes)}">{text}</td>')
         body.append(f"<tr>{''.join(cells)}</tr>")
     notes = []

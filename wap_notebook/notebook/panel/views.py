@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from wap_notebook.core.uris import redact_uri
+from wap_notebook.engine.conflicts import moved_text
 from wap_notebook.engine.phases import Phase
 from wap_notebook.notebook.panel.facts import OPEN_PHASES, Facts, history_lines, read_facts, safe_read
 from wap_notebook.notebook.panel.steps import phase_label, phase_strip_html, verdict
@@ -62,8 +63,7 @@ def summary_html(facts: Facts) -> str:
         parts.append(f'<span class="wap-warn">⚠ checks overridden: {esc(facts.force_reason or "no reason given")}'
                      "</span>")
     if facts.behind and facts.phase in OPEN_PHASES:
-        plural = "" if facts.behind == 1 else "s"
-        moved = f"{esc(facts.from_ref)} moved {facts.behind} commit{plural} since the fork"
+        moved = esc(moved_text(facts.from_ref, facts.behind))
         if facts.moved_tables:
             names = ", ".join(facts.moved_tables)
             parts.append(f'<span class="wap-warn" title="the branch does not contain them: merge refuses tables '
@@ -218,8 +218,9 @@ def hide_saved_css(key: str) -> str:
 
 def saved_view_html(key: str, body: str) -> str:
     """The saved view of a panel, with the CSS that hides the widget's "model not found" line above it
-    when the notebook is reopened without a kernel (the panel's output then holds only that text)."""
-    css = (f"<style>.jp-OutputArea-child:has(> .jupyter-widgets:not(:has(*))):has(+ .jp-OutputArea-child #{key})"
+    when the notebook is reopened without a kernel (the panel's output then holds only that text, no panel).
+    No `:has()` inside `:has()`: browsers drop such a rule as invalid."""
+    css = (f"<style>.jp-OutputArea-child:has(+ .jp-OutputArea-child #{key}):not(:has(.wap-panel))"
            "{display:none}</style>")
     return f'{css}<div class="wap-saved" id="{esc(key)}">{body}</div>'
 

@@ -28,7 +28,7 @@ import traitlets
 from wap_notebook.engine.phases import Phase
 from wap_notebook.notebook.panel import controls, registry, saved, tables, views
 from wap_notebook.notebook.panel.actions import PanelActions
-from wap_notebook.notebook.panel.details import DetailTabs
+from wap_notebook.notebook.panel.details import DetailTabs, has_data
 from wap_notebook.notebook.panel.facts import OPEN_PHASES, Facts, history_lines, read_facts, safe_read
 from wap_notebook.notebook.panel.layout import ActionBar
 from wap_notebook.notebook.panel.progress import ProgressMeter
@@ -44,6 +44,7 @@ __all__ = ["IngestionPanel", "display_ingestion", "ingestion_html", "panel_for",
 # phases an operation ends in: the data views reload, the progress bar goes away
 _SETTLED = frozenset({Phase.IMPORTED, Phase.PASSED, Phase.FAILED, Phase.MERGED, Phase.DISCARDED, Phase.ERROR})
 LOG_KEEP = 200
+STATIC_TEXT = "Ingestion panel (live with its kernel; its last state is saved right below)"
 
 
 class IngestionPanel(widgets.VBox):
@@ -117,6 +118,10 @@ class IngestionPanel(widgets.VBox):
         self.reason.observe(lambda _c: self._update_controls(), names="value")
         self.observe(lambda _c: self._update_controls(),
                      names=["busy", "pending", "phase", "forced", "behind", "conflict"])
+        profile = self.tabs.profile
+        profile.suggest_button.on_click(_unless_disabled(lambda: actions.start("suggest", actions.suggest)))
+        self.tabs.observe(lambda _c: self.profile_if_open(), names="selected_index")
+        profile.table_select.observe(lambda _c: self.profile_if_open(), names="value")
 
     # ---------------------------------------------------------------- rendering
 
@@ -156,6 +161,13 @@ class IngestionPanel(widgets.VBox):
         """Query the lakehouse for the detail tabs and how far the base ref moved (on the loader thread)."""
         self.read_behind()
         self.tabs.load()
+        self.profile_if_open()
+
+    def profile_if_open(self) -> None:
+        """Profile the new rows (an action: off this thread, buttons disabled) when the Profile tab is open
+        and shows no profile of the current rows yet."""
+        if self.tabs.profile_open and self.tabs.profile.stale and has_data(self.facts()) and not self.busy:
+            self.actions.start("profile", self.actions.profile, threaded=True)
 
     def read_behind(self) -> None:
         """How far the base ref moved since the fork and which of our tables changed there (queries)."""
@@ -239,6 +251,7 @@ class IngestionPanel(widgets.VBox):
         """Wait for the running action and data load; True when the panel is idle."""
         self.actions.worker.join(timeout)
         self.loader.join(timeout)  # started by the worker as it finished: joined after it
+        self.actions.worker.join(timeout)  # a profile the loader started for an open Profile tab
         return not self.busy
 
     # ---------------------------------------------------------------- data loading (see `workers`)
@@ -291,7 +304,8 @@ class IngestionPanel(widgets.VBox):
             return bundle
         # no text/html here: the saved view shown beside the panel carries it (nbconvert would show both)
         data = {key: value for key, value in data.items() if key != "text/html"}
-        data["text/plain"] = repr(self)
+        # what a viewer without the widget shows: nothing that goes stale (the phase at display time did)
+        data["text/plain"] = STATIC_TEXT
         return (data, metadata) if isinstance(bundle, tuple) else data
 
     def __repr__(self) -> str:
