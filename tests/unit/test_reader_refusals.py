@@ -125,6 +125,23 @@ def test_int96_nanoseconds_are_refused_like_int64_nanoseconds(tmp_path):
     assert "'ts'" in message and "below the microsecond" in message and "789 ns" in message
 
 
+def test_int96_nanoseconds_inside_a_struct_are_refused_too(tmp_path):
+    """Spark writes nested timestamps as INT96 as well; a dotted top-level name is a column, not a path."""
+    inner = pa.struct([("at", pa.timestamp("ns")), ("n", pa.int64())])
+    nested = pa.table({"s": pa.array([{"at": 1_700_000_000_123_456_000, "n": 1}, None,
+                                      {"at": 1_700_000_000_123_456_789, "n": 2}], inner)})
+    path = tmp_path / "nested.parquet"
+    pq.write_table(nested, path, use_deprecated_int96_timestamps=True)
+    message = _refusal(path)
+    assert "'s.at'" in message and "below the microsecond" in message and "789 ns" in message
+    dotted = tmp_path / "dotted.parquet"
+    pq.write_table(pa.table({"a.b": pa.array([5], pa.timestamp("ns"))}), dotted, use_deprecated_int96_timestamps=True)
+    assert "'a.b'" in _refusal(dotted)
+    exact = tmp_path / "exact.parquet"
+    pq.write_table(nested.slice(0, 2), exact, use_deprecated_int96_timestamps=True)
+    assert _read(exact).column("s").to_pylist()[0]["at"] == dt.datetime(2023, 11, 14, 22, 13, 20, 123456)
+
+
 def test_int96_microseconds_import_over_the_whole_date_range(tmp_path):
     path = tmp_path / "old_and_far.parquet"
     values = [dt.datetime(3000, 1, 1, 0, 0, 0, 5), dt.datetime(1000, 1, 1), None]

@@ -29,19 +29,54 @@ def parquet_batches(file: SourceFile, target: pa.Schema | None, best_effort: boo
                 yield conform(batch)
             return
         with file.filesystem.open_input_file(file.path) as again:
+            roots = list(dict.fromkeys(path[0] for path in int96))
             nanos = pq.ParquetFile(again, coerce_int96_timestamp_unit="ns").iter_batches(
-                batch_size=batch_rows, columns=int96, use_threads=True)
+                batch_size=batch_rows, columns=roots, use_threads=True)
             for batch, exact in zip(batches, nanos, strict=True):
-                for name in int96:
-                    _refuse_sub_microsecond(file, name, batch.column(name), exact.column(name))
+                for path in int96:
+                    _refuse_sub_microsecond(file, ".".join(path), _leaf(batch, path), _leaf(exact, path))
                 yield conform(batch)
 
 
-def _int96_columns(parquet: pq.ParquetFile, columns: Sequence[str] | None) -> list[str]:
-    """Top-level columns stored as INT96 (legacy Spark/Impala timestamps, nanosecond precision)."""
+def _int96_columns(parquet: pq.ParquetFile, columns: Sequence[str] | None) -> list[tuple[str, ...]]:
+    """Columns stored as INT96 (legacy Spark/Impala timestamps, nanosecond precision), top-level or inside
+    structs, as field-name paths. Parquet's leaf columns come in the Arrow schema's depth-first leaf order, so
+    the two are paired by position (a dotted Parquet path is ambiguous when names hold dots)."""
+    leaves = _arrow_leaves(parquet.schema_arrow)
     schema = parquet.schema
-    found = [schema.column(i).path for i in range(len(schema)) if schema.column(i).physical_type == "INT96"]
-    return [path for path in found if "." not in path and (columns is None or path in columns)]
+    return [path for i, path in enumerate(leaves)
+            if path is not None and schema.column(i).physical_type == "INT96"
+            and (columns is None or path[0] in columns)]
+
+
+def _arrow_leaves(schema: pa.Schema) -> list[tuple[str, ...] | None]:
+    """One entry per Parquet leaf column: its path through structs, or None below a list or map (values there
+    are not checked: INT96 inside lists is not written by Spark or Impala)."""
+    leaves: list[tuple[str, ...] | None] = []
+
+    def walk(data_type: pa.DataType, path: tuple[str, ...] | None) -> None:
+        if pa.types.is_struct(data_type):
+            for child in data_type:
+                walk(child.type, None if path is None else (*path, child.name))
+        elif pa.types.is_map(data_type):
+            walk(data_type.key_type, None)
+            walk(data_type.item_type, None)
+        elif pa.types.is_list(data_type) or pa.types.is_large_list(data_type) or \
+                pa.types.is_fixed_size_list(data_type):
+            walk(data_type.value_type, None)
+        else:
+            leaves.append(path)
+
+    for field in schema:
+        walk(field.type, (field.name,))
+    return leaves
+
+
+def _leaf(batch: pa.RecordBatch, path: tuple[str, ...]) -> pa.Array:
+    array = batch.column(path[0])
+    for name in path[1:]:
+        array = pc.struct_field(array, name)  # respects the parent's offset; values under a null are null
+    return array
 
 
 def _refuse_sub_microsecond(file: SourceFile, name: str, micros: pa.Array, nanos: pa.Array) -> None:
