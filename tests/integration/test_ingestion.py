@@ -199,6 +199,9 @@ def test_schema_drift_on_append_caught(lakehouse, put_table):
                      checks=[C.schema_compatible()]).run()
     row = ing3.report.set_index("check").loc["schema_compatible"]
     assert row["status"] == "failed" and "dropped: customer" in row["observed"]
+    # The message shows both schemas it compared: the branch's (no customer) and the base's (with it).
+    found, expected = row["message"].split(". Found: ")[1].split("; expected (as on main@")
+    assert "customer" not in found and found.startswith("id ") and "customer" in expected, row["message"]
     assert ing3.diff().iloc[0]["removed_columns"] == ["customer"]
 
 

@@ -90,10 +90,14 @@ class SchemaCompatible(QueryCheck):
         if missing:
             problems.append("missing from the new data: " + ", ".join(missing))
         note = ("; added: " + ", ".join(added)) if added else ""
+        # What was compared, so a reader can see the schemas without opening the catalog.
+        seen = (f". Found: {_schema_text(list(after.items()))}; expected (as on {scope.base_ref}): "
+                f"{_schema_text([(name, typ) for name, typ, _ in before])}")
         if problems:
             return Outcome(False, "; ".join(problems), len(dropped) + len(retyped) + len(missing),
-                           "Schema changed vs the base: " + "; ".join(problems) + note)
-        return Outcome(True, "compatible", 0, "Schema compatible with the base" + note)
+                           "Schema changed vs the base: " + "; ".join(problems) + note + seen)
+        return Outcome(True, f"compatible ({len(before)} columns as on the base{note})", 0,
+                       "Schema compatible with the base" + note + seen)
 
     @staticmethod
     def _missing_in_new_rows(scope: TableScope, columns: list[str]) -> list[str]:
@@ -109,6 +113,15 @@ class SchemaCompatible(QueryCheck):
             return []
         return [c for i, c in enumerate(columns)
                 if as_int(before[f"v{i}"]) > 0 and as_int(after[f"v{i}"]) - as_int(before[f"v{i}"]) == 0]
+
+
+_SCHEMA_TEXT_COLUMNS = 30  # a wider schema is cut, with how many columns were left out
+
+
+def _schema_text(fields: list[tuple[str, str]]) -> str:
+    shown = ", ".join(f"{name} {typ}" for name, typ in fields[:_SCHEMA_TEXT_COLUMNS])
+    more = len(fields) - _SCHEMA_TEXT_COLUMNS
+    return shown + (f" ... and {more} more" if more > 0 else "")
 
 
 class NoDuplicatesWith(QueryCheck):
