@@ -1,8 +1,10 @@
 """Differential test of the CSV reader: generated files with the hard parts (quoted and escaped quotes, stray
 quotes inside unquoted values, newlines and CRLF inside and outside quoted values, commas, BOMs, empty values,
-unicode, gzip), read with blocks small enough that every block boundary falls somewhere awkward. Each file
-must read exactly as an independent reference reads it: pyarrow's whole-file reader with explicit options,
-value for value; or be refused with a `SourceFormatError`. Never a third outcome.
+unicode, gzip; `,`, `;` and tab delimiters; UTF-8 and Latin-1), read with blocks small enough that every block
+boundary falls somewhere awkward. Each file must read exactly as two independent references read it (pyarrow's
+whole-file reader and DuckDB's read_csv, both told the dialect), value for value; or be refused with a
+`SourceFormatError` (always, and only, a Latin-1 file holding a non-ASCII byte: CSV text must be UTF-8). Never a
+third outcome.
 
 A fast sample runs in `make test`; `make test-slow` runs thousands of files.
 """
@@ -11,7 +13,9 @@ from __future__ import annotations
 
 import gzip
 import io
+from dataclasses import dataclass
 
+import duckdb
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pytest
@@ -21,7 +25,19 @@ from hypothesis import strategies as st
 from wap_notebook.lakehouse.errors import SourceFormatError
 from wap_notebook.lakehouse.sources import iter_batches, resolve
 
-TEXT = st.lists(st.sampled_from(list('ab ,"\n\r\té€x0') + ["\r\n", "12\" pizza"]), max_size=30).map("".join)
+_TEXT_PARTS = list('ab ,"\n\r\té€x0') + ["\r\n", "12\" pizza"]
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _text(delimiter: str, encoding: str) -> st.SearchStrategy[str]:
+    """Quoted text: with a delimiter other than ",", no delimiter of any kind in values, so the detection has one
+    answer (a value holding "," in every row could make "," fit too; that ambiguity is refused, not guessed)."""
+    parts = [p for p in _TEXT_PARTS if encoding == "utf-8" or p != "€"]
+    if delimiter != ",":
+        parts = [p for p in parts if not any(d in p for d in _DELIMITERS)]
+    return st.lists(st.sampled_from(parts), max_size=30).map("".join)
+
+
 PLAIN = st.text(alphabet=st.sampled_from(list('ab x0é"')), min_size=1, max_size=20)  # may hold a stray quote
 
 
@@ -30,11 +46,11 @@ def _quoted(value: str) -> str:
 
 
 @st.composite
-def cells(draw: st.DrawFn) -> tuple[str, str | None]:
+def cells(draw: st.DrawFn, text: st.SearchStrategy[str]) -> tuple[str, str | None]:
     """(the text as written in the file, the value a CSV reader must give)."""
     kind = draw(st.sampled_from(["quoted", "plain", "empty", "quoted_empty"]))
     if kind == "quoted":
-        value = draw(TEXT)
+        value = draw(text)
         return _quoted(value), value or None  # a quoted "" is null too (README: one empty-value policy)
     if kind == "plain":
         value = draw(PLAIN)
@@ -46,43 +62,76 @@ def cells(draw: st.DrawFn) -> tuple[str, str | None]:
     return "", None
 
 
+@dataclass(frozen=True)
+class Generated:
+    data: bytes
+    expected: list[tuple[int, str | None, str | None]]
+    delimiter: str
+    encoding: str  # "latin-1" files holding a non-ASCII byte must be refused as not UTF-8
+
+
 @st.composite
-def csv_files(draw: st.DrawFn) -> tuple[bytes, list[tuple[int, str | None, str | None]]]:
-    rows = draw(st.lists(st.tuples(cells(), cells()), min_size=1, max_size=120))
+def csv_files(draw: st.DrawFn) -> Generated:
+    delimiter = draw(st.sampled_from([",", ",", ";", "\t"]))  # "," most often: it has the most hard cases
+    encoding = draw(st.sampled_from(["utf-8", "utf-8", "utf-8", "latin-1"]))
+    column = cells(_text(delimiter, encoding))
+    rows = draw(st.lists(st.tuples(column, column), min_size=1, max_size=120))
     newline = draw(st.sampled_from(["\n", "\r\n"]))
-    bom = draw(st.booleans())
-    lines = ["id,first,second"] + [f"{i},{a[0]},{b[0]}" for i, (a, b) in enumerate(rows)]
+    bom = encoding == "utf-8" and draw(st.booleans())
+    lines = [delimiter.join(["id", "first", "second"])]
+    lines += [delimiter.join([str(i), a[0], b[0]]) for i, (a, b) in enumerate(rows)]
     text = newline.join(lines) + (newline if draw(st.booleans()) else "")
-    data = (b"\xef\xbb\xbf" if bom else b"") + text.encode()
-    return data, [(i, a[1], b[1]) for i, (a, b) in enumerate(rows)]
+    data = (b"\xef\xbb\xbf" if bom else b"") + text.encode(encoding)
+    return Generated(data, [(i, a[1], b[1]) for i, (a, b) in enumerate(rows)], delimiter, encoding)
 
 
-def _reference(data: bytes) -> pa.Table:
-    """pyarrow's whole-file reader (not the streaming one), every value typed explicitly."""
-    return pcsv.read_csv(io.BytesIO(data), parse_options=pcsv.ParseOptions(newlines_in_values=True),
+def _reference(file: Generated) -> pa.Table:
+    """pyarrow's whole-file reader (not the streaming one), every value typed explicitly, told the delimiter
+    and the encoding the generator used."""
+    return pcsv.read_csv(io.BytesIO(file.data), read_options=pcsv.ReadOptions(encoding=file.encoding),
+                         parse_options=pcsv.ParseOptions(delimiter=file.delimiter, newlines_in_values=True),
                          convert_options=pcsv.ConvertOptions(
                              column_types={"id": pa.int64(), "first": pa.string(), "second": pa.string()},
                              strings_can_be_null=True))
 
 
+_DUCKDB = duckdb.connect()  # one in-memory database for every example; each reads its own file
 TARGET = pa.schema([("id", pa.int64()), ("first", pa.string()), ("second", pa.string())])
 
 
-def _check(tmp_path_factory: pytest.TempPathFactory, data: bytes, expected: list[tuple[int, str | None, str | None]],
-           gz: bool) -> None:
+def _check(tmp_path_factory: pytest.TempPathFactory, file: Generated, gz: bool) -> None:
     folder = tmp_path_factory.mktemp("csv")
     path = folder / ("f.csv.gz" if gz else "f.csv")
-    path.write_bytes(gzip.compress(data) if gz else data)
-    [file] = resolve(str(path))
+    path.write_bytes(gzip.compress(file.data) if gz else file.data)
+    [source] = resolve(str(path))
+    refusal = None
     try:
-        got = pa.Table.from_batches(list(iter_batches(file, TARGET)), schema=TARGET)
-    except SourceFormatError:
-        got = None
-    reference = _reference(data)
+        got = pa.Table.from_batches(list(iter_batches(source, TARGET)), schema=TARGET)
+    except SourceFormatError as exc:
+        got, refusal = None, str(exc)
+    reference = _reference(file)
     # The generator knows what each cell holds; the reference must agree with it too (else the generator lies).
-    assert [tuple(r.values()) for r in reference.to_pylist()] == expected
-    assert got is not None, "a valid file was refused"
+    assert [tuple(r.values()) for r in reference.to_pylist()] == file.expected
+    if file.encoding == "latin-1" and not file.data.isascii():
+        assert refusal is not None and "not UTF-8" in refusal, "a Latin-1 file was read as if UTF-8"
+        return
+    assert got is not None, f"a valid file was refused: {refusal}"
     assert got.equals(reference), (got.to_pylist()[:5], reference.to_pylist()[:5])
+    assert _rows(got) == _duckdb_reference(path, file)
+
+
+def _rows(table: pa.Table) -> list[tuple[object, ...]]:
+    return [tuple(r.values()) for r in table.to_pylist()]
+
+
+def _duckdb_reference(path: object, file: Generated) -> list[tuple[object, ...]]:
+    """A second, independent parser: DuckDB's read_csv, told the dialect (no sniffing). DuckDB keeps a quoted
+    `""` as the empty string where this reader gives null (one policy across formats), so "" reads as None."""
+    rel = _DUCKDB.read_csv(str(path), header=True, sep=file.delimiter, quotechar='"', escapechar='"',
+                       dtype={"id": "BIGINT", "first": "VARCHAR", "second": "VARCHAR"},
+                       compression="gzip" if str(path).endswith(".gz") else "none")
+    rows = rel.order("id").fetchall()
+    return [tuple(None if v == "" else v for v in row) for row in rows]
 
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -93,7 +142,7 @@ SLOW = settings(max_examples=5000, deadline=None, suppress_health_check=[HealthC
 @given(csv_files(), st.booleans())
 def test_generated_csv_reads_exactly_as_the_reference(tmp_path_factory, monkeypatch, file, gz):
     monkeypatch.setenv("WAP_MAX_ROW_BYTES", "1024")  # many small blocks: boundaries inside quoted values
-    _check(tmp_path_factory, *file, gz)
+    _check(tmp_path_factory, file, gz)
 
 
 @pytest.mark.slow
@@ -101,4 +150,4 @@ def test_generated_csv_reads_exactly_as_the_reference(tmp_path_factory, monkeypa
 @given(csv_files(), st.booleans())
 def test_generated_csv_reads_exactly_as_the_reference_many(tmp_path_factory, monkeypatch, file, gz):
     monkeypatch.setenv("WAP_MAX_ROW_BYTES", "1024")
-    _check(tmp_path_factory, *file, gz)
+    _check(tmp_path_factory, file, gz)
