@@ -13,6 +13,7 @@ import pytest
 
 from wap_notebook import checks as C
 from wap_notebook.checks import partials as check_partials
+from wap_notebook.checks.registry import check_names
 from wap_notebook.checks.stat_rules import STATS
 from wap_notebook.core import partials_contract
 from wap_notebook.core.partials_contract import PartialRequest
@@ -54,7 +55,18 @@ def _new_checks() -> list[C.Check]:
             # every statistic, on an integer and a float column (NaN in the bad batches), and lengths
             *[C.column_stat(column, stat, min=-1e9, max=bound)
               for column, bound in (("id", 1e9), ("amount", 60)) for stat in STATS],
-            C.length("status", max=6), C.length("code", min=3, mostly=0.5, name="code length mostly")]
+            C.length("status", max=6), C.length("code", min=3, mostly=0.5, name="code length mostly"),
+            # the query checks, so that every registered check is compared
+            C.unique("id", "status"), C.no_duplicates_with("main", key=["id"]), C.schema_compatible(),
+            C.custom("under 1000 rows", _under_1000_rows)]
+
+
+def _under_1000_rows(rows: pa.Table) -> bool:
+    return rows.num_rows < 1000
+
+
+def test_the_comparison_covers_every_registered_check():
+    assert {check.kind for check in _new_checks()} == set(check_names())
 
 
 # Checks the import's partials answer on their own (no term of them reaches the shared scan).
