@@ -58,7 +58,11 @@ def csv_batches(file: SourceFile, target: pa.Schema, best_effort: bool,
     types = {f.name: pa.string() if temporal.is_temporal(f.type) else f.type for f in target if f.name in names}
     read = pcsv.ReadOptions(use_threads=True, block_size=limit)
     parse = parse_options(file)
-    convert = pcsv.ConvertOptions(column_types=types, include_columns=include)
+    # One empty-value policy across formats: an empty cell (or one of pyarrow's null markers) is null in text
+    # columns too, as in every other column and as pandas reads it, so the same rows give the same nulls as
+    # Parquet / JSON Lines. Quoted `""` is null as well: pyarrow's `quoted_strings_can_be_null=False` holds
+    # for every column, so it would refuse the quoted empty numbers that quote-everything writers produce.
+    convert = pcsv.ConvertOptions(column_types=types, include_columns=include, strings_can_be_null=True)
     rows = 0
     with reading(file, names), open_stream(file) as stream:
         try:
