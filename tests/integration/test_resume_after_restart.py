@@ -104,3 +104,20 @@ def test_a_branch_missing_from_the_lakehouse_found_names_that_lakehouse(tmp_path
         Ingestion.resume(ing.branch)
     assert f"embedded lakehouse at {lake.path}" in str(gone.value) and "ingestions.json" in str(gone.value)
     assert not _default_lakehouse(tmp_path).exists()
+
+
+def test_the_command_line_finds_a_branch_lakehouse_and_never_creates_one(tmp_path, kernel_env, put_table, capsys):
+    from wap_notebook.cli.main import EXIT_OPERATION, EXIT_PASSED
+    from wap_notebook.cli.main import main as cli_main
+    from wap_notebook.notebook.summary import text_summary
+
+    lake = LocalClient(tmp_path / "set_in_the_notebook", username="tester")
+    ing = Ingestion("orders", put_table("r/c.parquet", orders(0, 5)), client=lake, checks=[]).run()
+    text = text_summary(ing)  # what --no-panel prints: the lakehouse, and the line that resumes it
+    assert f"lakehouse: embedded lakehouse at {lake.path}" in text
+    assert f"resume in a new kernel: {ing.resume_code}" in text and "LocalClient(" in ing.resume_code
+    assert cli_main(["show", ing.branch]) == EXIT_PASSED  # no WAP_LAKEHOUSE_PATH: this machine's registry
+    assert f"lakehouse: embedded lakehouse at {lake.path}" in capsys.readouterr().out
+    assert cli_main(["list"]) == EXIT_OPERATION  # the default lakehouse does not exist: said, not created
+    assert f"no embedded lakehouse at {_default_lakehouse(tmp_path)}" in capsys.readouterr().err
+    assert not _default_lakehouse(tmp_path).exists()
