@@ -30,9 +30,13 @@ def _quoted(value: str) -> str:
 
 
 @st.composite
-def cells(draw: st.DrawFn) -> tuple[str, str]:
-    """(the text as written in the file, the value a CSV reader must give)."""
-    kind = draw(st.sampled_from(["quoted", "plain", "empty", "quoted_empty"]))
+def cells(draw: st.DrawFn) -> tuple[str, str | None]:
+    """(the text as written in the file, the value a CSV reader must give): an unquoted empty cell is null, a
+    quoted one the empty string, and pyarrow's null words (NA, NULL, nan, ...) stay text, quoted or not."""
+    kind = draw(st.sampled_from(["quoted", "plain", "empty", "quoted_empty", "null_word"]))
+    if kind == "null_word":
+        word = draw(st.sampled_from([w for w in pcsv.ConvertOptions().null_values if w]))
+        return (_quoted(word) if draw(st.booleans()) else word), word
     if kind == "quoted":
         value = draw(TEXT)
         return _quoted(value), value
@@ -43,32 +47,40 @@ def cells(draw: st.DrawFn) -> tuple[str, str]:
         return value, value
     if kind == "quoted_empty":
         return '""', ""
-    return "", ""
+    return "", None
 
 
 @st.composite
-def csv_files(draw: st.DrawFn) -> tuple[bytes, list[tuple[int, str, str]]]:
+def csv_files(draw: st.DrawFn) -> tuple[bytes, list[tuple[int, str | None, str | None]]]:
     rows = draw(st.lists(st.tuples(cells(), cells()), min_size=1, max_size=120))
     newline = draw(st.sampled_from(["\n", "\r\n"]))
     bom = draw(st.booleans())
     lines = ["id,first,second"] + [f"{i},{a[0]},{b[0]}" for i, (a, b) in enumerate(rows)]
-    text = newline.join(lines) + (newline if draw(st.booleans()) else "")
+    ends_with_newline = draw(st.booleans())
+    text = newline.join(lines) + (newline if ends_with_newline else "")
     data = (b"\xef\xbb\xbf" if bom else b"") + text.encode()
-    return data, [(i, a[1], b[1]) for i, (a, b) in enumerate(rows)]
+    expected = [(i, a[1], b[1]) for i, (a, b) in enumerate(rows)]
+    (first_text, _), (last_text, _) = rows[-1]
+    if not ends_with_newline and last_text == "" and first_text.startswith('"'):
+        # pyarrow (whole-file and streaming readers alike) takes an empty last cell at the very end of a file
+        # with no final newline as quoted when the cell before it was quoted (RELIABILITY.md, known limits).
+        expected[-1] = (expected[-1][0], expected[-1][1], "")
+    return data, expected
 
 
 def _reference(data: bytes) -> pa.Table:
-    """pyarrow's whole-file reader (not the streaming one), every value typed explicitly."""
+    """pyarrow's whole-file reader (not the streaming one), every value typed explicitly; only the unquoted
+    empty cell is null (these files hold no null word in the integer column)."""
     return pcsv.read_csv(io.BytesIO(data), parse_options=pcsv.ParseOptions(newlines_in_values=True),
                          convert_options=pcsv.ConvertOptions(
                              column_types={"id": pa.int64(), "first": pa.string(), "second": pa.string()},
-                             strings_can_be_null=False))
+                             null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=False))
 
 
 TARGET = pa.schema([("id", pa.int64()), ("first", pa.string()), ("second", pa.string())])
 
 
-def _check(tmp_path_factory: pytest.TempPathFactory, data: bytes, expected: list[tuple[int, str, str]],
+def _check(tmp_path_factory: pytest.TempPathFactory, data: bytes, expected: list[tuple[int, str | None, str | None]],
            gz: bool) -> None:
     folder = tmp_path_factory.mktemp("csv")
     path = folder / ("f.csv.gz" if gz else "f.csv")

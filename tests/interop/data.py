@@ -51,12 +51,13 @@ def events_jsonl() -> bytes:
 
 # ------------------------------------------------------------------------ stations (CSV and CSV.gz)
 # Headers with unicode, spaces, a dot and SQL keywords; offsets; quoted values spanning lines; empty cells
-# (null for numbers, dates, booleans; an empty string in a text column, as pyarrow and DuckDB read CSV).
+# (null in every column, text included, as Parquet and JSON Lines hold the same missing value; a quoted empty
+# cell would be the empty string).
 STATION_COLUMNS = ["id", "Station Name", "größe.m", "select", "from", "opened", "seen at"]
 STATIONS = [
     {"id": 1, "Station Name": "Zürich HB", "größe.m": 408.5, "select": True, "from": "north",
      "opened": date(1847, 8, 9), "seen at": datetime(2024, 3, 1, 7, 0, tzinfo=UTC)},
-    {"id": 2, "Station Name": "Line one\nline two, \"quoted\"", "größe.m": None, "select": False, "from": "",
+    {"id": 2, "Station Name": "Line one\nline two, \"quoted\"", "größe.m": None, "select": False, "from": None,
      "opened": None, "seen at": datetime(2024, 3, 1, 23, 59, 59, 999_999, tzinfo=UTC)},
     {"id": 3, "Station Name": "東京", "größe.m": -3.25, "select": None, "from": "east",
      "opened": date(1914, 12, 20), "seen at": None},
