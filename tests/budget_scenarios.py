@@ -41,9 +41,13 @@ TARGET = Limits(append_calls=12, append_commits=3, create_calls=12, extra_table_
 #: branch is made from from_ref itself (its hash says whether from_ref moved: no get_branch, no second
 #: get_table), and a client's user is asked once per client, not per ingestion; the tables' scans on one
 #: ref became one query (+5 -> +3 per extra table); one listing at from_ref's head answers every table's
-#: existence and columns and the letter-case check (create 15 -> 14, +3 -> +2 per extra table).
-NOW = Limits(append_calls=12, append_commits=4, create_calls=14, extra_table_calls=2, resume_calls=10,
-             merge_calls=4, rebase_extra_calls=3)
+#: existence and columns and the letter-case check (create 15 -> 14, +3 -> +2 per extra table). Records moved
+#: off main (no record below the data: this machine's registry holds the spec until the import is done;
+#: each later record is one commit above the data): append 12 -> 10 calls and 4 -> 2 commits (import,
+#: merge), create 14 -> 12, resume 10 -> 2 (a fresh record is all it reads, with from_ref's recent
+#: history), a resumed branch's merge 4 -> 3, rebase and merge 15 -> 12.
+NOW = Limits(append_calls=10, append_commits=2, create_calls=12, extra_table_calls=2, resume_calls=2,
+             merge_calls=3, rebase_extra_calls=2)
 
 ROWS = pa.table({"id": list(range(1000)), "status": ["new", "paid"] * 500,
                  "amount": [float(i % 100) for i in range(1000)]})
@@ -157,6 +161,13 @@ def append_within_budget(lake: Lake, limits: Limits) -> None:
     assert cost.calls <= limits.append_calls and cost.commits <= limits.append_commits, cost
 
 
+def append_commits_within_budget(lake: Lake, limits: Limits) -> None:
+    """The commits alone: main's history gains the import and the merge, at most one record besides."""
+    cost = gated_append(lake)
+    _report("gated append, commits", cost)
+    assert cost.commits <= limits.append_commits, cost
+
+
 def create_within_budget(lake: Lake, limits: Limits) -> None:
     cost = gated_create(lake)
     _report("gated create", cost)
@@ -191,8 +202,9 @@ def rebase_within_budget(lake: Lake, limits: Limits) -> None:
 
 
 SCENARIOS: dict[str, Callable[[Lake, Limits], None]] = {
-    "append": append_within_budget, "create": create_within_budget, "extra_tables": extra_tables_within_budget,
+    "append": append_within_budget, "append_commits": append_commits_within_budget,
+    "create": create_within_budget, "extra_tables": extra_tables_within_budget,
     "resume": resume_within_budget, "resume_failed": resume_failed_within_budget, "rebase": rebase_within_budget,
 }
 #: Scenarios that do not meet TARGET yet (their test is a strict xfail: meeting it fails, so move it out).
-NOT_YET = {"append", "create", "resume", "resume_failed", "rebase"}  # calls; append: commits too
+NOT_YET: set[str] = set()  # every scenario meets it now

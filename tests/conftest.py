@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 import uuid
 
 import pyarrow as pa
@@ -18,6 +19,17 @@ from wap_notebook.demo.sample_data import orders_bad_batch, orders_batch
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 for _var in ("BAUPLAN_API_KEY", "BAUPLAN_PROFILE", "WAP_BACKEND"):
     os.environ.pop(_var, None)
+# This machine's registry of ingestions (wap_notebook/core/whereabouts.py) is never the developer's own: one
+# for the session (fixtures wider than a test), one per test below.
+os.environ["WAP_INGESTIONS_FILE"] = os.path.join(tempfile.mkdtemp(prefix="wap-tests-"), "ingestions.json")
+
+
+@pytest.fixture(autouse=True)
+def ingestion_registry(tmp_path, monkeypatch):
+    """Where this test's ingestions note their lakehouse (subprocesses inherit it through the environment)."""
+    path = tmp_path / "ingestions.json"
+    monkeypatch.setenv("WAP_INGESTIONS_FILE", str(path))
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,9 @@ import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from wap_notebook.core import whereabouts
 from wap_notebook.core.options import BACKENDS, Backend
-from wap_notebook.errors import BackendUnavailable, InvalidSpec
+from wap_notebook.errors import BackendUnavailable, InvalidSpec, LakehouseNotFound
 
 if TYPE_CHECKING:
     from wap_notebook.engine.client import LakehouseClient
@@ -84,12 +85,14 @@ def resolve_backend(backend: str = "auto") -> Literal["local", "bauplan"]:
     return backend  # type: ignore[return-value]
 
 
-def connect(backend: Backend = "auto", **kwargs: Any) -> LakehouseClient:
+def connect(backend: Backend = "auto", *, create: bool = True, **kwargs: Any) -> LakehouseClient:
     """Return a Bauplan-compatible client (both kinds satisfy the engine's `LakehouseClient`).
 
     `backend="bauplan"` builds `bauplan.Client(**kwargs)` (profile, api_key, ...); `"local"` builds the
     embedded `LocalClient(**kwargs)` (path, username). `"auto"` picks Bauplan when credentials are
-    configured and the embedded lakehouse otherwise, and logs which one it picked.
+    configured and the embedded lakehouse otherwise, and logs which one it picked. `create=False` (what
+    reading commands use: resume, list, show, history) opens only an embedded lakehouse that exists, and
+    raises `LakehouseNotFound` naming the path otherwise: reading never leaves an empty lakehouse behind.
     """
     chosen = resolve_backend(backend)
     if chosen == "bauplan":
@@ -103,10 +106,66 @@ def connect(backend: Backend = "auto", **kwargs: Any) -> LakehouseClient:
         logger.info("wap-notebook: using the Bauplan cloud backend")
         return client
     from wap_notebook.lakehouse import LocalClient
+    from wap_notebook.lakehouse.client import default_lakehouse_path
 
+    if not create:
+        path = Path(kwargs["path"]) if kwargs.get("path") is not None else default_lakehouse_path()
+        if not _exists(path):
+            raise missing_lakehouse(path)
     local = LocalClient(**kwargs)
     logger.info("wap-notebook: using the embedded lakehouse at %s", local.path)
     return local
+
+
+POINT_AT_IT = ("name the lakehouse the ingestion used: Ingestion.resume(branch, client=LocalClient('<path>')) "
+               "(from wap_notebook import LocalClient), or WAP_LAKEHOUSE_PATH=<path> for the magics and the "
+               "command line")
+
+
+def missing_lakehouse(path: Path, looked: str = "") -> LakehouseNotFound:
+    source = "WAP_LAKEHOUSE_PATH" if os.environ.get("WAP_LAKEHOUSE_PATH") else "the default location"
+    return LakehouseNotFound(f"no embedded lakehouse at {path} ({source}; nothing was created there)"
+                             + (f"; {looked}" if looked else "") + f": {POINT_AT_IT}")
+
+
+def connect_for_branch(branch: str) -> tuple[LakehouseClient, str]:
+    """The lakehouse import branch `branch` lives in, when no client is given (`Ingestion.resume(branch)`
+    after a kernel restart): the one this machine's registry of ingestions names for it, else the
+    configured one, opened read-only. Returns the client and where it was found, for messages."""
+    registry = whereabouts.registry_file()
+    entry = whereabouts.lookup(branch)
+    if entry is None:
+        looked = f"{registry} has no entry for {branch}"
+    elif entry.location.backend == "bauplan":
+        return connect("bauplan"), f"{registry} names the Bauplan cloud for it"
+    elif entry.location.path is not None and _exists(entry.location.path):
+        return connect("local", path=entry.location.path), f"{registry} names {entry.location.path} for it"
+    else:
+        looked = f"{registry} names {entry.location.path} for {branch}, which holds no lakehouse any more"
+    if resolve_backend() == "local":
+        from wap_notebook.lakehouse.client import default_lakehouse_path
+
+        if not _exists(default_lakehouse_path()):
+            raise missing_lakehouse(default_lakehouse_path(), looked)
+    return connect(create=False), f"{looked}, so the configured lakehouse was opened"
+
+
+def _exists(path: str | Path) -> bool:
+    from wap_notebook.lakehouse.client import lakehouse_at
+
+    return lakehouse_at(path)
+
+
+def resume_code(branch: str, client: Any) -> str:
+    """One line that resumes `branch` in a new kernel. It names the embedded lakehouse unless it is the one
+    `LocalClient()` opens with nothing set: a path set in the notebook is gone after a restart."""
+    from wap_notebook.lakehouse.client import builtin_lakehouse_path
+
+    path = getattr(client, "path", None)
+    if path is None or Path(path) == builtin_lakehouse_path().resolve():
+        return f"from wap_notebook import Ingestion; ingestion = Ingestion.resume({branch!r})"
+    return (f"from wap_notebook import Ingestion, LocalClient; "
+            f"ingestion = Ingestion.resume({branch!r}, client=LocalClient({str(path)!r}))")
 
 
 def describe_backend(client: Any) -> str:

@@ -82,12 +82,21 @@ class BackendUnavailable(WapError, ConnectionError):
     names the backend and the way out; the SDK's own text (a transport dump) is reduced to its reason."""
 
 
+class LakehouseNotFound(BackendUnavailable, FileNotFoundError):
+    """No lakehouse where one was to be opened for reading (resume, list, show): none is created as a side
+    effect. The message names the path, where it looked, and how to point at the right one."""
+
+
+class BranchNotFound(InvalidSpec):
+    """The import branch to resume does not exist in the lakehouse that was opened (the message says which)."""
+
+
 class DemoFailed(WapError, RuntimeError):
     """`make demo` did not reach the outcome it shows (its S3 server, or an ingestion, misbehaved)."""
 
 
 __all__ = [
-    "BackendUnavailable", "DemoFailed", "IngestionConflict", "InvalidType",
+    "BackendUnavailable", "BranchNotFound", "DemoFailed", "LakehouseNotFound", "IngestionConflict", "InvalidType",
     "ActionNotAllowed", "IngestionBusy", "IngestionFailed", "InvalidSpec", "MergeRefused", "NothingImported",
     "WapError",
 ]

@@ -44,24 +44,41 @@ from wap_notebook.engine.inspection import Inspection
 from wap_notebook.engine.open_ingestions import IngestionList, open_ingestions
 from wap_notebook.engine.phases import Action, Phase
 from wap_notebook.engine.refs import new_branch_name
+from wap_notebook.engine.resume import Resumed
 from wap_notebook.engine.resume import plan as resume_plan
 from wap_notebook.engine.spec import ChecksArg, IngestionSpec
 from wap_notebook.engine.state import Context, IngestionState
 from wap_notebook.engine.steps import Steps
-from wap_notebook.errors import InvalidSpec, MergeRefused
+from wap_notebook.errors import BranchNotFound, InvalidSpec, MergeRefused
 from wap_notebook.reports import HtmlReport
 
 __all__ = ["Ingestion", "IngestionEvent", "IngestionSpec", "list_ingestions", "prune_ingestions", "MODES",
            "ON_FAILURE", "ON_SUCCESS", "Phase"]
 
 
-def _connect(client: LakehouseClient | None) -> LakehouseClient:
+def _connect(client: LakehouseClient | None, *, create: bool = False) -> LakehouseClient:
+    """The client given, or the configured lakehouse: created only by an ingestion, never by a read."""
     if client is not None:
         return client
     from wap_notebook.backend import connect
 
-    connected: LakehouseClient = connect()
+    connected: LakehouseClient = connect(create=create)
     return connected
+
+
+def _resume_plan(branch: str, client: LakehouseClient | None, **options: Any) -> tuple[LakehouseClient, Resumed]:
+    """`Ingestion.resume`'s lakehouse and plan: a missing branch is named with the lakehouse opened and, when
+    no client was given, where that lakehouse was found."""
+    looked = ""
+    if client is None:
+        from wap_notebook.backend import connect_for_branch
+
+        client, looked = connect_for_branch(branch)
+    try:
+        return client, resume_plan(client, branch, **options)
+    except BranchNotFound as exc:
+        where = f"{describe_backend(client)}" + (f"; {looked}" if looked else "")
+        raise BranchNotFound(f"{exc.args[0]} in the {where}") from None
 
 
 def list_ingestions(client: LakehouseClient | None = None) -> IngestionList:
@@ -133,7 +150,7 @@ class Ingestion(HtmlReport):
         spec = IngestionSpec.build(table, source, namespace=namespace, checks=checks or (), on_success=on_success,
                                    on_failure=on_failure, mode=mode, from_ref=from_ref, branch=branch,
                                    import_duplicate_files=import_duplicate_files, on_conflict=on_conflict)
-        self._assemble(_connect(client), spec)
+        self._assemble(_connect(client, create=True), spec)
         self._ctx.spec = gate.with_remembered_checks(self._ctx, spec, checks_given=checks is not None)
         gate.check_columns_on_from_ref(self._ctx)
         gate.warn_unchecked_merge(self._ctx.spec)
@@ -276,15 +293,15 @@ class Ingestion(HtmlReport):
                user_ns: Mapping[str, Any] | None = None) -> Ingestion:
         """Rebuild an ingestion from an import branch in a new process: spec, checks and verdict come back
         from its record (`checks=` replaces the checks; `user_ns` finds custom check functions by name).
-        See `wap_notebook.engine.resume` for branches without a record or with an unfinished import.
+        See `wap_notebook.engine.resume`; without `client`, `wap_notebook.backend.connect_for_branch`.
 
         Raises:
-            InvalidSpec: the branch does not exist or is not an import branch.
-            BackendUnavailable: no client was given and the configured backend cannot be reached.
+            InvalidSpec: not an import branch; `BranchNotFound` when it is not in the lakehouse opened (named).
+            BackendUnavailable: the backend cannot be reached; `LakehouseNotFound` when no lakehouse is where it
+                looked (named; none is created).
         """
-        client = _connect(client)
-        resumed = resume_plan(client, branch, checks=checks, namespace=namespace, from_ref=from_ref,
-                              user_ns=user_ns)
+        client, resumed = _resume_plan(branch, client, checks=checks, namespace=namespace, from_ref=from_ref,
+                                       user_ns=user_ns)
         self = cls.__new__(cls)
         self._assemble(client, resumed.spec, resumed.state)
         state = resumed.state

@@ -1,4 +1,5 @@
-"""The facade's report door: `Ingestion.to_html(path)`, a mixin so the facade class keeps one job.
+"""The facade's doors to what is shown outside the kernel: `Ingestion.to_html(path)` and the resume line, a
+mixin so the facade class keeps one job.
 
 The renderer (pandas, vl-convert, the panel's HTML views) lives in `wap_notebook.notebook.report` and is
 loaded on call: the one import from the facade up into the notebook layer, named in the layers contract.
@@ -17,3 +18,12 @@ class HtmlReport:
         from wap_notebook.notebook.report import write_report
 
         return write_report(cast(Any, self), path, sample_rows=sample_rows)
+
+    @property
+    def resume_code(self) -> str:
+        """The line that picks this ingestion's branch up in a new kernel, naming its lakehouse unless it is
+        the one `LocalClient()` opens with nothing set (shown by the panel, its saved view and the report)."""
+        from wap_notebook.backend import resume_code
+
+        ingestion = cast(Any, self)
+        return resume_code(ingestion.branch, ingestion._ctx.client)

@@ -401,7 +401,8 @@ def test_static_fallback_reads_without_widgets(lakehouse, bad_uri):
     ing.run()
     html = ingestion_html(ing)
     assert "between(amount)" in html and ">FAILED<" in html and ing.branch in html
-    assert f"Ingestion.resume(&#x27;{ing.branch}&#x27;)" in html  # what to run in a new kernel
+    # what to run in a new kernel, naming the lakehouse (not the default one): a path set in the notebook is gone
+    assert f"Ingestion.resume(&#x27;{ing.branch}&#x27;, client=LocalClient(&#x27;{lakehouse.path}&#x27;))" in html
     panel = panel_for(ing)
     assert panel.wait(60)
     bundle = panel._repr_mimebundle_()
@@ -422,6 +423,7 @@ def test_disconnected_panel_points_to_resume(lakehouse, orders_uri):
     panel = IngestionPanel(ing)
     panel.run()
     assert "Ingestion.resume(&#x27;" + ing.branch in panel.offline.value
+    assert "from wap_notebook import Ingestion, LocalClient" in panel.offline.value
     assert 'class="wap-offline"' in panel.offline.value
     # hidden until ipywidgets marks the view disconnected (the kernel is gone)
     assert ".wap-offline{display:none" in CSS

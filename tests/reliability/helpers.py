@@ -201,6 +201,8 @@ class ForkedWorker:
         from .worker import run_in_child
 
         context = _forkserver_context()
+        # this machine's registry of ingestions is per test: the child notes its branches where the test looks
+        spec = {**spec, "env": {"WAP_INGESTIONS_FILE": os.environ["WAP_INGESTIONS_FILE"]}}
         self.spec = spec
         self._conn, child = context.Pipe()
         self.proc = context.Process(target=run_in_child, args=(spec, child), daemon=True)

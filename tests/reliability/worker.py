@@ -111,6 +111,7 @@ def run_in_child(spec: dict, conn) -> None:
     global _out, _wait_line
     _out = conn.send
     _wait_line = conn.recv
+    os.environ.update(spec.get("env") or {})  # the forkserver's environment is the one it started with
     try:
         conn.send({"ok": True, **OPS[spec["op"]](spec)})
     except Exception as exc:  # noqa: BLE001

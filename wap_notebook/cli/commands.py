@@ -26,11 +26,10 @@ def reporting(command: Callable[[argparse.Namespace, LakehouseClient], int]) -> 
 
     @functools.wraps(command)
     def run(args: argparse.Namespace) -> int:
-        from wap_notebook.backend import connect
         from wap_notebook.errors import ActionNotAllowed, BackendUnavailable, MergeRefused
 
         try:
-            return command(args, connect(args.backend or "auto"))
+            return command(args, _open(args))
         except BackendUnavailable as exc:
             return _error(exc, EXIT_OPERATION)
         except (MergeRefused, ActionNotAllowed) as exc:  # the gate held
@@ -41,6 +40,17 @@ def reporting(command: Callable[[argparse.Namespace, LakehouseClient], int]) -> 
             return _error(f"{type(exc).__name__}: {exc}", EXIT_OPERATION)
 
     return run
+
+
+def _open(args: argparse.Namespace) -> LakehouseClient:
+    """The lakehouse a command reads, never created by it: for a branch without --backend, the one this
+    machine's registry of ingestions names for it (else the configured one)."""
+    from wap_notebook.backend import connect, connect_for_branch
+
+    branch = getattr(args, "branch", None)
+    if branch and args.backend is None:
+        return connect_for_branch(branch)[0]
+    return connect(args.backend or "auto", create=False)
 
 
 def _error(message: object, status: int) -> int:

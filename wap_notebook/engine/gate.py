@@ -17,7 +17,7 @@ from typing import Any
 
 from wap_notebook.checks.yaml_form import parse_check_item
 from wap_notebook.core import schema_contract
-from wap_notebook.engine import preflight, records
+from wap_notebook.engine import persist, preflight
 from wap_notebook.engine.conflicts import commits_since, moved_text
 from wap_notebook.engine.conflicts import conflict as conflict_error
 from wap_notebook.engine.refs import changed_tables
@@ -145,8 +145,6 @@ def after_failed_import(ctx: Context, *, data_on_branch: bool) -> None:
     governs branches with data)."""
     state = ctx.state
     if data_on_branch or not state.branch_created:
-        from wap_notebook.engine import persist
-
         persist.save(ctx)
         return
     try:
@@ -154,6 +152,7 @@ def after_failed_import(ctx: Context, *, data_on_branch: bool) -> None:
     except Exception as exc:  # noqa: BLE001 - the failure itself is what matters; say the branch stayed
         ctx.emit("error", f"Could not delete branch {state.branch} after the failed import: {exc}")
         return
+    persist.unregister(state.branch)
     with ctx.lock:
         state.branch_created = False
         state.error = f"{state.error}. Branch {state.branch} was deleted: the import failed before any data."
@@ -186,11 +185,6 @@ def before_merge(ctx: Context, *, force: bool, head: str | None = None) -> None:
     moved = 0 if head is not None and head == ctx.state.base_hash else from_ref_moved(ctx)
     if moved:
         ctx.emit("log", moved_text(ctx.spec.from_ref, moved))
-    # Only a save that broke between its two commits leaves a marker. Deleting it is a commit above
-    # `data_head`, so then the branch head is merged (its records are create/delete pairs: no net change).
-    if not ctx.records_clean and records.remove_leftover_markers(ctx.client, ctx.state.branch):
-        with ctx.lock:
-            ctx.state.data_head = None
 
 
 def conflict(ctx: Context, tables: list[str], head: str | None) -> IngestionConflict:

@@ -9,7 +9,7 @@ from wap_notebook.core.naming import validate_identifier
 from wap_notebook.core.sql import validate_ref
 from wap_notebook.engine.client import LakehouseClient, table_exists
 from wap_notebook.engine.refs import changed_tables, fork_point
-from wap_notebook.errors import InvalidSpec
+from wap_notebook.errors import BranchNotFound, InvalidSpec
 
 UNKNOWN_SOURCE = "(unknown)"
 _COMMITS_SCANNED = 200
@@ -36,7 +36,7 @@ def inspect_branch(client: LakehouseClient, branch: str, namespace: str, from_re
     if branch in (from_ref, "main"):
         raise InvalidSpec(f"Cannot resume {branch!r}: it is not an import branch")
     if not client.has_branch(branch):
-        raise InvalidSpec(f"Branch {branch!r} does not exist (see wap_notebook.list_ingestions())")
+        raise BranchNotFound(f"Branch {branch!r} does not exist (see wap_notebook.list_ingestions())")
     fork = fork_point(client, branch, from_ref)
     base_ref = f"{from_ref}@{fork}"
     tables = changed_tables(client, branch, base_ref, namespace)  # none: the import never finished

@@ -1,7 +1,8 @@
 """`list_ingestions()`: one row per open import branch of the current user, and `prune` for stale ones.
 
 Each row says what the branch's ingestion record says (tables, phase, verdict, rows added, who, when),
-or what the branch itself shows when it has no record. Ages read as words (`7 min`, `3 days`).
+or this machine's registry of ingestions for a branch whose import never finished, or what the branch
+itself shows when it has neither. Ages read as words (`7 min`, `3 days`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from wap_notebook.core.durations import humanize_age, parse_duration
 from wap_notebook.engine import records
 from wap_notebook.engine.client import LakehouseClient
 from wap_notebook.engine.events import now
+from wap_notebook.engine.persist import registered, unregister
 from wap_notebook.engine.refs import branch_created_at, changed_tables, fork_point, import_prefix
 from wap_notebook.errors import InvalidSpec
 
@@ -45,6 +47,7 @@ class IngestionList(pd.DataFrame):  # type: ignore[misc]  # pandas ships no stub
             action = "would delete"
             if not dry_run:
                 client.delete_branch(row.branch, if_exists=True)
+                unregister(row.branch)
                 action = "deleted"
             out.append({"branch": row.branch, "tables": row.tables, "phase": row.phase, "age": row.age,
                         "action": action})
@@ -52,7 +55,8 @@ class IngestionList(pd.DataFrame):  # type: ignore[misc]  # pandas ships no stub
 
 
 def _describe(client: LakehouseClient, name: str) -> dict[str, Any]:
-    record = records.load(client, name)
+    # The branch's newest record, or (a kernel that died during the import) this machine's registry entry.
+    record = records.load(client, name) or registered(client, name)
     created = branch_created_at(name)
     if record is not None:
         state, spec = record.state, record.spec

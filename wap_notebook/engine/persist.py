@@ -1,14 +1,18 @@
-"""Save what an ingestion asked and what happened on its branch, and read it back in another process.
+"""Save what an ingestion asked and what happened, and read it back in another process.
 
-The storage is `wap_notebook.engine.records` (record commits on the import branch, on both backends). This module
-turns the engine's `IngestionSpec` / `IngestionState` into the JSON-able dicts a record holds, and back.
-One record is saved when the branch is created (it sits below the data and is merged with it: two commits
-on `from_ref`, no net change), so an import cut short can be re-run. Later, a record is saved when a step
-leaves the branch open (after `import_data()`, `validate()`, or at the end of
-`run()` unless it merged or discarded): a `run()` that publishes writes none. Each save goes on top of the
-data (`IngestionState.data_head`), and the merge publishes the data commit, so no record reaches `from_ref`.
-A record that cannot be written is an event, not a failure: without it `resume` restores no verdict and
-refuses to merge until checks are given, which is the safe side.
+Two homes, one per moment of the ingestion:
+- From the moment its branch exists, this machine's registry of ingestions (`wap_notebook.core.whereabouts`)
+  holds the spec and where the lakehouse is: a kernel that dies during the import leaves a branch that
+  `resume` can re-run with its sources and checks, and `Ingestion.resume(branch)` without a client finds
+  the lakehouse. No commit, no round trip. The entry goes when the branch is merged or discarded.
+- Once the import finished, records on the branch (`wap_notebook.engine.records`, one commit each, above
+  the data): after `import_data()`, `validate()`, or at the end of a `run()` that leaves the branch open
+  (a `run()` that publishes writes none). The merge publishes the data commit below them
+  (`IngestionState.data_head`), so no record reaches `from_ref`: `main` gains the import and the merge.
+
+This module turns the engine's `IngestionSpec` / `IngestionState` into the JSON-able dicts both hold, and
+back. A record that cannot be written is an event, not a failure: without it `resume` restores no verdict
+and refuses to merge until checks are given, which is the safe side.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wap_notebook.checks.model import CheckResult
+from wap_notebook.core import whereabouts
 from wap_notebook.core.sql import qualified_table
 from wap_notebook.engine import records
 from wap_notebook.engine.events import now
@@ -69,24 +74,77 @@ def state_dict(ctx: Context) -> dict[str, Any]:
                       if sum(len(v) for v in state.files.values()) <= _MAX_RECORDED_FILES else {}),
             "results": [{name: _jsonable(getattr(r, name)) for name in _RESULT_FIELDS} for r in state.results],
             "user": ctx.user,
+            **whereabouts.location_of(ctx.client).to_dict(),  # shown by `show` / `list`; resume reads the registry
             "created_at": ctx.events.history[0].at.isoformat() if ctx.events.history else None,
             "saved_at": now().isoformat(),
         }
 
 
-def save(ctx: Context, *, at_creation: bool = False) -> None:
-    """Write a record of the ingestion on its branch (only while the branch exists)."""
-    if not ctx.state.branch_created or (ctx.defer_record and not at_creation):
+def save(ctx: Context) -> None:
+    """Write a record of the ingestion on its branch, above its data (only while the branch exists)."""
+    state = ctx.state
+    if not state.branch_created or ctx.defer_record:
         return
     try:
-        if ctx.state.data_head is None and not at_creation:  # the data commit records sit on; read once
-            head = str(ctx.client.get_branch(ctx.state.branch).hash)
+        if state.data_head is None:  # the data commit records sit on: the head, once no record namespace is in it
+            _clear_record_namespaces(ctx)
+            head = str(ctx.client.get_branch(state.branch).hash)
             with ctx.lock:
-                ctx.state.data_head = head
-        records.save(ctx.client, ctx.state.branch, ctx.spec.to_dict(), state_dict(ctx))
+                state.data_head = head
+        marker = records.save(ctx.client, state.branch, ctx.spec.to_dict(), state_dict(ctx),
+                              marker=state.record_marker)
+        with ctx.lock:
+            state.record_marker = marker
     except Exception as exc:  # noqa: BLE001 - see the module docstring: losing a record is the safe side
-        ctx.records_clean = False  # it may have broken between its two commits: look before merging
-        ctx.emit("error", f"Could not record the ingestion on {ctx.state.branch}: {exc}")
+        state.markers_known = False  # the commit may or may not have landed: look before merging the head
+        ctx.emit("error", f"Could not record the ingestion on {state.branch}: {exc}")
+
+
+def _clear_record_namespaces(ctx: Context) -> None:
+    """Before the branch head is merged or becomes `data_head`: no record namespace may be in it."""
+    state = ctx.state
+    if state.markers_known:
+        if state.record_marker:
+            ctx.client.delete_namespace(state.record_marker, state.branch, if_exists=True,
+                                        commit_properties={records.CLEANUP_KEY: state.record_marker})
+    else:
+        records.remove_leftover_markers(ctx.client, state.branch)
+    with ctx.lock:
+        state.record_marker, state.markers_known = None, True
+
+
+def clear_before_merging_head(ctx: Context) -> None:
+    """The merge publishes `data_head`; when it is unknown it publishes the head, without record namespaces."""
+    if ctx.state.data_head is None and (ctx.state.record_marker or not ctx.state.markers_known):
+        _clear_record_namespaces(ctx)
+
+
+def register(ctx: Context) -> None:
+    """Note on this machine where the new branch's lakehouse is and what the ingestion asked."""
+    try:
+        whereabouts.remember(ctx.state.branch, whereabouts.location_of(ctx.client), ctx.spec.to_dict(),
+                             state_dict(ctx))
+    except OSError as exc:  # a read-only home: resume then needs the client given, and says so
+        ctx.emit("error", f"Could not note {ctx.state.branch} in {whereabouts.registry_file()}: {exc}")
+
+
+def unregister(branch: str) -> None:
+    """The branch is gone (merged, discarded, deleted after a failed import)."""
+    try:
+        whereabouts.forget(branch)
+    except OSError:  # a stale entry is harmless: its branch no longer exists
+        pass
+
+
+def registered(client: Any, branch: str) -> records.Record | None:
+    """The registry's entry for `branch` on this client's lakehouse, read as a record that is not fresh: it
+    restores the spec, never a verdict."""
+    entry = whereabouts.lookup(branch)
+    if entry is None or entry.location != whereabouts.location_of(client):
+        return None
+    if entry.state.get("branch") != branch:
+        return None
+    return records.Record(spec=entry.spec, state=entry.state, commit=None, fresh=False)
 
 
 @contextmanager
@@ -147,6 +205,7 @@ def restore(record: records.Record, branch: str, user_ns: Mapping[str, Any] | No
     if record.fresh:  # nothing was written on the branch since: the recorded data commit is its data
         head = data.get("data_head")
         state.data_head = head if isinstance(head, str) else None
+        state.record_marker, state.markers_known = record.marker, True
     for name in ("rows_before", "rows_after", "rows_added"):
         setattr(state, name, {t: int(v) for t, v in (data.get(name) or {}).items()})
     phase = str(data.get("phase") or "")

@@ -1,20 +1,20 @@
 """The durable record of an ingestion, kept on its own import branch, readable from any process.
 
 What the user asked (the spec: tables, sources, namespace, options, checks in their YAML form) and what
-happened (the state: phase, verdict, report, forced flag and reason, rows, who and when) must survive a
-kernel restart, so `Ingestion.resume(branch)` can restore the checks and the verdict and never turn a
-failed batch into "ready to merge".
+happened (the state: phase, verdict, report, forced flag and reason, rows, who and when, and the lakehouse
+it ran on) must survive a kernel restart, so `Ingestion.resume(branch)` can restore the checks and the
+verdict and never turn a failed batch into "ready to merge".
 
 Where it lives. Bauplan branches carry no metadata, but commits carry free `dict[str, str]` properties and
-every commit of a branch is durable and readable with `get_commits`. So each save makes a *record
-commit* on the import branch: it creates and at once deletes a namespace of its own (`wap_record_<hex>`),
-both commits carrying the record as properties (`wap.record.*`). The branch's tables are untouched and no
-namespace is left behind. Records after the one made at branch creation go on top of the data, and the
-merge publishes the data commit they name (`state["data_head"]`, see `wap_notebook.engine.persist`), so
-they never reach `from_ref`. On the embedded lakehouse those
-commits are rows of the catalog's commit graph (SQLite), i.e. the record lives in the catalog; on
-Bauplan it lives in Bauplan's catalog the same way. Both backends run this one code path through the
-`bauplan.Client` API (`create_namespace`, `delete_namespace`, `get_commits`, `get_namespaces`).
+every commit of a branch is durable and readable with `get_commits`. So each save is one *record commit*
+on the import branch, through a call both backends have that takes commit properties: it creates a
+namespace of its own (`wap_record_<hex>`), and the next save deletes that namespace, so at most one such
+empty namespace is ever on the branch and each save costs one commit. Records are written only above the
+data (after the import), and the merge publishes the data commit below them (`state["data_head"]`, see
+`wap_notebook.engine.persist`), so no record, and no record namespace, ever reaches `from_ref`. On the
+embedded lakehouse those commits are rows of the catalog's commit graph (SQLite); on Bauplan they live in
+Bauplan's catalog the same way: one code path through the `bauplan.Client` API (`create_namespace`,
+`delete_namespace`, `get_commits`, `get_namespaces`).
 
 Freshness. A record describes the branch as it was when saved. If a later commit that is not a record
 commit changed the branch (someone wrote to it), `Record.fresh` is False and a restored verdict must not
@@ -29,9 +29,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bauplan import exceptions as bx
+
 SPEC_KEY = "wap.record.spec"
 STATE_KEY = "wap.record.state"
 CLEANUP_KEY = "wap.record.cleanup"
+MARKER_KEY = "wap.record.marker"  # the record namespace this commit left on the branch ("" when none)
 MARKER_PREFIX = "wap_record_"
 HISTORY_LIMIT = 500  # commits read back from a branch head; an import branch has a handful
 
@@ -42,6 +45,7 @@ class Record:
     state: dict[str, Any]
     commit: str | None  # hash of the record commit
     fresh: bool  # no data commit on the branch after it
+    marker: str | None = None  # the record namespace on the branch above the data, left by this record
 
 
 def commit_hash(commit: Any) -> str | None:
@@ -54,21 +58,33 @@ def _is_record_commit(commit: Any) -> bool:
     return STATE_KEY in (getattr(commit, "properties", None) or {})
 
 
-def save(client: Any, branch: str, spec: Mapping[str, Any], state: Mapping[str, Any]) -> None:
-    """Append a record commit to `branch` (two catalog commits; no table or namespace is left changed).
-    `state["branch"]` must be `branch`: records merged into `from_ref` with their branch's history are
-    told apart from a branch's own by it."""
+def save(client: Any, branch: str, spec: Mapping[str, Any], state: Mapping[str, Any], *,
+         marker: str | None) -> str | None:
+    """Write one record commit on `branch` and return the record namespace left there (or None).
+
+    `marker`: the record namespace the previous save left (None: there is none). This save deletes it, or,
+    when there is none, creates a new one: either way one commit carrying the record. `state["branch"]`
+    must be `branch`: records merged into `from_ref` with their branch's history are told apart from a
+    branch's own by it."""
     properties = {SPEC_KEY: json.dumps(spec, sort_keys=True, default=str),
                   STATE_KEY: json.dumps(state, sort_keys=True, default=str)}
-    marker = MARKER_PREFIX + secrets.token_hex(4)
     body = f"wap-notebook ingestion record: phase {state.get('phase', '?')}"
-    client.create_namespace(marker, branch, commit_body=body, commit_properties=properties)
-    client.delete_namespace(marker, branch, commit_body=body, commit_properties=properties)
+    if marker:
+        try:
+            client.delete_namespace(marker, branch, commit_body=body,
+                                    commit_properties={**properties, MARKER_KEY: ""})
+            return None
+        except bx.NamespaceNotFoundError:  # deleted by someone else: this save creates one instead
+            pass
+    created = MARKER_PREFIX + secrets.token_hex(4)
+    client.create_namespace(created, branch, commit_body=body, commit_properties={**properties, MARKER_KEY: created})
+    return created
 
 
 def remove_leftover_markers(client: Any, branch: str) -> list[str]:
-    """Delete marker namespaces a crash between the two commits of `save` left on `branch`, so they are
-    never merged. Returns their names."""
+    """Delete the record namespaces on `branch` (before its head is merged or taken as its data, when
+    which ones are there is not known: a resumed branch written to since, or one an older version's save
+    left half done), so none is ever merged. Returns their names."""
     leftovers = [getattr(ns, "name", str(ns)) for ns in client.get_namespaces(branch, filter_by_name=MARKER_PREFIX)]
     leftovers = [name for name in leftovers if name.startswith(MARKER_PREFIX)]
     for name in leftovers:
@@ -98,7 +114,8 @@ def load(client: Any, branch: str) -> Record | None:
             # Another branch's record, merged into the history this branch was made from: this branch's own
             # commits are all newer, so it has none.
             return None
-        return Record(spec=spec, state=state, commit=commit_hash(commit), fresh=not data_commit_seen)
+        return Record(spec=spec, state=state, commit=commit_hash(commit), fresh=not data_commit_seen,
+                      marker=properties.get(MARKER_KEY) or None)
     return None
 
 

@@ -44,6 +44,12 @@ class IngestionState:
     # Why the checks that should gate this branch are unknown (resumed without a record), else None:
     # merging then needs checks given at resume, or a forced merge with a reason.
     checks_unknown: str | None = None
+    # The record namespace the last save left on the branch, above `data_head` (`wap_notebook.engine.records`).
+    record_marker: str | None = None
+    # `record_marker` is known to be all there is: this process made the branch, or resumed it from a fresh
+    # record. Otherwise (written to since, or a save that raised) record namespaces are looked up before the
+    # branch head is merged or taken as the data, so none reaches from_ref.
+    markers_known: bool = False
 
     def base_ref(self, from_ref: str) -> str | None:
         """`from_ref@<hash>`: the fixed commit the branch was made from (None before the import)."""
@@ -64,9 +70,6 @@ class Context:
     user: str
     lock: threading.RLock
     facts: TableFacts = field(init=False)  # what the client said about tables, asked once
-    # No record marker can be left below `data_head` (this process made the branch, and records go on top
-    # of the data); a resumed ingestion does not know, so its merge looks for leftovers.
-    records_clean: bool = False
     # Set while `run()` goes on from step to step: the record is written once, when the branch is left open.
     defer_record: bool = False
     # The head of from_ref the checks were checked against before any branch (`pinned_from_ref`): the

@@ -47,7 +47,7 @@ class Steps:
         ctx, spec = self.ctx, self.ctx.spec
         ctx.set_phase(Phase.IMPORTING, f"Importing {', '.join(spec.tables)}")
         if not ctx.state.branch_created:
-            ctx.records_clean = True  # a branch this process makes: no marker left unless a save breaks
+            ctx.state.markers_known = True  # a branch this process makes: no record namespace on it yet
             self._prepare_branch()
         for index, table in enumerate(spec.tables):
             if not self._import_table(table):
@@ -94,9 +94,10 @@ class Steps:
         ctx.emit("log", f"Created branch {ctx.state.branch} from {base_ref}")
         with ctx.lock:
             ctx.state.base_hash, ctx.state.modes, ctx.state.base_exists = head, modes, exists
-        # The one record below the data (it reaches from_ref with it): a kernel that dies during the import
-        # leaves a branch that resume can re-run with its sources and checks. Later records go above the data.
-        persist.save(ctx, at_creation=True)
+        # No record below the data (it would reach from_ref with it): this machine's registry keeps the spec
+        # and the lakehouse's location, so a kernel that dies during the import leaves a branch that resume
+        # can re-run with its sources and checks. Records go above the data, once it is there.
+        persist.register(ctx)
         branch = ctx.state.branch
         # A table that exists on the base proves its namespace does (the branch was made from it), and so
         # does any table the preflight listed in it there.
@@ -278,7 +279,8 @@ class Steps:
     def merge(self, *, force: bool, reason: str | None) -> str:
         ctx, spec, state = self.ctx, self.ctx.spec, self.ctx.state
         head = str(ctx.client.get_branch(spec.from_ref).hash)
-        gate.before_merge(ctx, force=force, head=head)  # says how far from_ref moved; drops leftover markers
+        gate.before_merge(ctx, force=force, head=head)  # says how far from_ref moved
+        persist.clear_before_merging_head(ctx)  # only when data_head is unknown: no record namespace is merged
         self.check_conflicts(head)
         tables = ", ".join(f"{spec.namespace}.{t}" for t in spec.tables)
         body_lines = [f"{r.table}.{r.check}: {r.status}" for r in state.results]
@@ -306,6 +308,7 @@ class Steps:
                       + (" (forced)" if force else ""))
         try:
             ctx.client.delete_branch(state.branch, if_exists=True)
+            persist.unregister(state.branch)
             ctx.emit("log", f"Deleted merged branch {state.branch}")
         except Exception as exc:  # noqa: BLE001 - the merge succeeded; a leftover branch is only clutter
             ctx.emit("error", f"Merged, but could not delete branch {state.branch}: {exc}")
@@ -316,6 +319,7 @@ class Steps:
         ctx = self.ctx
         if ctx.state.branch_created:
             ctx.client.delete_branch(ctx.state.branch, if_exists=True)
+            persist.unregister(ctx.state.branch)
             ctx.emit("log", f"Deleted branch {ctx.state.branch}")
         ctx.set_phase(Phase.DISCARDED, f"Discarded {ctx.state.branch}")
 
@@ -342,6 +346,7 @@ class Steps:
         old = state.branch
         if state.branch_created:
             ctx.client.delete_branch(old, if_exists=True)
+            persist.unregister(old)
         fresh = IngestionState(branch=old if state.branch_given else new_branch_name(ctx.user, spec.tables),
                                branch_given=state.branch_given, files={t: [] for t in spec.tables})
         with ctx.lock:  # in place: the guard holds this object (busy), the facade reads it

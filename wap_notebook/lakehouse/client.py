@@ -31,14 +31,26 @@ from wap_notebook.lakehouse.limits import QueryLimits
 from wap_notebook.lakehouse.names import validate_ref_name
 from wap_notebook.lakehouse.objects import InfoState, UserInfo
 
+CATALOG_FILE = "catalog.sqlite"
+
 
 def default_lakehouse_path() -> Path:
     configured = os.environ.get("WAP_LAKEHOUSE_PATH")
     if configured:
         return Path(configured).expanduser()
+    return builtin_lakehouse_path()
+
+
+def builtin_lakehouse_path() -> Path:
+    """Where `LocalClient()` opens its lakehouse when nothing (no path, no `WAP_LAKEHOUSE_PATH`) says otherwise."""
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("wap-notebook")) / "lakehouse"
+
+
+def lakehouse_at(path: str | os.PathLike[str]) -> bool:
+    """Whether `path` holds an embedded lakehouse (its catalog), without creating anything there."""
+    return (Path(path).expanduser() / CATALOG_FILE).is_file()
 
 
 def default_username() -> str:
@@ -76,7 +88,7 @@ class LocalClient(RefsMixin, TablesMixin, ImportsMixin, QueriesMixin):
         self.email = email or os.environ.get("WAP_USER_EMAIL") or f"{self.username}@localhost"
         self.warehouse = self.path / "warehouse"
         self.warehouse.mkdir(parents=True, exist_ok=True)
-        self._catalog = Catalog(self.path / "catalog.sqlite", creator=self.username)
+        self._catalog = Catalog(self.path / CATALOG_FILE, creator=self.username)
         self._jobs = JobLedger(self._catalog)
 
     def __repr__(self) -> str:

@@ -48,7 +48,7 @@ def text_summary(ingestion: Ingestion, *, commands: str | None = None) -> str:
 
     `commands` is how the reader continues a kept branch (the command line passes its program name, so a
     passed ingestion reads "python -m wap_notebook merge BRANCH" instead of the panel's buttons)."""
-    from wap_notebook.notebook.panel.facts import safe_read
+    from wap_notebook.notebook.panel.facts import OPEN_PHASES, safe_read
     from wap_notebook.notebook.panel.views import result_text
 
     phase = ingestion.phase
@@ -71,6 +71,10 @@ def text_summary(ingestion: Ingestion, *, commands: str | None = None) -> str:
     behind = safe_read(lambda: ingestion.behind, None) if phase in ("passed", "failed") else None
     if behind:
         lines.append(f"NOTE: {moved_text(ingestion.from_ref, behind)}: ingestion.rebase() re-imports on the new head")
+    if ingestion.branch:  # where `show` and resume look (after the lines scripts index: heading, branch, result)
+        lines.append(f"lakehouse: {safe_read(lambda: ingestion.backend, '?')}")
+    if commands is None and phase in OPEN_PHASES and safe_read(lambda: ingestion.state.branch_created, False):
+        lines.append(f"resume in a new kernel: {safe_read(lambda: ingestion.resume_code, '?')}")
     report = ingestion.report
     if report is not None and len(report):
         lines.append(report_text(report))

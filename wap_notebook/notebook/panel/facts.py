@@ -41,6 +41,11 @@ class Facts:
     checks_note: str | None = None  # "only built-in checks ran ..." when no user check applies
     moved_tables: tuple[str, ...] = ()  # this ingestion's tables that changed on `from_ref` since the fork
     branch_exists: bool = True  # False once a failed import deleted its branch (or before it is made)
+    resume_code: str = ""  # the line that resumes the branch in a new kernel, naming its lakehouse
+
+    @property
+    def resume_line(self) -> str:
+        return self.resume_code or f"from wap_notebook import Ingestion; ingestion = Ingestion.resume({self.branch!r})"
 
     @property
     def validated(self) -> str | None:
@@ -72,6 +77,7 @@ def read_facts(ingestion: Ingestion, *, behind: int | None = None, moved_tables:
         checks_note=safe_read(lambda: ingestion.checks_note, None),
         moved_tables=tuple(moved_tables),
         branch_exists=bool(safe_read(lambda: ingestion.state.branch_created, True)),
+        resume_code=safe_read(lambda: ingestion.resume_code, "") or "",
     )
 
 

@@ -84,8 +84,7 @@ def summary_html(facts: Facts) -> str:
 def offline_html(facts: Facts) -> str:
     """Shown only once the kernel is gone (ipywidgets marks the views disconnected): what to run next."""
     if facts.branch and facts.branch_exists and facts.phase in OPEN_PHASES:
-        action = (f"The branch is kept. To continue in a new kernel: <code>from wap_notebook import Ingestion</code>; "
-                  f"<code>ingestion = Ingestion.resume({esc(repr(facts.branch))})</code>")
+        action = f"The branch is kept. To continue in a new kernel: <code>{esc(facts.resume_line)}</code>"
     else:
         action = "Nothing is left to resume: this ingestion is finished."
     return (f'<div class="wap-offline"><b>Disconnected</b>: the kernel that ran this panel is gone, its buttons no '
@@ -201,7 +200,7 @@ def ingestion_html(ingestion: Ingestion, *, charts: str | None = None, facts: Fa
         parts.append(status_html(*result))
     if facts.branch and facts.branch_exists and facts.phase in OPEN_PHASES:
         parts.append(f'<div class="wap-dim">Saved view. In a live kernel, '
-                     f"<code>Ingestion.resume({esc(repr(facts.branch))})</code> picks this branch up.</div>")
+                     f"<code>{esc(facts.resume_line)}</code> picks this branch up.</div>")
     if facts.report is not None and len(facts.report):
         parts.append(checks_html(facts.report))
     if charts:
