@@ -17,7 +17,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from wap_notebook.notebook.panel.facts import safe_read
-from wap_notebook.notebook.panel.tables import esc, frame_html
+from wap_notebook.notebook.panel.tables import esc, frame_html, is_null
 from wap_notebook.notebook.panel.text import number
 
 if TYPE_CHECKING:
@@ -108,10 +108,10 @@ class ProfileTab(widgets.VBox):
 
 
 def _with_base(new: Any, base: Any, from_ref: str, suffix: str = "") -> str | None:
-    if new is None or (not isinstance(new, str) and pd.isna(new)):
+    if is_null(new):
         return None
     text = f"{_plain(new)}{suffix}"
-    if base is None or (not isinstance(base, str) and pd.isna(base)):
+    if is_null(base):
         return text
     return f"{text} ({from_ref} {_plain(base)}{suffix})"
 
@@ -123,7 +123,7 @@ def _plain(value: Any) -> str:
 
 
 def _range(low: Any, high: Any) -> str | None:
-    if low is None and high is None:
+    if is_null(low) and is_null(high):
         return None
     return f"{_plain(low)} … {_plain(high)}"
 
@@ -185,7 +185,7 @@ def history_html(history: pd.DataFrame | None, table: str, *, namespace: str, re
 
 
 def _to_the_second(value: Any) -> str | None:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if is_null(value):
         return None
     stamp = pd.Timestamp(value)
     return f"{stamp:%Y-%m-%d %H:%M:%S}" + (" UTC" if stamp.tzinfo is not None else "")

@@ -24,7 +24,7 @@ def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def _is_null(value: Any) -> bool:
+def is_null(value: Any) -> bool:
     try:
         return value is None or bool(pd.isna(value))
     except (TypeError, ValueError):  # arrays, lists: not a scalar null
@@ -43,7 +43,7 @@ def _float_digits(series: pd.Series) -> int:
 def cell_html(value: Any, fmt: Any = str) -> str:
     """One cell: null as a dim `null`, an empty (or blank) string quoted, so the two never look alike (a CSV's
     quoted empty cell is `""`, a missing value is null, and checks treat them differently)."""
-    if _is_null(value):
+    if is_null(value):
         return '<span class="wap-null">null</span>'
     if isinstance(value, str) and not value.strip():
         return f'<span class="wap-empty" title="empty string">"{esc(value)}"</span>'
@@ -175,4 +175,4 @@ def diff_html(diff: pd.DataFrame | None, files: Mapping[str, Sequence[str]], sou
 
 
 def _count(value: Any) -> str:
-    return "–" if _is_null(value) else f"{int(value):,}"
+    return "–" if is_null(value) else f"{int(value):,}"
