@@ -38,6 +38,7 @@ def _text(delimiter: str, encoding: str) -> st.SearchStrategy[str]:
     return st.lists(st.sampled_from(parts), max_size=30).map("".join)
 
 
+NULL_WORDS = [w for w in pcsv.ConvertOptions().null_values if w]
 PLAIN = st.text(alphabet=st.sampled_from(list('ab x0é"')), min_size=1, max_size=20)  # may hold a stray quote
 
 
@@ -47,25 +48,30 @@ def _quoted(value: str) -> str:
 
 @st.composite
 def cells(draw: st.DrawFn, text: st.SearchStrategy[str]) -> tuple[str, str | None]:
-    """(the text as written in the file, the value a CSV reader must give)."""
-    kind = draw(st.sampled_from(["quoted", "plain", "empty", "quoted_empty"]))
+    """(the text as written in the file, the value a CSV reader must give): an unquoted empty cell is null, a
+    quoted one the empty string, and pyarrow's null words (NA, NULL, nan, ...) stay text, quoted or not."""
+    kind = draw(st.sampled_from(["quoted", "plain", "empty", "quoted_empty", "null_word"]))
+    if kind == "null_word":
+        word = draw(st.sampled_from(NULL_WORDS))
+        return (_quoted(word) if draw(st.booleans()) else word), word
     if kind == "quoted":
         value = draw(text)
-        return _quoted(value), value or None  # a quoted "" is null too (README: one empty-value policy)
+        return _quoted(value), value
     if kind == "plain":
         value = draw(PLAIN)
         if value.startswith('"') or value != value.strip(" "):
             value = "x" + value.strip(" ") + "x"  # a quote starts a quoted value; keep the stray ones inside
         return value, value
     if kind == "quoted_empty":
-        return '""', None
+        return '""', ""
     return "", None
 
 
 @dataclass(frozen=True)
 class Generated:
     data: bytes
-    expected: list[tuple[int, str | None, str | None]]
+    meant: list[tuple[int, str | None, str | None]]  # what each cell holds, as the generator wrote it
+    expected: list[tuple[int, str | None, str | None]]  # what pyarrow's readers give (`meant` but for one quirk)
     delimiter: str
     encoding: str  # "latin-1" files holding a non-ASCII byte must be refused as not UTF-8
 
@@ -80,19 +86,28 @@ def csv_files(draw: st.DrawFn) -> Generated:
     bom = encoding == "utf-8" and draw(st.booleans())
     lines = [delimiter.join(["id", "first", "second"])]
     lines += [delimiter.join([str(i), a[0], b[0]]) for i, (a, b) in enumerate(rows)]
-    text = newline.join(lines) + (newline if draw(st.booleans()) else "")
+    ends_with_newline = draw(st.booleans())
+    text = newline.join(lines) + (newline if ends_with_newline else "")
     data = (b"\xef\xbb\xbf" if bom else b"") + text.encode(encoding)
-    return Generated(data, [(i, a[1], b[1]) for i, (a, b) in enumerate(rows)], delimiter, encoding)
+    meant = [(i, a[1], b[1]) for i, (a, b) in enumerate(rows)]
+    expected = list(meant)
+    (first_text, _), (last_text, _) = rows[-1]
+    if not ends_with_newline and last_text == "" and first_text.startswith('"'):
+        # pyarrow (whole-file and streaming readers alike) takes an empty last cell at the very end of a file
+        # with no final newline as quoted when the cell before it was quoted (RELIABILITY.md, known limits).
+        expected[-1] = (expected[-1][0], expected[-1][1], "")
+    return Generated(data, meant, expected, delimiter, encoding)
 
 
 def _reference(file: Generated) -> pa.Table:
     """pyarrow's whole-file reader (not the streaming one), every value typed explicitly, told the delimiter
-    and the encoding the generator used."""
+    and the encoding the generator used; only the unquoted empty cell is null (these files hold no null word in
+    the integer column)."""
     return pcsv.read_csv(io.BytesIO(file.data), read_options=pcsv.ReadOptions(encoding=file.encoding),
                          parse_options=pcsv.ParseOptions(delimiter=file.delimiter, newlines_in_values=True),
                          convert_options=pcsv.ConvertOptions(
                              column_types={"id": pa.int64(), "first": pa.string(), "second": pa.string()},
-                             strings_can_be_null=True))
+                             null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=False))
 
 
 _DUCKDB = duckdb.connect()  # one in-memory database for every example; each reads its own file
@@ -117,7 +132,8 @@ def _check(tmp_path_factory: pytest.TempPathFactory, file: Generated, gz: bool) 
         return
     assert got is not None, f"a valid file was refused: {refusal}"
     assert got.equals(reference), (got.to_pylist()[:5], reference.to_pylist()[:5])
-    assert _rows(got) == _duckdb_reference(path, file)
+    # DuckDB reads what the generator meant, with no end-of-file quirk: the same empty-value policy.
+    assert _duckdb_reference(path, file) == file.meant
 
 
 def _rows(table: pa.Table) -> list[tuple[object, ...]]:
@@ -125,13 +141,13 @@ def _rows(table: pa.Table) -> list[tuple[object, ...]]:
 
 
 def _duckdb_reference(path: object, file: Generated) -> list[tuple[object, ...]]:
-    """A second, independent parser: DuckDB's read_csv, told the dialect (no sniffing). DuckDB keeps a quoted
-    `""` as the empty string where this reader gives null (one policy across formats), so "" reads as None."""
-    rel = _DUCKDB.read_csv(str(path), header=True, sep=file.delimiter, quotechar='"', escapechar='"',
-                       dtype={"id": "BIGINT", "first": "VARCHAR", "second": "VARCHAR"},
-                       compression="gzip" if str(path).endswith(".gz") else "none")
-    rows = rel.order("id").fetchall()
-    return [tuple(None if v == "" else v for v in row) for row in rows]
+    """A second, independent parser: DuckDB's read_csv, told the dialect (no sniffing). With quoted nulls off
+    (`allow_quoted_nulls=false`) it follows this reader's empty-value policy: an unquoted empty cell is null, a
+    quoted `""` the empty string, `NA` text."""
+    return _DUCKDB.execute(
+        "SELECT * FROM read_csv(?, header = true, sep = ?, quote = '\"', escape = '\"', allow_quoted_nulls = false,"
+        " compression = ?, columns = {'id': 'BIGINT', 'first': 'VARCHAR', 'second': 'VARCHAR'}) ORDER BY id",
+        [str(path), file.delimiter, "gzip" if str(path).endswith(".gz") else "none"]).fetchall()
 
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -51,7 +51,8 @@ def events_jsonl() -> bytes:
 
 # ------------------------------------------------------------------------ stations (CSV and CSV.gz)
 # Headers with unicode, spaces, a dot and SQL keywords; offsets; quoted values spanning lines; empty cells
-# (null in every column, text included, as in Parquet and JSON Lines).
+# (null in every column, text included, as Parquet and JSON Lines hold the same missing value; a quoted empty
+# cell would be the empty string).
 STATION_COLUMNS = ["id", "Station Name", "größe.m", "select", "from", "opened", "seen at"]
 STATIONS = [
     {"id": 1, "Station Name": "Zürich HB", "größe.m": 408.5, "select": True, "from": "north",

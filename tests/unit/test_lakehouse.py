@@ -99,3 +99,20 @@ def test_failed_queries_are_failed_jobs(lakehouse):
     context = lakehouse.get_job_context(job, include_logs=True)
     assert context.sql_query == "SELECT * FROM missing_table" and context.ref.startswith("main@")
     assert str(context.logs[-1].level) == "JobLogLevel.ERROR"
+
+
+@pytest.mark.parametrize(("setting", "expected"), [("null", [None, "", "NA"]), ("keep", ["", "", "NA"])])
+def test_csv_empty_strings_setting_decides_what_an_unquoted_empty_text_cell_is(tmp_path, setting, expected):
+    path = tmp_path / "notes.csv"
+    path.write_text('id,note\n1,\n2,""\n3,NA\n')
+    lake = LocalClient(path=tmp_path / "lake", username="tester", csv_empty_strings=setting)
+    lake.create_branch("tester.notes", "main")
+    lake.create_table("notes", str(path), branch="tester.notes")
+    assert lake.import_data("notes", str(path), branch="tester.notes").error is None
+    notes = lake.query("SELECT note FROM notes ORDER BY id", ref="tester.notes").column("note").to_pylist()
+    assert notes == expected
+
+
+def test_an_unknown_csv_empty_strings_setting_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="csv_empty_strings must be one of"):
+        LocalClient(path=tmp_path / "lake", csv_empty_strings="empty")  # type: ignore[arg-type]

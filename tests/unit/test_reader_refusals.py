@@ -58,7 +58,7 @@ def test_other_delimiters_are_detected(tmp_path, delimiter):
     table = _read(path)
     assert table.column_names == ["id", "name", "note"]
     assert table.column("id").to_pylist() == [1, 2]
-    assert table.column("note").to_pylist() == ["x, with a comma", None]  # empty is null, as with ","
+    assert table.column("note").to_pylist() == ["x, with a comma", None]  # an unquoted empty cell is null
 
 
 def test_a_single_column_csv_with_semicolons_in_values_stays_one_column(tmp_path):

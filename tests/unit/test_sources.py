@@ -10,6 +10,7 @@ import os
 import pathlib
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from shared_data import SOURCE_TABLE, csv_bytes, parquet_bytes, read_all
 
@@ -356,21 +357,26 @@ def test_csv_and_json_lines_type_text_dates_the_same_way(tmp_path, case):
     for file in _text_files(tmp_path, case, [*values, None]):
         schema = read_schema(file)
         assert schema.field("c").type == expected_type, file.uri
-        # An empty CSV cell is null in every column, text included, as a JSON Lines null is.
+        # An empty CSV cell is null in every column, text included, as the missing value is in JSON Lines.
         assert read_all(file, schema).column("c").to_pylist() == [*expected, None], file.uri
 
 
-def test_an_empty_text_cell_is_null_in_every_format(tmp_path):
-    """The same rows as CSV, JSON Lines and Parquet give the same nulls, so a check on a text column gives one
-    verdict whatever the month's format. Quoted or not, an empty CSV cell is null; text around it is kept."""
-    target = pa.schema([("id", pa.int64()), ("code", pa.string())])
-    rows = [{"id": 0, "code": "ABC"}, {"id": 1, "code": None}, {"id": 2, "code": None}, {"id": 3, "code": " "}]
-    csv = _local(tmp_path, "m1.csv", b'id,code\n0,ABC\n1,\n2,""\n3," "\n')
-    jsonl = _local(tmp_path, "m2.jsonl", "".join(json.dumps(r) + "\n" for r in rows).encode())
-    parquet = _local(tmp_path, "m3.parquet", parquet_bytes(pa.Table.from_pylist(rows, target)))
-    for uri in (csv, jsonl, parquet):
-        [file] = resolve(uri)
-        assert read_all(file, target).to_pylist() == rows, uri
+def test_the_same_rows_read_the_same_from_csv_json_lines_and_parquet(tmp_path):
+    """A missing text value is null whatever the format; only a quoted empty CSV cell is the empty string, and
+    the words pyarrow reads as null elsewhere (NA, NULL, nan, N/A) stay the text they are."""
+    rows = [{"id": 0, "code": "NA"}, {"id": 1, "code": None}, {"id": 2, "code": ""}, {"id": 3, "code": "NULL"},
+            {"id": 4, "code": "nan"}, {"id": 5, "code": "N/A"}, {"id": 6, "code": "x"}]
+    table = pa.Table.from_pylist(rows, schema=pa.schema([("id", pa.int64()), ("code", pa.string())]))
+    parquet = tmp_path / "rows.parquet"
+    pq.write_table(table, parquet)
+    jsonl = tmp_path / "rows.jsonl"
+    jsonl.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    csv_cells = {None: "", "": '""'}
+    csv = tmp_path / "rows.csv"
+    csv.write_text("id,code\n" + "".join(f"{r['id']},{csv_cells.get(r['code'], r['code'])}\n" for r in rows))
+    for path in (parquet, jsonl, csv):
+        [file] = resolve(str(path))
+        assert read_all(file, table.schema).to_pylist() == rows, path.name
 
 
 def test_a_column_mixing_offsets_and_naive_values_is_refused(tmp_path):

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from wap_notebook.core import partials_contract, schema_contract
-from wap_notebook.lakehouse import arguments, partials, schema_memo, tables
+from wap_notebook.lakehouse import arguments, partials, schema_memo, sources, tables
 from wap_notebook.lakehouse.catalog import Catalog
 from wap_notebook.lakehouse.client_imports import ImportsMixin
 from wap_notebook.lakehouse.client_queries import QueriesMixin
@@ -66,12 +66,18 @@ class LocalClient(RefsMixin, TablesMixin, ImportsMixin, QueriesMixin):
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, username: str | None = None,
                  email: str | None = None, query_limits: QueryLimits | None = None,
-                 protect_main: bool = True) -> None:
+                 protect_main: bool = True, csv_empty_strings: sources.CsvEmptyStrings = "null") -> None:
         # Write-Audit-Publish: by default nothing is written to `main` but merges. Bauplan's cloud lets
         # writers write there; protect_main=False does too (Bauplan's own tour and tests need it).
         if not isinstance(protect_main, bool):
             raise TypeError(f"protect_main must be a bool, got {type(protect_main).__name__}")
         self.protect_main = protect_main
+        # An unquoted empty CSV cell in a text column is null, as the same missing value in Parquet / JSON
+        # Lines; "keep" reads it as the empty string (a quoted "" is the empty string either way).
+        if csv_empty_strings not in sources.CSV_EMPTY_STRINGS:
+            raise ValueError(f"csv_empty_strings must be one of {sources.CSV_EMPTY_STRINGS}, "
+                             f"got {csv_empty_strings!r}")
+        self.csv_empty_strings: sources.CsvEmptyStrings = csv_empty_strings
         # Memory, threads and time of every query (lakehouse/limits.py: defaults and WAP_QUERY_* variables).
         self.query_limits = query_limits if query_limits is not None else QueryLimits.from_env()
         if not isinstance(self.query_limits, QueryLimits):

@@ -18,6 +18,7 @@ from wap_notebook.lakehouse.jobs import JobLedger
 from wap_notebook.lakehouse.limits import QueryLimits
 from wap_notebook.lakehouse.names import parse_ref, ref_name, split_table_name
 from wap_notebook.lakehouse.objects import PartitionField, Table, TableField
+from wap_notebook.lakehouse.sources import CsvEmptyStrings
 
 logger = logging.getLogger("wap_notebook.lakehouse.client")
 
@@ -46,6 +47,7 @@ class ClientCore:
     warehouse: Path
     query_limits: QueryLimits
     protect_main: bool
+    csv_empty_strings: CsvEmptyStrings
     _catalog: Catalog
     _jobs: JobLedger
 

@@ -129,7 +129,8 @@ class ImportsMixin(ClientCore):
         for index, source in enumerate(files):
             self._jobs.check_cancel(job_id)
             try:
-                batches = list(sources.iter_batches(source, target_schema, best_effort=ctx.best_effort))
+                batches = list(sources.iter_batches(source, target_schema, best_effort=ctx.best_effort,
+                                                    csv_empty_strings=self.csv_empty_strings))
             except Exception as exc:
                 if not ctx.continue_on_error:
                     raise
@@ -184,7 +185,8 @@ class ImportsMixin(ClientCore):
 
         try:
             # Closed before the cleanup below, so files still in flight are waited for and listed in `written`.
-            with closing(_write_files(files, table_location, target_schema, ctx.best_effort, checks, written,
+            with closing(_write_files(files, table_location, target_schema, (ctx.best_effort, self.csv_empty_strings),
+                                      checks, written,
                                       progress)) as results:
                 for index, source, result in results:
                     self._jobs.check_cancel(job_id)
@@ -255,6 +257,7 @@ class ImportsMixin(ClientCore):
 # Source files read and written at once. Parquet encoding runs on the calling thread and reading a file
 # waits on the network: two files in flight keep both cores busy without holding more than two row groups.
 _FILE_WORKERS = 2
+_Reading = tuple[bool, sources.CsvEmptyStrings]  # (best_effort, csv_empty_strings): how a source file is read
 
 
 @dataclass
@@ -275,13 +278,15 @@ class _RowCounter:
             self.rows += n
 
 
-def _write_file(source: sources.SourceFile, table_location: str, schema: pa.Schema, best_effort: bool,
+def _write_file(source: sources.SourceFile, table_location: str, schema: pa.Schema, reading: _Reading,
                 checks: partials.ImportPartials | None, counter: _RowCounter) -> _FileResult:
     """One source file into data files of its own; on failure nothing of it stays on disk."""
     writer = tables.DataFileWriter(table_location, schema)
     file_partials = checks.start_file() if checks is not None else None
     try:
-        for batch in sources.iter_batches(source, schema, best_effort=best_effort):
+        best_effort, csv_empty_strings = reading
+        for batch in sources.iter_batches(source, schema, best_effort=best_effort,
+                                          csv_empty_strings=csv_empty_strings):
             writer.write(batch)
             if checks is not None and file_partials is not None:
                 checks.add(file_partials, batch)
@@ -292,7 +297,7 @@ def _write_file(source: sources.SourceFile, table_location: str, schema: pa.Sche
         return _FileResult([], 0, exc, file_partials)
 
 
-def _write_files(files: list[sources.SourceFile], table_location: str, schema: pa.Schema, best_effort: bool,
+def _write_files(files: list[sources.SourceFile], table_location: str, schema: pa.Schema, reading: _Reading,
                  checks: partials.ImportPartials | None, written: list[str],
                  progress: Callable[[int, str], None]) -> Iterator[tuple[int, sources.SourceFile, _FileResult]]:
     """Write `files` on `_FILE_WORKERS` threads; yield their results in file order.
@@ -309,7 +314,7 @@ def _write_files(files: list[sources.SourceFile], table_location: str, schema: p
         def submit() -> None:
             for index, source in queue:
                 pending.append((index, source, pool.submit(_write_file, source, table_location, schema,
-                                                           best_effort, checks, counter)))
+                                                           reading, checks, counter)))
                 return
 
         for _ in range(_FILE_WORKERS):

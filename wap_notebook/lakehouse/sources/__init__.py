@@ -15,6 +15,7 @@ per format (`csv_reader`, `json_reader`, `parquet_reader`) and `messages` (error
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Literal
 
 import pyarrow as pa
 
@@ -29,7 +30,9 @@ from wap_notebook.lakehouse.sources.parquet_reader import parquet_batches
 from wap_notebook.lakehouse.sources.schema import normalize_schema, normalize_type, unify_schemas
 
 __all__ = [
+    "CSV_EMPTY_STRINGS",
     "MAX_ROW_BYTES",
+    "CsvEmptyStrings",
     "SourceFile",
     "iter_batches",
     "max_csv_row_bytes",
@@ -41,10 +44,18 @@ __all__ = [
 ]
 
 
+#: An unquoted empty CSV cell in a text column: null (the default, as the same missing value in Parquet and JSON
+#: Lines), or kept as the empty string.
+CsvEmptyStrings = Literal["null", "keep"]
+CSV_EMPTY_STRINGS: tuple[CsvEmptyStrings, ...] = ("null", "keep")
+
+
 def iter_batches(file: SourceFile, target: pa.Schema | None = None, *, best_effort: bool = False,
-                 batch_rows: int = 131_072) -> Iterator[pa.RecordBatch]:
+                 batch_rows: int = 131_072, csv_empty_strings: CsvEmptyStrings = "null",
+                 ) -> Iterator[pa.RecordBatch]:
     """Stream `file` as record batches of at most `batch_rows` rows, each with exactly `target`'s schema
-    (or the file's normalized schema). Columns not in `target` are an error unless `best_effort`."""
+    (or the file's normalized schema). Columns not in `target` are an error unless `best_effort`.
+    `csv_empty_strings` says what an unquoted empty CSV cell in a text column is (`CsvEmptyStrings`)."""
     if batch_rows < 1:
         raise ValueError(f"batch_rows must be positive, got {batch_rows}")
     check_not_empty(file)
@@ -58,4 +69,6 @@ def iter_batches(file: SourceFile, target: pa.Schema | None = None, *, best_effo
         # CSV/JSON types are inferred; pin them to what read_schema reports (one more first-block read) so
         # untargeted batches always match read_schema and later blocks cannot drift.
         target = read_schema(file)
+    if file.format == "csv":
+        return csv_batches(file, target, best_effort, batch_rows, keep_empty_strings=csv_empty_strings == "keep")
     return reader(file, target, best_effort, batch_rows)
