@@ -462,8 +462,13 @@ def test_to_html_writes_one_self_contained_report(lakehouse, orders_uri, bad_uri
     assert page.startswith("<!doctype html>") and "</html>" in page
     assert ">FAILED<" in page and "between(amount)" in page and ing.branch in page
     assert page.count("<svg") >= 3  # failing rows per check and the checked columns, inline
-    for section in ("Failing rows", "Sample of the new rows", "Schema", "Diff"):
+    for section in ("Failing rows", "Sample of the new rows", "Profile", "Schema", "Diff"):
         assert f"<h2>{section}</h2>" in page
+    # the panel's Profile tab, static: a row per column with main's figures beside, and the table's history
+    profile = page.split("<h2>Profile</h2>")[1].split("<h2>")[0]
+    assert 'class="wap-profile"' in profile and "top values" in profile and "not on main" in profile
+    assert "amount" in profile and "wap_notebook.history(&#x27;orders&#x27;)" in profile
+    assert profile.count("<tr") >= 1 + len(ing.sample(n=1).columns)
     assert "wap-bad" in page  # failing cells marked
     assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")  # offline
 

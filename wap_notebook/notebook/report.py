@@ -1,8 +1,8 @@
 """A static report of one ingestion: one self-contained HTML file to attach to a ticket or publish.
 
 Summary, checks, charts (inline SVG, rendered in-process by `vl-convert`), failing rows of each failed
-check, a sample of the new rows, the schema beside the base ref, the diff, sources and log: readable
-offline, no script, no CDN. The sections are the same pure functions the panel's tabs show, so the
+check, a sample of the new rows, the profile of the new rows beside the base ref with the table's merge
+history, the schema beside the base ref, the diff, sources and log: readable offline, no script, no CDN. The sections are the same pure functions the panel's tabs show, so the
 report and the panel cannot drift apart. `Ingestion.to_html(path)` and `ingest --report FILE` write it.
 """
 
@@ -24,7 +24,8 @@ from wap_notebook.notebook.panel.steps import phase_label
 if TYPE_CHECKING:
     from wap_notebook.ingestion import Ingestion
 
-__all__ = ["report_html", "write_report", "charts_section", "schema_section", "diff_section", "failing_section"]
+__all__ = ["report_html", "write_report", "charts_section", "profile_section", "schema_section", "diff_section",
+           "failing_section"]
 
 # Outside JupyterLab there are no --jp-* variables: the same palette, and a dark one when the reader's
 # system asks for it. A report is read, not hovered: check messages are shown whole, not cut at two lines.
@@ -133,6 +134,22 @@ def sample_section(samples: dict[str, tuple[Any, Exception | None]], predicates:
         for t, (frame, error) in samples.items()) or "<i>no tables</i>"
 
 
+def profile_section(ingestion: Ingestion, base_label: str) -> str:
+    """Each table's profile of the new rows beside the base and its merge history: the panel's Profile tab,
+    drawn by the same functions."""
+    from wap_notebook.notebook.panel.profile_tab import HISTORY_ROWS, history_html, profile_html
+
+    namespace = safe_read(lambda: ingestion.namespace, "bauplan") or "bauplan"
+    parts = []
+    for table in ingestion.tables:
+        frame, error = attempt(partial(ingestion.profile, table))
+        history = safe_read(lambda t=table: ingestion.inspect.history(t, limit=HISTORY_ROWS), None)
+        parts.append((f"<h3>{tables.esc(table)}</h3>" if len(ingestion.tables) > 1 else "")
+                     + (profile_html(frame, base_label) if error is None else unavailable(error))
+                     + history_html(history, table, namespace=namespace, ref=base_label))
+    return "".join(parts) or "<i>no tables</i>"
+
+
 def diff_section(ingestion: Ingestion, profiles: dict[str, Any], samples: dict[str, Any],
                  predicates: dict[str, dict[str, str]], base_label: str) -> str:
     diff, error = attempt(ingestion.diff)
@@ -163,6 +180,7 @@ def report_html(ingestion: Ingestion, *, sample_rows: int = 10) -> str:
             f"<h3>{tables.esc(label)}</h3>{failing_section(ingestion, table, check, predicates)}"
             for label, table, check in views.failed_checks(facts.report)) or '<i class="wap-dim">no failing checks</i>'
         sections += [("Failing rows", failing), ("Sample of the new rows", sample_section(samples, predicates)),
+                     ("Profile", profile_section(ingestion, facts.from_ref)),
                      ("Schema", schema_section(profiles, facts.from_ref)),
                      ("Diff", diff_section(ingestion, profiles, {t: f for t, (f, e) in samples.items() if e is None},
                                            predicates, facts.from_ref))]
