@@ -2,8 +2,9 @@
 
 Summary, checks, charts (inline SVG, rendered in-process by `vl-convert`), failing rows of each failed
 check, a sample of the new rows, the profile of the new rows beside the base ref with the table's merge
-history, the schema beside the base ref, the diff, sources and log: readable offline, no script, no CDN. The sections are the same pure functions the panel's tabs show, so the
-report and the panel cannot drift apart. `Ingestion.to_html(path)` and `ingest --report FILE` write it.
+history, the schema beside the base ref, the diff, sources and log: readable offline, no script, no CDN.
+The sections are the same pure functions the panel's tabs show, so the report and the panel cannot drift
+apart. `Ingestion.to_html(path)` and `ingest --report FILE` write it.
 """
 
 from __future__ import annotations
