@@ -8,7 +8,7 @@ import re
 import pandas as pd
 
 from wap_notebook.engine.explore import PROFILE_COLUMNS, Suggestions
-from wap_notebook.notebook.panel.profile_tab import history_html, profile_html, suggestions_html
+from wap_notebook.notebook.panel.profile_html import history_html, profile_html, suggestions_html
 
 
 def profile_frame() -> pd.DataFrame:

@@ -138,7 +138,7 @@ def sample_section(samples: dict[str, tuple[Any, Exception | None]], predicates:
 def profile_section(ingestion: Ingestion, base_label: str) -> str:
     """Each table's profile of the new rows beside the base and its merge history: the panel's Profile tab,
     drawn by the same functions."""
-    from wap_notebook.notebook.panel.profile_tab import HISTORY_ROWS, history_html, profile_html
+    from wap_notebook.notebook.panel.profile_html import HISTORY_ROWS, history_html, profile_html
 
     namespace = safe_read(lambda: ingestion.namespace, "bauplan") or "bauplan"
     parts = []
