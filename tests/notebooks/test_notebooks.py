@@ -122,6 +122,16 @@ def test_tutorial_03_when_things_go_wrong(tmp_path, monkeypatch):
     assert "WARNING: Merged with override: finance confirmed the refunds" in forced
     pruned = text_of(cell_with(nb, "removed = open_branches.prune("))
     assert "would delete" in pruned and "2 deleted; open now: 0" in pruned
+    # Each ingestion shows its panel, and the saved view below it holds the panel's last state.
+    panels = {"bad = Ingestion(": "orders: checks failed\n", "restored = Ingestion.resume(": "orders: checks failed; "
+              "branch discarded\n", "theirs = Ingestion(": "orders: merged into main\n",
+              "late.merge(force=True": "orders: merged into main with failed checks overridden\n"}
+    for snippet, heading in panels.items():
+        outputs = cell_with(nb, snippet).outputs
+        assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs), snippet
+        saved = [o.data for o in outputs if "wap-saved" in o.get("data", {}).get("text/html", "")]
+        assert len(saved) == 1 and saved[0]["text/plain"].startswith(heading), (snippet, saved)
+    assert "wap-report" in widget_values(nb)
     lake = LocalClient(lake_path)
     assert [b.name for b in lake.get_branches()] == ["main"]
     latest = next(iter(lake.get_commits("main", limit=1)))
