@@ -27,18 +27,23 @@ def execute(name: str, lake_path: Path, monkeypatch) -> nbformat.NotebookNode:
 
 
 def text_of(cell) -> str:
-    """Everything a cell showed, as text: stdout, text/plain, text/html, and errors."""
+    """Everything a cell showed, as text: stdout, text/plain, text/html, and errors. Stream outputs are joined
+    as written: one print can arrive as several stream outputs when the kernel flushes between its pieces
+    (under load), and their text carries its own newlines."""
     parts = []
     for output in cell.get("outputs", []):
         if output.output_type == "stream":
-            parts.append(output.text)
+            if parts and parts[-1][0] == "stream":
+                parts[-1] = ("stream", parts[-1][1] + output.text)
+            else:
+                parts.append(("stream", output.text))
         elif output.output_type in ("execute_result", "display_data"):
             for mime in ("text/plain", "text/html"):
                 if mime in output.data:
-                    parts.append(output.data[mime])
+                    parts.append((mime, output.data[mime]))
         elif output.output_type == "error":
-            parts.append("\n".join(output.traceback))
-    return "\n".join(parts)
+            parts.append(("error", "\n".join(output.traceback)))
+    return "\n".join(text for _, text in parts)
 
 
 def cell_with(nb, snippet: str):
