@@ -14,13 +14,6 @@ dirs, no news or update checks, and the browser refuses every request to another
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -28,6 +21,8 @@ import pytest
 from shared_data import GOOD_CHECKS
 
 from wap_notebook import LocalClient
+
+from .servers import isolated_env, jupyter_server
 
 pytestmark = pytest.mark.browser
 
@@ -77,12 +72,6 @@ def panel_states_notebook() -> nbformat.NotebookNode:
     return nb
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def jupyterlab(tmp_path):
     if not CHROMIUM.exists():
@@ -103,41 +92,14 @@ def jupyterlab(tmp_path):
     # every cell in the DOM, so the panels of later cells can be found and clicked
     (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none",
                                                                      "autoStartDefaultKernel": True}))
-    env = {**os.environ, "HOME": str(home), "JUPYTER_CONFIG_DIR": str(config_dir),
-           "JUPYTER_DATA_DIR": str(home / "data"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-           "IPYTHONDIR": str(home / "ipython"), "JUPYTERLAB_SETTINGS_DIR": str(settings_dir),
-           "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"), "WAP_TUTORIAL_LAKEHOUSE": str(lake)}
+    env = isolated_env(home, WAP_TUTORIAL_LAKEHOUSE=str(lake))
     for key in ("AWS_ENDPOINT_URL", "WAP_LAKEHOUSE_PATH"):
         env.pop(key, None)
-    port = free_port()
-    log = open(tmp_path / "jupyterlab.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         "--ServerApp.token=", "--ServerApp.password=", "--allow-root", f"--ServerApp.root_dir={work}",
-         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--LabApp.extension_manager=readonly"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=work,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/status", timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                log.close()
-                pytest.fail("JupyterLab did not start:\n" + (tmp_path / "jupyterlab.log").read_text()[-3000:])
-            time.sleep(0.2)
-    yield url, lake
-    process.send_signal(signal.SIGTERM)  # the server shuts its kernels down
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-    log.close()
+    with jupyter_server("jupyterlab", ["--LabApp.news_url=None",
+                                       "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                                       "--LabApp.extension_manager=readonly"],
+                        env, work, tmp_path / "jupyterlab.log") as url:
+        yield url, lake
 
 
 def open_and_run_all(page, url: str) -> None:

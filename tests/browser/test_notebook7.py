@@ -10,18 +10,14 @@ found" line stays hidden. Both copies are signed (trusted), as a notebook the us
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import nbformat
 import pytest
 from shared_data import GOOD_CHECKS
 
-from .test_browser import CHROMIUM, CHROMIUM_ARGS, LOOPBACK, SETUP, VIEWPORT, free_port
+from .servers import isolated_env, jupyter_server
+from .test_browser import CHROMIUM, CHROMIUM_ARGS, LOOPBACK, SETUP, VIEWPORT
 
 pytestmark = pytest.mark.browser
 
@@ -74,39 +70,10 @@ def notebook7(tmp_path):
     with NotebookNotary(data_dir=str(home / "data")) as notary:
         notary.sign(executed)
         notary.sign(nbformat.read(work / WITHOUT_STATE, as_version=4))
-    env = {**os.environ, "HOME": str(home), "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
-           "JUPYTER_DATA_DIR": str(home / "data"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-           "IPYTHONDIR": str(home / "ipython"), "JUPYTERLAB_SETTINGS_DIR": str(home / "lab-settings"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces")}
-    port = free_port()
-    log = open(tmp_path / "notebook.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [sys.executable, "-m", "notebook", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         "--ServerApp.token=", "--ServerApp.password=", "--allow-root", f"--ServerApp.root_dir={work}",
-         "--JupyterNotebookApp.news_url=None",
-         "--JupyterNotebookApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=work,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/status", timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                log.close()
-                pytest.fail("Notebook 7 did not start:\n" + (tmp_path / "notebook.log").read_text()[-3000:])
-            time.sleep(0.2)
-    yield url
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-    log.close()
+    with jupyter_server("notebook", ["--JupyterNotebookApp.news_url=None",
+                                     "--JupyterNotebookApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+                        isolated_env(home), work, tmp_path / "notebook.log") as url:
+        yield url
 
 
 def reopen(page, url: str, name: str, *, models_missing: bool) -> None:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["report_html", "write_report", "charts_section", "schema_section", "diff_section", "failing_section"]
 
 # Outside JupyterLab there are no --jp-* variables: the same palette, and a dark one when the reader's
-# system asks for it.
+# system asks for it. A report is read, not hovered: check messages are shown whole, not cut at two lines.
 _PAGE_CSS = """<style>
 body{margin:24px auto;max-width:1200px;padding:0 16px;font-family:system-ui,sans-serif;font-size:13px;
  color:#1f2328;background:#fff}
@@ -35,6 +35,7 @@ body{margin:24px auto;max-width:1200px;padding:0 16px;font-family:system-ui,sans
 h2{font-size:15px;margin:22px 0 6px;border-bottom:1px solid rgba(128,128,128,.35);padding-bottom:3px}
 h3{font-size:13px;margin:12px 0 4px}
 code{font-size:12px}
+body .wap-clamp{display:block;overflow:visible;-webkit-line-clamp:none;line-clamp:none}
 </style>"""
 
 

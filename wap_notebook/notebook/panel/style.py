@@ -27,6 +27,12 @@ CSS = """<style>
 .wap-grid.wap-checks.wap-checks td:first-child{width:1%;white-space:nowrap}
 .wap-grid.wap-checks.wap-checks .wap-num{width:1%;white-space:normal}
 .wap-grid.wap-grid td.wap-msg{white-space:normal;overflow-wrap:anywhere;min-width:10em}
+/* a wide panel: the message column takes at most 40% and check names break between words, so one long
+   message (a schema listed in full) does not squeeze the other columns to a few letters a line */
+.wap-panel{container-type:inline-size}
+@container (min-width: 800px){.wap-grid.wap-checks.wap-checks td.wap-msg{width:40%}
+ .wap-grid.wap-checks.wap-checks td.wap-name{overflow-wrap:break-word}}
+.wap-clamp{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:2;line-clamp:2;overflow:hidden}
 .wap-status{white-space:normal;overflow-wrap:anywhere;max-width:100%}
 .wap-panel{min-width:0;max-width:100%}
 .wap-panel .widget-html,.wap-panel .widget-html-content{min-width:0;max-width:100%}

@@ -110,11 +110,13 @@ def checks_html(report: pd.DataFrame | None) -> str:
         body.append(
             f'<tr data-status="{esc(status)}"><td><span class="wap-pill {css.get(status, "wap-idle")}" '
             f'style="font-size:10px;padding:0 6px">{esc(status)}</span></td>'
-            f'<td class="wap-cut" title="{esc(name)}">{esc(name)}{severity}</td>'
-            + "".join(f'<td class="wap-cut" title="{esc(text)}">{esc(text)}</td>'
+            f'<td class="wap-cut wap-name" title="{esc(name)}">{esc(name)}{severity}</td>'
+            + "".join(f'<td class="wap-cut" title="{esc(text)}"><div class="wap-clamp">{esc(text)}</div></td>'
                       for text in (cell(record.get("observed")), cell(record.get("expected"))))
             + f'<td class="wap-num{" wap-bad" if bad else ""}">{esc(count_text)}</td>'
-            f'<td class="wap-msg wap-dim" title="{esc(message)}">{esc(message)}</td></tr>')
+            # observed, expected and the message: two lines at most (a schema listed in full would make one
+            # check fill the screen), all of it on hover
+            f'<td class="wap-msg wap-dim" title="{esc(message)}"><div class="wap-clamp">{esc(message)}</div></td></tr>')
     return ('<table class="wap-grid wap-checks wap-report"><thead><tr><th>status</th><th>check</th><th>observed</th>'
             '<th>expected</th><th class="wap-num">failing rows</th><th>message</th></tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table>')
