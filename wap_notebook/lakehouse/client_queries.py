@@ -44,12 +44,13 @@ class QueriesMixin(ClientCore):
             self._jobs.record_finished("QUERY", self.username, ref=f"{resolved.name or ''}@{resolved.commit.hash}",
                                        sql=sql, started=started, error=error)
 
-    def query(self, /, query, *, ref=None, max_rows=None, cache=None, namespace=None, args=None, priority=None,
-              client_timeout=None) -> pa.Table:
+    def query(self, /, query: Any, *, ref: Any = None, max_rows: Any = None, cache: Any = None, namespace: Any = None,
+              args: Any = None, priority: Any = None, client_timeout: Any = None) -> pa.Table:
         return self._sql(query, ref, namespace, max_rows, args)
 
-    def scan(self, /, table, *, ref=None, columns=None, filters=None, limit=None, cache=None, namespace=None,
-             args=None, priority=None, client_timeout=None) -> pa.Table:
+    def scan(self, /, table: Any, *, ref: Any = None, columns: Any = None, filters: Any = None, limit: Any = None,
+             cache: Any = None, namespace: Any = None, args: Any = None, priority: Any = None,
+             client_timeout: Any = None) -> pa.Table:
         ns, name, key = self._table_key(table, namespace)
         resolved = self._resolve(ref or MAIN)
         location = resolved.commit.state.tables.get(key)
@@ -59,23 +60,27 @@ class QueriesMixin(ClientCore):
         # Pin the commit just resolved, so the schema checked and the data read are the same version.
         return self._sql(sql, f"{resolved.name or ''}@{resolved.commit.hash}", ns, None, args)
 
-    def query_to_generator(self, /, query, *, ref=None, max_rows=None, cache=None, namespace=None, args=None,
-                           priority=None, client_timeout=None) -> Iterator[dict[str, Any]]:
+    def query_to_generator(self, /, query: Any, *, ref: Any = None, max_rows: Any = None, cache: Any = None,
+                           namespace: Any = None, args: Any = None, priority: Any = None,
+                           client_timeout: Any = None) -> Iterator[dict[str, Any]]:
         result = self._sql(query, ref, namespace, max_rows, args)
         return (row for batch in result.to_batches() for row in batch.to_pylist())
 
-    def query_to_parquet_file(self, /, path, query, *, ref=None, max_rows=None, cache=None, namespace=None, args=None,
-                              priority=None, client_timeout=None) -> pathlib.Path:
+    def query_to_parquet_file(self, /, path: Any, query: Any, *, ref: Any = None, max_rows: Any = None,
+                              cache: Any = None, namespace: Any = None, args: Any = None, priority: Any = None,
+                              client_timeout: Any = None) -> pathlib.Path:
         result = self._sql(query, ref, namespace, max_rows, args)
         return exports.write(path, result, "parquet")
 
-    def query_to_csv_file(self, /, path, query, *, ref=None, max_rows=None, cache=None, namespace=None, args=None,
-                          priority=None, client_timeout=None) -> pathlib.Path:
+    def query_to_csv_file(self, /, path: Any, query: Any, *, ref: Any = None, max_rows: Any = None, cache: Any = None,
+                          namespace: Any = None, args: Any = None, priority: Any = None,
+                          client_timeout: Any = None) -> pathlib.Path:
         result = self._sql(query, ref, namespace, max_rows, args)
         return exports.write(path, result, "csv")
 
-    def query_to_json_file(self, /, path, query, *, file_format="json", ref=None, max_rows=None, cache=None,
-                           namespace=None, args=None, priority=None, client_timeout=None) -> pathlib.Path:
+    def query_to_json_file(self, /, path: Any, query: Any, *, file_format: Any = "json", ref: Any = None,
+                           max_rows: Any = None, cache: Any = None, namespace: Any = None, args: Any = None,
+                           priority: Any = None, client_timeout: Any = None) -> pathlib.Path:
         if file_format not in ("json", "jsonl"):
             raise ValueError(f"file_format must be 'json' or 'jsonl', got {file_format!r}")
         result = self._sql(query, ref, namespace, max_rows, args)
