@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[2]
 TUTORIAL = ROOT / "notebooks" / "01_quality_gated_ingestion.ipynb"
-REPORT_COLUMNS = ["table", "check", "severity", "status", "observed", "expected", "failing_rows"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,10 +164,11 @@ def follow(ingestion: Ingestion) -> None:
 
 
 def show_report(ingestion: Ingestion) -> None:
-    report = ingestion.report
+    from wap_notebook.notebook.summary import report_text
+
     verdict = {True: "PASSED", False: "FAILED", None: "NOT VALIDATED"}[ingestion.passed]
     print(f"\nValidation report ({verdict}):")
-    print(report[[c for c in REPORT_COLUMNS if c in report.columns]].to_string(index=False))
+    print(report_text(ingestion.report))  # the command line's table: with messages, "-" for what is missing
 
 
 def count(lake: LocalClient, table: str) -> int:

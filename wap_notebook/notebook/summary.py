@@ -100,7 +100,13 @@ def report_text(report: pd.DataFrame) -> str:
     shown = report[columns].astype(object)
     shown = shown.where(shown.notna(), MISSING)
     shown = shown.map(lambda v: MISSING if v == "" else v)
-    return str(shown.to_string(index=False))
+    if "message" in shown.columns:
+        # pandas right-aligns text, so one long message (a schema listed in full) would push every other
+        # message far right; the last column is left-aligned instead, its header with it.
+        width = max(len("message"), *(len(str(v)) for v in shown["message"]))
+        shown["message"] = [str(v).ljust(width) for v in shown["message"]]
+        shown = shown.rename(columns={"message": "message".ljust(width)})
+    return "\n".join(line.rstrip() for line in shown.to_string(index=False).splitlines())
 
 
 def failing_values(ingestion: Ingestion, report: pd.DataFrame) -> list[str]:
