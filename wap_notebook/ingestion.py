@@ -34,7 +34,7 @@ from wap_notebook.backend import describe_backend, username
 from wap_notebook.core.naming import validate_identifier
 from wap_notebook.core.options import MODES, ON_FAILURE, ON_SUCCESS, Mode, OnConflict, OnFailure, OnSuccess
 from wap_notebook.core.progress import ImportProgress
-from wap_notebook.engine import gate, persist
+from wap_notebook.engine import check_selection, conflicts, persist
 from wap_notebook.engine.client import LakehouseClient
 from wap_notebook.engine.events import EventStream, IngestionEvent, now
 from wap_notebook.engine.explore import Suggestions
@@ -141,7 +141,7 @@ class Ingestion(HtmlReport):
         on_conflict: OnConflict = "fail",
     ) -> None:
         """`checks=None` reuses the checks last merged into each existing table (`checks=[]`: built-ins only);
-        see `wap_notebook.engine.gate`. `on_conflict="rebase"`: see `rebase()`.
+        see `wap_notebook.engine.check_selection`. `on_conflict="rebase"`: see `rebase()`.
 
         Raises:
             InvalidSpec: a malformed table name, option, check or source; nothing was touched.
@@ -151,9 +151,9 @@ class Ingestion(HtmlReport):
                                    on_failure=on_failure, mode=mode, from_ref=from_ref, branch=branch,
                                    import_duplicate_files=import_duplicate_files, on_conflict=on_conflict)
         self._assemble(_connect(client, create=True), spec)
-        self._ctx.spec = gate.with_remembered_checks(self._ctx, spec, checks_given=checks is not None)
-        gate.check_columns_on_from_ref(self._ctx)
-        gate.warn_unchecked_merge(self._ctx.spec)
+        self._ctx.spec = check_selection.with_remembered_checks(self._ctx, spec, checks_given=checks is not None)
+        check_selection.check_columns_on_from_ref(self._ctx)
+        check_selection.warn_unchecked_merge(self._ctx.spec)
 
     def _assemble(self, client: LakehouseClient, spec: IngestionSpec, state: IngestionState | None = None) -> None:
         user = username(client)
@@ -329,12 +329,12 @@ class Ingestion(HtmlReport):
 
     def from_ref_moved(self) -> int:
         """How many commits `from_ref` gained since this import branched (0 before the import)."""
-        return gate.from_ref_moved(self._ctx)
+        return conflicts.from_ref_moved(self._ctx)
 
     @property
     def checks_note(self) -> str | None:
         """"only built-in checks ran ..." when no user check applies (shown with every verdict), else None."""
-        return gate.checks_note(self._ctx.spec)
+        return check_selection.checks_note(self._ctx.spec)
 
     @property
     def behind(self) -> int | None:

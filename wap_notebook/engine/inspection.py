@@ -32,9 +32,9 @@ class Inspection:
     def moved_tables(self) -> list[str]:
         """This ingestion's tables that changed on `from_ref` since the fork: a merge conflicts on them;
         commits that touched only other tables do not matter ([] before there is a branch)."""
-        from wap_notebook.engine import gate
+        from wap_notebook.engine import conflicts
 
-        return gate.tables_moved(self._ctx) if self._ctx.state.branch_created else []
+        return conflicts.tables_moved(self._ctx) if self._ctx.state.branch_created else []
     def report(self) -> pd.DataFrame:
         """One row per check: status, observed, expected, failing rows, message."""
         with self._ctx.lock:
