@@ -54,7 +54,7 @@ class IngestionFailed(WapError, RuntimeError):
 class IngestionConflict(bx.MergeConflictError, WapError):
     """The batch cannot be published as it is: a table it writes changed on `from_ref` since the fork.
     A project error (`WapError`) that still is the SDK's `MergeConflictError`, so callers that caught the
-    SDK's class keep working. Built with `wap_notebook.engine.conflicts.conflict(...)`."""
+    SDK's class keep working. Built with `wap_notebook.engine.conflicts.conflict_error(...)`."""
 
     tables: list[str]
     from_ref: str

@@ -34,13 +34,12 @@ from wap_notebook.backend import describe_backend, username
 from wap_notebook.core.naming import validate_identifier
 from wap_notebook.core.options import MODES, ON_FAILURE, ON_SUCCESS, Mode, OnConflict, OnFailure, OnSuccess
 from wap_notebook.core.progress import ImportProgress
-from wap_notebook.engine import gate, persist
+from wap_notebook.engine import check_selection, conflicts, persist
 from wap_notebook.engine.client import LakehouseClient
 from wap_notebook.engine.events import EventStream, IngestionEvent, now
-from wap_notebook.engine.explore import Suggestions
 from wap_notebook.engine.guard import Guard
 from wap_notebook.engine.history import HISTORY_COLUMNS, merged_ingestions
-from wap_notebook.engine.inspection import Inspection
+from wap_notebook.engine.inspection import Inspection, InspectionMethods
 from wap_notebook.engine.open_ingestions import IngestionList, open_ingestions
 from wap_notebook.engine.phases import Action, Phase
 from wap_notebook.engine.refs import new_branch_name
@@ -112,11 +111,17 @@ def history(table: str, client: LakehouseClient | None = None, limit: int = 50, 
 def prune_ingestions(older_than: timedelta | str | float = "7d", *, dry_run: bool = True,
                      client: LakehouseClient | None = None) -> pd.DataFrame:
     """`list_ingestions(client).prune(older_than, dry_run=dry_run)`: delete (or, by default, list) the open
-    import branches older than `older_than` ("7d", "12h", a timedelta or seconds)."""
+    import branches older than `older_than` ("7d", "12h", a timedelta or seconds).
+
+    Raises:
+        InvalidSpec: `older_than` is not a duration.
+        BackendUnavailable: no client given and none can be opened (`LakehouseNotFound` for a missing path).
+        bauplan.exceptions.BauplanError: the lakehouse refused a listing or a deletion.
+    """
     return list_ingestions(client).prune(older_than, dry_run=dry_run)
 
 
-class Ingestion(HtmlReport):
+class Ingestion(HtmlReport, InspectionMethods):
     """Write-Audit-Publish of `table` from `source` (or several tables: `Ingestion({t: uri, ...}, None)`).
 
     `run()` imports on a fresh branch, validates, and applies the policies (`on_success="merge"` merges,
@@ -141,7 +146,7 @@ class Ingestion(HtmlReport):
         on_conflict: OnConflict = "fail",
     ) -> None:
         """`checks=None` reuses the checks last merged into each existing table (`checks=[]`: built-ins only);
-        see `wap_notebook.engine.gate`. `on_conflict="rebase"`: see `rebase()`.
+        see `wap_notebook.engine.check_selection`. `on_conflict="rebase"`: see `rebase()`.
 
         Raises:
             InvalidSpec: a malformed table name, option, check or source; nothing was touched.
@@ -151,9 +156,9 @@ class Ingestion(HtmlReport):
                                    on_failure=on_failure, mode=mode, from_ref=from_ref, branch=branch,
                                    import_duplicate_files=import_duplicate_files, on_conflict=on_conflict)
         self._assemble(_connect(client, create=True), spec)
-        self._ctx.spec = gate.with_remembered_checks(self._ctx, spec, checks_given=checks is not None)
-        gate.check_columns_on_from_ref(self._ctx)
-        gate.warn_unchecked_merge(self._ctx.spec)
+        self._ctx.spec = check_selection.with_remembered_checks(self._ctx, spec, checks_given=checks is not None)
+        check_selection.check_columns_on_from_ref(self._ctx)
+        check_selection.warn_unchecked_merge(self._ctx.spec)
 
     def _assemble(self, client: LakehouseClient, spec: IngestionSpec, state: IngestionState | None = None) -> None:
         user = username(client)
@@ -328,13 +333,17 @@ class Ingestion(HtmlReport):
         return self
 
     def from_ref_moved(self) -> int:
-        """How many commits `from_ref` gained since this import branched (0 before the import)."""
-        return gate.from_ref_moved(self._ctx)
+        """How many commits `from_ref` gained since this import branched (0 before the import).
+
+        Raises:
+            bauplan.exceptions.BauplanError: `from_ref`'s history could not be read.
+        """
+        return conflicts.from_ref_moved(self._ctx)
 
     @property
     def checks_note(self) -> str | None:
         """"only built-in checks ran ..." when no user check applies (shown with every verdict), else None."""
-        return gate.checks_note(self._ctx.spec)
+        return check_selection.checks_note(self._ctx.spec)
 
     @property
     def behind(self) -> int | None:
@@ -344,11 +353,20 @@ class Ingestion(HtmlReport):
         return self.from_ref_moved()
 
     def subscribe(self, callback: Callable[[IngestionEvent], None]) -> Callable[[], None]:
-        """Call `callback(event)` on every event (possibly from a worker thread). Returns unsubscribe."""
+        """Call `callback(event)` on every event (possibly from a worker thread). Returns unsubscribe.
+
+        An exception in a callback is logged and does not reach the ingestion.
+
+        Raises:
+            InvalidSpec: `callback` is not callable.
+        """
         return self._ctx.events.subscribe(callback)
 
     def allowed_actions(self) -> set[str]:
-        """Actions legal now (see `wap_notebook.engine.phases.TRANSITIONS`); empty while an action runs."""
+        """Actions legal now (see `wap_notebook.engine.phases.TRANSITIONS`); empty while an action runs.
+
+        Raises nothing: it reads the phase only.
+        """
         return self._guard.allowed()
 
     # ---------------------------------------------------------------------------------- actions
@@ -485,34 +503,8 @@ class Ingestion(HtmlReport):
                 raise
 
     def audit_record(self, *, force: bool = False, reason: str | None = None) -> dict[str, str]:
-        """The commit properties written on the merge commit (all values are strings)."""
+        """The commit properties written on the merge commit (all values are strings).
+
+        Raises nothing: it reads what the ingestion holds.
+        """
         return self._steps.audit_record(force=force, reason=reason)
-
-    # ---------------------------------------------------------------------------------- inspection
-    def failures(self, check: str | int, n: int = 20) -> pd.DataFrame:
-        """Up to `n` failing rows of a check; see `Inspection.failures`."""
-        return self.inspect.failures(check, n)
-
-    def sample(self, n: int = 10, table: str | None = None) -> pd.DataFrame:
-        """Up to `n` rows this ingestion added (first table by default)."""
-        return self.inspect.sample(n, table)
-
-    def diff(self) -> pd.DataFrame:
-        """Per table: rows_before / rows_after / rows_added and added / removed / retyped columns."""
-        return self.inspect.diff()
-
-    def profile(self, table: str | None = None) -> pd.DataFrame:
-        """One row per column of the new rows beside `main` (`wap_notebook.engine.explore.profile_frame`)."""
-        return self.inspect.column_profile(table)
-
-    def suggest_checks(self, table: str | None = None) -> Suggestions:
-        """Checks that pass on `main`: `.yaml` for a cell, `.checks` for `validate(checks=...)` (see `explore`)."""
-        return self.inspect.suggest_checks(table)
-
-    def query(self, sql: str, table: str | None = None) -> pd.DataFrame:
-        """`sql` on the branch as a DataFrame; `{table}` names the (first, or `table=`) table, `{name}` any."""
-        return self.inspect.query(sql, table)
-
-    def schemas(self) -> dict[str, pd.DataFrame]:
-        """Per table: column, type, required on the branch (or the merge commit)."""
-        return self.inspect.schemas()

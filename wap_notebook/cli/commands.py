@@ -104,6 +104,7 @@ def ingest(args: argparse.Namespace) -> int:
     from wap_notebook.ingestion import Ingestion
 
     try:
+        report = report_target(args.report)
         checks = read_checks(args.checks)
         client = connect(args.backend or "auto")
         ingestion = Ingestion(args.table, args.source, checks=checks, client=client, **ingestion_kwargs(args))
@@ -116,9 +117,43 @@ def ingest(args: argparse.Namespace) -> int:
     except Exception as exc:  # noqa: BLE001 - the CLI reports in one line and exits non-zero
         print(summary(ingestion))
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        write_report(ingestion, report)
         return EXIT_GATE_FAILED if ingestion.passed is False else EXIT_OPERATION
     print(summary(ingestion))
+    write_report(ingestion, report)
     return verdict_status(ingestion)
+
+
+def report_target(path: str | None) -> Path | None:
+    """Where `--report` writes, refused before anything runs when its folder does not exist.
+
+    Raises:
+        InvalidSpec: the folder is missing, or the path is a folder.
+    """
+    from wap_notebook.errors import InvalidSpec
+
+    if path is None:
+        return None
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise InvalidSpec(f"--report {path}: is a folder; give a file name such as {target / 'report.html'}")
+    if not target.parent.is_dir():
+        raise InvalidSpec(f"--report {path}: the folder {target.parent} does not exist")
+    return target
+
+
+def write_report(ingestion: Ingestion, target: Path | None) -> None:
+    """Write the HTML report when asked. A report that cannot be written is said on stderr and changes
+    nothing else: the ingestion's outcome (merged, kept, discarded) and exit status stand."""
+    if target is None:
+        return
+    try:
+        written = ingestion.to_html(target)
+    except Exception as exc:  # noqa: BLE001 - the ingestion is done; the report is an extra
+        print(f"warning: the report could not be written to {target}: {type(exc).__name__}: {exc} "
+              f"(the ingestion itself is unaffected)", file=sys.stderr)
+        return
+    print(f"report: {written}")
 
 
 @reporting
@@ -135,7 +170,10 @@ def list_branches(args: argparse.Namespace, client: LakehouseClient) -> int:
 
 @reporting
 def show(args: argparse.Namespace, client: LakehouseClient) -> int:
-    print(summary(_resume(client, args.branch)))
+    report = report_target(args.report)
+    ingestion = _resume(client, args.branch)
+    print(summary(ingestion))
+    write_report(ingestion, report)
     return EXIT_PASSED
 
 

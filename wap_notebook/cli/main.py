@@ -1,7 +1,7 @@
 """Command line: the same gate as `%wap_ingest`, for cron jobs and orchestrators, and the rest of the job.
 
-    python -m wap_notebook ingest TABLE SOURCE [--checks checks.yaml] [--on-success merge] [...]
-    python -m wap_notebook list | show BRANCH | merge BRANCH [--force --reason TEXT] | discard BRANCH
+    python -m wap_notebook ingest TABLE SOURCE [--checks checks.yaml] [--on-success merge] [--report FILE] [...]
+    python -m wap_notebook list | show BRANCH [--report FILE] | merge BRANCH [--force --reason TEXT] | discard BRANCH
     python -m wap_notebook resume BRANCH | prune [--older-than 7d] [--yes] | history TABLE
 
 `ingest` takes the magic's options (same names, choices and defaults; never abbreviated) and the checks as
@@ -47,6 +47,12 @@ def _checks_option(parser: argparse.ArgumentParser, what: str) -> None:
                         help=f"YAML list of checks, as in a %%%%wap_ingest cell body ('-' reads stdin); {what}")
 
 
+def _report_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--report", metavar="FILE", default=None,
+                        help="also write the ingestion's self-contained HTML report (summary, checks, failing "
+                             "rows, charts, schema, diff; readable offline) to FILE")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = strict(argparse.ArgumentParser(prog="python -m wap_notebook",
                                             description="Write-Audit-Publish ingestion into a Bauplan lakehouse",
@@ -56,11 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
                   "Import SOURCE into TABLE on a fresh branch, run the checks, then publish or keep it.")
     add_options(ingest, INGEST_OPTIONS)
     _checks_option(ingest, "without it, the checks last merged into the table run")
+    _report_option(ingest)
     _sub(sub, "list", "list your open import branches",
          "One line per open import branch: tables, phase, verdict, rows added, who, age.")
     show = _sub(sub, "show", "show an import branch's verdict, checks and failing values",
                 "Show what an open import branch holds: the verdict, the checks report and failing values.")
     show.add_argument("branch", help="import branch (as `list` shows it)")
+    _report_option(show)
     merge = _sub(sub, "merge", "publish an import branch into the ref it came from",
                  "Merge BRANCH into its ref. A branch whose checks failed (or were never run) is merged only "
                  "with --force and --reason, and the reason is recorded in the merge commit.")

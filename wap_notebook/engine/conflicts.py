@@ -1,5 +1,8 @@
 """Two ingestions into one table: see that `from_ref` moved before merging, and say so readably.
 
+The checks before a merge live here too: an ingestion whose checks are unknown is not merged without
+force, and how far `from_ref` moved is said.
+
 `main moved 2 commits since this import` is shown before the merge is attempted; a conflict is an
 `IngestionConflict`, which still is a `bauplan.exceptions.MergeConflictError` (callers that caught the SDK's
 class keep working) but whose message names the tables, both commits, how far `from_ref` moved, and the
@@ -12,7 +15,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from wap_notebook.engine.records import commit_hash
-from wap_notebook.errors import IngestionConflict
+from wap_notebook.engine.refs import changed_tables
+from wap_notebook.engine.state import Context
+from wap_notebook.errors import IngestionConflict, MergeRefused
 
 MOVED_LIMIT = 1000  # commits read from from_ref to count how far it moved
 
@@ -43,8 +48,8 @@ def moved_text(from_ref: str, moved: int) -> str:
     return f"{from_ref} moved {moved}{more} {plural} since this import"
 
 
-def conflict(*, tables: Sequence[str], from_ref: str, base: str | None, head: str | None, moved: int,
-             branch: str) -> IngestionConflict:
+def conflict_error(*, tables: Sequence[str], from_ref: str, base: str | None, head: str | None, moved: int,
+                   branch: str) -> IngestionConflict:
     """The error for a batch whose tables changed on `from_ref` since the fork, with the way forward."""
     names = ", ".join(tables) or "the tables"
     message = (f"{names} changed on {from_ref} since this import ({moved_text(from_ref, moved)}: "
@@ -57,3 +62,38 @@ def conflict(*, tables: Sequence[str], from_ref: str, base: str | None, head: st
 
 def _short(value: str | None) -> str:
     return (value or "?")[:12]
+
+
+# ---------------------------------------------------------------------------------- before a merge
+def from_ref_moved(ctx: Context) -> int:
+    """How many commits `from_ref` has on top of the commit this import branched from."""
+    return commits_since(ctx.client, ctx.spec.from_ref, ctx.state.base_hash)
+
+
+def tables_moved(ctx: Context) -> list[str]:
+    """This ingestion's tables that changed on `from_ref` since the fork (a rebase is worth it only for them)."""
+    if not ctx.state.base_hash:
+        return []
+    ours = set(ctx.spec.sources)
+    changed = changed_tables(ctx.client, ctx.spec.from_ref, f"{ctx.spec.from_ref}@{ctx.state.base_hash}",
+                             ctx.spec.namespace)
+    return [name for name in changed if name in ours]
+
+
+def before_merge(ctx: Context, *, force: bool, head: str | None = None) -> None:
+    """`head`: `from_ref`'s head as just read; when it is still the fork commit, nothing moved and the
+    history need not be read (one round trip less on Bauplan's cloud)."""
+    if ctx.state.checks_unknown and not force:
+        raise MergeRefused(f"Cannot merge {ctx.state.branch}: {ctx.state.checks_unknown}. Give the checks that "
+                           "should gate it (Ingestion.resume(branch, checks=[...]); checks=[] accepts only the "
+                           "built-in ones), or merge(force=True, reason='...') to publish anyway")
+    moved = 0 if head is not None and head == ctx.state.base_hash else from_ref_moved(ctx)
+    if moved:
+        ctx.emit("log", moved_text(ctx.spec.from_ref, moved))
+
+
+def conflict(ctx: Context, tables: list[str], head: str | None) -> IngestionConflict:
+    if head is None:
+        head = str(ctx.client.get_branch(ctx.spec.from_ref).hash)
+    return conflict_error(tables=tables, from_ref=ctx.spec.from_ref, base=ctx.state.base_hash, head=head,
+                          moved=from_ref_moved(ctx), branch=ctx.state.branch)

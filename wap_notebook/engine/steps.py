@@ -20,7 +20,7 @@ from wap_notebook.checks.model import Check, CheckResult
 from wap_notebook.checks.planner import TableStats, plan_table_checks, run_planned
 from wap_notebook.core import partials_contract
 from wap_notebook.core.progress import ImportProgress, reporting_to
-from wap_notebook.engine import gate, persist
+from wap_notebook.engine import check_selection, conflicts, failed_import, persist
 from wap_notebook.engine.conflicts import moved_text
 from wap_notebook.engine.import_branch import UNKNOWN_SOURCE
 from wap_notebook.engine.phases import Phase
@@ -51,7 +51,7 @@ class Steps:
             self._prepare_branch()
         for index, table in enumerate(spec.tables):
             if not self._import_table(table):
-                gate.after_failed_import(ctx, data_on_branch=index > 0)
+                failed_import.after_failed_import(ctx, data_on_branch=index > 0)
                 return
         for table in spec.tables:
             self.rows.count_rows(table)
@@ -65,7 +65,7 @@ class Steps:
                                     "was already imported into the table, or holds no rows (pass "
                                     "import_duplicate_files=True to import them again)")
                 others = any(n for t, n in ctx.state.rows_added.items() if t != table)
-                gate.after_failed_import(ctx, data_on_branch=others)
+                failed_import.after_failed_import(ctx, data_on_branch=others)
                 return
         with ctx.lock:
             ctx.state.imported = True
@@ -111,7 +111,7 @@ class Steps:
         an appended table lacks."""
         exists = {t: self.ctx.facts.exists(t, base_ref) for t in self.ctx.spec.tables}
         modes = {t: self._resolve_mode(t, exists[t]) for t in self.ctx.spec.tables}
-        gate.check_columns(self.ctx, base_ref, modes)
+        check_selection.check_columns(self.ctx, base_ref, modes)
         return exists, modes
 
     def _resolve_mode(self, table: str, exists: bool) -> str:
@@ -183,7 +183,7 @@ class Steps:
 
     def _import_failed(self, table: str, uri: str, reason: str) -> None:
         ctx = self.ctx
-        reason = gate.followable_advice(reason)
+        reason = failed_import.followable_advice(reason)
         with ctx.lock:
             ctx.state.error = f"Import of {uri} into {ctx.spec.namespace}.{table} failed: {reason}"
             ctx.state.passed = False
@@ -226,7 +226,7 @@ class Steps:
                    for r in results if r.severity == "error" and r.status != "passed"]
             state.error = None if passed else f"{len(bad)} check(s) failed: {', '.join(bad)}"
         warned = sum(r.status == "warned" for r in results)
-        note = gate.checks_note(ctx.spec)
+        note = check_selection.checks_note(ctx.spec)
         if passed:
             ctx.set_phase(Phase.PASSED, f"All {len(results)} checks passed"
                           + (f" ({warned} warnings)" if warned else "") + (f"; {note}" if note else ""))
@@ -252,7 +252,7 @@ class Steps:
         changed = [f"{spec.namespace}.{table}" for table in spec.tables
                    if self.table_version(table, base_ref) != self.table_version(table, f"{spec.from_ref}@{head}")]
         if changed:
-            raise gate.conflict(ctx, changed, head=head)
+            raise conflicts.conflict(ctx, changed, head=head)
 
     def audit_record(self, *, force: bool = False, reason: str | None = None) -> dict[str, str]:
         """The commit properties written on the merge commit (all values are strings)."""
@@ -273,13 +273,13 @@ class Steps:
             "wap.checks_warned": str(sum(r.status == "warned" for r in results)),
             "wap.forced": "true" if force else "false",
             "wap.force_reason": (reason or "") if force else "",
-            **gate.audit_properties(ctx),
+            **check_selection.audit_properties(ctx),
         }
 
     def merge(self, *, force: bool, reason: str | None) -> str:
         ctx, spec, state = self.ctx, self.ctx.spec, self.ctx.state
         head = str(ctx.client.get_branch(spec.from_ref).hash)
-        gate.before_merge(ctx, force=force, head=head)  # says how far from_ref moved
+        conflicts.before_merge(ctx, force=force, head=head)  # says how far from_ref moved
         persist.clear_before_merging_head(ctx)  # only when data_head is unknown: no record namespace is merged
         self.check_conflicts(head)
         tables = ", ".join(f"{spec.namespace}.{t}" for t in spec.tables)
@@ -296,7 +296,7 @@ class Steps:
                 commit_properties=self.audit_record(force=force, reason=reason),
             )
         except bx.MergeConflictError as exc:  # the lakehouse's own check, racing with ours
-            raise gate.conflict(ctx, list(spec.tables), head=None) from exc
+            raise conflicts.conflict(ctx, list(spec.tables), head=None) from exc
         commit = getattr(result, "hash", None)
         if not isinstance(commit, str):
             commit = str(ctx.client.get_branch(spec.from_ref).hash)

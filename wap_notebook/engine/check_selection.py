@@ -1,11 +1,11 @@
-"""The gate's guarantees in real notebook life, as the steps call them.
+"""Which checks an ingestion runs, refused early when they cannot run, and said wherever the verdict shows.
 
-- checks name columns the table has (refused before any branch, with "did you mean");
-- with no checks given, the table's remembered checks apply, and "only built-in checks ran" is said
-  wherever the outcome is shown (event, report note, text summary, audit record);
-- an import that fails before any table holds rows on the branch deletes the branch (nothing to inspect);
-- advice in a lakehouse message is followable from every entry point;
-- before a merge, how far `from_ref` moved is said, and a conflict is a readable `IngestionConflict`.
+- checks name columns the table has, of a type they can check (refused before any branch, all problems at
+  once, with "did you mean"); `sql` queries parse; a table name is not an existing one in another case;
+- with no checks given, the table's remembered checks apply (the last merged ingestion's, read back from
+  the merge commit's properties that `audit_properties` writes);
+- when no user check applied, "only built-in checks ran" is said with every verdict (event, report note,
+  text summary, audit record).
 """
 
 from __future__ import annotations
@@ -17,13 +17,10 @@ from typing import Any
 
 from wap_notebook.checks.yaml_form import parse_check_item
 from wap_notebook.core import schema_contract
-from wap_notebook.engine import persist, preflight
-from wap_notebook.engine.conflicts import commits_since, moved_text
-from wap_notebook.engine.conflicts import conflict as conflict_error
-from wap_notebook.engine.refs import changed_tables
+from wap_notebook.engine import preflight
 from wap_notebook.engine.spec import IngestionSpec
 from wap_notebook.engine.state import Context
-from wap_notebook.errors import IngestionConflict, InvalidSpec, MergeRefused
+from wap_notebook.errors import InvalidSpec
 
 BUILT_IN_ONLY = "only built-in checks ran"
 
@@ -130,65 +127,3 @@ def audit_properties(ctx: Context) -> dict[str, str]:
     """Extra merge-commit properties: the spec (so the table remembers its checks) and the checks note."""
     return {preflight.SPEC_PROPERTY: json.dumps(ctx.spec.to_dict(), sort_keys=True, default=str),
             "wap.checks_note": checks_note(ctx.spec) or ""}
-
-
-# ---------------------------------------------------------------------------------- import failures
-def followable_advice(reason: str) -> str:
-    if "import_duplicate_files" in reason:
-        return reason + (" (Ingestion(..., import_duplicate_files=True); --import-duplicate-files in %wap_ingest "
-                         "and the CLI)")
-    return reason
-
-
-def after_failed_import(ctx: Context, *, data_on_branch: bool) -> None:
-    """No table holds rows on the branch: nothing to inspect, so the branch goes (and `on_failure` only
-    governs branches with data)."""
-    state = ctx.state
-    if data_on_branch or not state.branch_created:
-        persist.save(ctx)
-        return
-    try:
-        ctx.client.delete_branch(state.branch, if_exists=True)
-    except Exception as exc:  # noqa: BLE001 - the failure itself is what matters; say the branch stayed
-        ctx.emit("error", f"Could not delete branch {state.branch} after the failed import: {exc}")
-        return
-    persist.unregister(state.branch)
-    with ctx.lock:
-        state.branch_created = False
-        state.error = f"{state.error}. Branch {state.branch} was deleted: the import failed before any data."
-    ctx.emit("log", f"Deleted branch {state.branch}: the import failed before any table held rows")
-
-
-# ---------------------------------------------------------------------------------- races
-def from_ref_moved(ctx: Context) -> int:
-    """How many commits `from_ref` has on top of the commit this import branched from."""
-    return commits_since(ctx.client, ctx.spec.from_ref, ctx.state.base_hash)
-
-
-def tables_moved(ctx: Context) -> list[str]:
-    """This ingestion's tables that changed on `from_ref` since the fork (a rebase is worth it only for them)."""
-    if not ctx.state.base_hash:
-        return []
-    ours = set(ctx.spec.sources)
-    changed = changed_tables(ctx.client, ctx.spec.from_ref, f"{ctx.spec.from_ref}@{ctx.state.base_hash}",
-                             ctx.spec.namespace)
-    return [name for name in changed if name in ours]
-
-
-def before_merge(ctx: Context, *, force: bool, head: str | None = None) -> None:
-    """`head`: `from_ref`'s head as just read; when it is still the fork commit, nothing moved and the
-    history need not be read (one round trip less on Bauplan's cloud)."""
-    if ctx.state.checks_unknown and not force:
-        raise MergeRefused(f"Cannot merge {ctx.state.branch}: {ctx.state.checks_unknown}. Give the checks that "
-                           "should gate it (Ingestion.resume(branch, checks=[...]); checks=[] accepts only the "
-                           "built-in ones), or merge(force=True, reason='...') to publish anyway")
-    moved = 0 if head is not None and head == ctx.state.base_hash else from_ref_moved(ctx)
-    if moved:
-        ctx.emit("log", moved_text(ctx.spec.from_ref, moved))
-
-
-def conflict(ctx: Context, tables: list[str], head: str | None) -> IngestionConflict:
-    if head is None:
-        head = str(ctx.client.get_branch(ctx.spec.from_ref).hash)
-    return conflict_error(tables=tables, from_ref=ctx.spec.from_ref, base=ctx.state.base_hash, head=head,
-                          moved=from_ref_moved(ctx), branch=ctx.state.branch)
