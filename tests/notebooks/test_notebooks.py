@@ -27,18 +27,23 @@ def execute(name: str, lake_path: Path, monkeypatch) -> nbformat.NotebookNode:
 
 
 def text_of(cell) -> str:
-    """Everything a cell showed, as text: stdout, text/plain, text/html, and errors."""
+    """Everything a cell showed, as text: stdout, text/plain, text/html, and errors. Stream outputs are joined
+    as written: one print can arrive as several stream outputs when the kernel flushes between its pieces
+    (under load), and their text carries its own newlines."""
     parts = []
     for output in cell.get("outputs", []):
         if output.output_type == "stream":
-            parts.append(output.text)
+            if parts and parts[-1][0] == "stream":
+                parts[-1] = ("stream", parts[-1][1] + output.text)
+            else:
+                parts.append(("stream", output.text))
         elif output.output_type in ("execute_result", "display_data"):
             for mime in ("text/plain", "text/html"):
                 if mime in output.data:
-                    parts.append(output.data[mime])
+                    parts.append((mime, output.data[mime]))
         elif output.output_type == "error":
-            parts.append("\n".join(output.traceback))
-    return "\n".join(parts)
+            parts.append(("error", "\n".join(output.traceback)))
+    return "\n".join(text for _, text in parts)
 
 
 def cell_with(nb, snippet: str):
@@ -122,6 +127,16 @@ def test_tutorial_03_when_things_go_wrong(tmp_path, monkeypatch):
     assert "WARNING: Merged with override: finance confirmed the refunds" in forced
     pruned = text_of(cell_with(nb, "removed = open_branches.prune("))
     assert "would delete" in pruned and "2 deleted; open now: 0" in pruned
+    # Each ingestion shows its panel, and the saved view below it holds the panel's last state.
+    panels = {"bad = Ingestion(": "orders: checks failed\n", "restored = Ingestion.resume(": "orders: checks failed; "
+              "branch discarded\n", "theirs = Ingestion(": "orders: merged into main\n",
+              "late.merge(force=True": "orders: merged into main with failed checks overridden\n"}
+    for snippet, heading in panels.items():
+        outputs = cell_with(nb, snippet).outputs
+        assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs), snippet
+        saved = [o.data for o in outputs if "wap-saved" in o.get("data", {}).get("text/html", "")]
+        assert len(saved) == 1 and saved[0]["text/plain"].startswith(heading), (snippet, saved)
+    assert "wap-report" in widget_values(nb)
     lake = LocalClient(lake_path)
     assert [b.name for b in lake.get_branches()] == ["main"]
     latest = next(iter(lake.get_commits("main", limit=1)))
