@@ -40,6 +40,8 @@ def __getattr__(name: str) -> Any:
 
 
 def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext wap_notebook`: the `%%wap_ingest` / `%%wap_sql` magics, and ingestions shown as panels.
+    Raises nothing of its own."""
     from wap_notebook.notebook.display import register
     from wap_notebook.notebook.magic import load_ipython_extension as _load  # noqa: F401
 
@@ -48,6 +50,7 @@ def load_ipython_extension(ipython: Any) -> None:
 
 
 def unload_ipython_extension(ipython: Any) -> None:
+    """`%unload_ext wap_notebook`: the magics go. Raises nothing of its own."""
     from wap_notebook.notebook.magic import unload_ipython_extension as _unload  # noqa: F401
 
     _unload(ipython)

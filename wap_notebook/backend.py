@@ -93,6 +93,11 @@ def connect(backend: Backend = "auto", *, create: bool = True, **kwargs: Any) ->
     configured and the embedded lakehouse otherwise, and logs which one it picked. `create=False` (what
     reading commands use: resume, list, show, history) opens only an embedded lakehouse that exists, and
     raises `LakehouseNotFound` naming the path otherwise: reading never leaves an empty lakehouse behind.
+
+    Raises:
+        InvalidSpec: an unknown `backend`.
+        BackendUnavailable: Bauplan was asked for (or configured) and cannot be reached or built.
+        LakehouseNotFound: `create=False` and the embedded lakehouse's folder does not exist.
     """
     chosen = resolve_backend(backend)
     if chosen == "bauplan":

@@ -37,10 +37,9 @@ from wap_notebook.core.progress import ImportProgress
 from wap_notebook.engine import check_selection, conflicts, persist
 from wap_notebook.engine.client import LakehouseClient
 from wap_notebook.engine.events import EventStream, IngestionEvent, now
-from wap_notebook.engine.explore import Suggestions
 from wap_notebook.engine.guard import Guard
 from wap_notebook.engine.history import HISTORY_COLUMNS, merged_ingestions
-from wap_notebook.engine.inspection import Inspection
+from wap_notebook.engine.inspection import Inspection, InspectionMethods
 from wap_notebook.engine.open_ingestions import IngestionList, open_ingestions
 from wap_notebook.engine.phases import Action, Phase
 from wap_notebook.engine.refs import new_branch_name
@@ -112,11 +111,17 @@ def history(table: str, client: LakehouseClient | None = None, limit: int = 50, 
 def prune_ingestions(older_than: timedelta | str | float = "7d", *, dry_run: bool = True,
                      client: LakehouseClient | None = None) -> pd.DataFrame:
     """`list_ingestions(client).prune(older_than, dry_run=dry_run)`: delete (or, by default, list) the open
-    import branches older than `older_than` ("7d", "12h", a timedelta or seconds)."""
+    import branches older than `older_than` ("7d", "12h", a timedelta or seconds).
+
+    Raises:
+        InvalidSpec: `older_than` is not a duration.
+        BackendUnavailable: no client given and none can be opened (`LakehouseNotFound` for a missing path).
+        bauplan.exceptions.BauplanError: the lakehouse refused a listing or a deletion.
+    """
     return list_ingestions(client).prune(older_than, dry_run=dry_run)
 
 
-class Ingestion(HtmlReport):
+class Ingestion(HtmlReport, InspectionMethods):
     """Write-Audit-Publish of `table` from `source` (or several tables: `Ingestion({t: uri, ...}, None)`).
 
     `run()` imports on a fresh branch, validates, and applies the policies (`on_success="merge"` merges,
@@ -328,7 +333,11 @@ class Ingestion(HtmlReport):
         return self
 
     def from_ref_moved(self) -> int:
-        """How many commits `from_ref` gained since this import branched (0 before the import)."""
+        """How many commits `from_ref` gained since this import branched (0 before the import).
+
+        Raises:
+            bauplan.exceptions.BauplanError: `from_ref`'s history could not be read.
+        """
         return conflicts.from_ref_moved(self._ctx)
 
     @property
@@ -344,11 +353,20 @@ class Ingestion(HtmlReport):
         return self.from_ref_moved()
 
     def subscribe(self, callback: Callable[[IngestionEvent], None]) -> Callable[[], None]:
-        """Call `callback(event)` on every event (possibly from a worker thread). Returns unsubscribe."""
+        """Call `callback(event)` on every event (possibly from a worker thread). Returns unsubscribe.
+
+        An exception in a callback is logged and does not reach the ingestion.
+
+        Raises:
+            InvalidSpec: `callback` is not callable.
+        """
         return self._ctx.events.subscribe(callback)
 
     def allowed_actions(self) -> set[str]:
-        """Actions legal now (see `wap_notebook.engine.phases.TRANSITIONS`); empty while an action runs."""
+        """Actions legal now (see `wap_notebook.engine.phases.TRANSITIONS`); empty while an action runs.
+
+        Raises nothing: it reads the phase only.
+        """
         return self._guard.allowed()
 
     # ---------------------------------------------------------------------------------- actions
@@ -485,34 +503,8 @@ class Ingestion(HtmlReport):
                 raise
 
     def audit_record(self, *, force: bool = False, reason: str | None = None) -> dict[str, str]:
-        """The commit properties written on the merge commit (all values are strings)."""
+        """The commit properties written on the merge commit (all values are strings).
+
+        Raises nothing: it reads what the ingestion holds.
+        """
         return self._steps.audit_record(force=force, reason=reason)
-
-    # ---------------------------------------------------------------------------------- inspection
-    def failures(self, check: str | int, n: int = 20) -> pd.DataFrame:
-        """Up to `n` failing rows of a check; see `Inspection.failures`."""
-        return self.inspect.failures(check, n)
-
-    def sample(self, n: int = 10, table: str | None = None) -> pd.DataFrame:
-        """Up to `n` rows this ingestion added (first table by default)."""
-        return self.inspect.sample(n, table)
-
-    def diff(self) -> pd.DataFrame:
-        """Per table: rows_before / rows_after / rows_added and added / removed / retyped columns."""
-        return self.inspect.diff()
-
-    def profile(self, table: str | None = None) -> pd.DataFrame:
-        """One row per column of the new rows beside `main` (`wap_notebook.engine.explore.profile_frame`)."""
-        return self.inspect.column_profile(table)
-
-    def suggest_checks(self, table: str | None = None) -> Suggestions:
-        """Checks that pass on `main`: `.yaml` for a cell, `.checks` for `validate(checks=...)` (see `explore`)."""
-        return self.inspect.suggest_checks(table)
-
-    def query(self, sql: str, table: str | None = None) -> pd.DataFrame:
-        """`sql` on the branch as a DataFrame; `{table}` names the (first, or `table=`) table, `{name}` any."""
-        return self.inspect.query(sql, table)
-
-    def schemas(self) -> dict[str, pd.DataFrame]:
-        """Per table: column, type, required on the branch (or the merge commit)."""
-        return self.inspect.schemas()

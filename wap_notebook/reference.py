@@ -30,7 +30,17 @@ def quality_gated_update(
     client: Any = None,
     checks: Sequence[Check] = (),
 ) -> tuple[str, bool]:
-    """Import `s3_path` into `namespace.table_name` on a fresh branch, check it, then merge or keep it."""
+    """Import `s3_path` into `namespace.table_name` on a fresh branch, check it, then merge or keep it.
+
+    Returns:
+        (the import branch, True): a failure raises instead, as the reference script does.
+
+    Raises:
+        IngestionFailed: the import or the checks failed (after `on_failure` was applied); it holds the ingestion.
+        InvalidSpec: an unknown `on_success` / `on_failure`, a bad name, or checks on missing columns.
+        IngestionConflict: `on_success="merge"` and the table changed on `main` since the branch was made.
+        bauplan.exceptions.BauplanError: the lakehouse refused an operation.
+    """
     choice(on_success, ON_SUCCESS, "on_success")
     choice(on_failure, ON_FAILURE, "on_failure")
     ingestion = Ingestion(table_name, s3_path, namespace=namespace, checks=checks, client=client,

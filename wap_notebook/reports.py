@@ -14,7 +14,12 @@ from typing import Any, cast
 class HtmlReport:
     def to_html(self, path: str | Path, *, sample_rows: int = 10) -> Path:
         """Write one self-contained, offline HTML report of this ingestion to `path` (summary, checks, charts
-        as inline SVG, failing rows, sample, schema, diff, sources and log). Returns the path."""
+        as inline SVG, failing rows, sample, profile and history, schema, diff, sources and log). Returns the
+        path. A section that cannot be read says so in the report instead of failing it.
+
+        Raises:
+            OSError: `path` cannot be written (a missing folder, no permission, a full disk).
+        """
         from wap_notebook.notebook.report import write_report
 
         return write_report(cast(Any, self), path, sample_rows=sample_rows)

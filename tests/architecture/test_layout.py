@@ -57,3 +57,20 @@ def test_the_panel_is_split_by_job():
     sizes = {p.name: len(p.read_text().splitlines()) for p in panel.glob("*.py")}
     assert max(sizes.values()) <= 400, sizes
     assert {"actions.py", "workers.py", "layout.py", "registry.py"} <= set(sizes)
+
+
+def test_every_public_method_of_the_api_says_what_it_raises():
+    """The facade's methods and the package's functions each have a "Raises" line (or say they raise nothing):
+    a caller can see what to catch without reading the engine."""
+    import inspect
+
+    import wap_notebook
+    from wap_notebook.ingestion import Ingestion
+
+    members = [(f"Ingestion.{name}", member) for name, member in inspect.getmembers(Ingestion)
+               if not name.startswith("_") and (inspect.isfunction(member) or isinstance(member, classmethod)
+                                                or inspect.ismethod(member))]
+    members += [(name, getattr(wap_notebook, name)) for name in wap_notebook.__all__
+                if inspect.isfunction(getattr(wap_notebook, name))]
+    silent = [name for name, member in members if "Raise" not in (inspect.getdoc(member) or "")]
+    assert len(members) >= 25 and silent == []  # the count guards against the scan finding nothing

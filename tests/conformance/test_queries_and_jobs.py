@@ -50,6 +50,31 @@ def test_scan_refuses_unparsable_filters_before_running(client, titanic, filters
         client.scan("titanic", ref=BRANCH, filters=filters)
 
 
+@pytest.mark.parametrize("call", [
+    lambda c: c.query("SELECT 1 AS x", ref="tester.missing"),
+    lambda c: list(c.query_to_generator("SELECT 1 AS x", ref="tester.missing")),
+    lambda c: c.scan("titanic", ref="tester.missing"),
+    lambda c: c.scan("no_such_table", ref=BRANCH),
+    lambda c: c.query("SELECT * FROM no_such_table", ref=BRANCH),
+    lambda c: c.query("SELECT 1 AS x", ref="main@" + "0" * 64),
+], ids=["query, missing ref", "generator, missing ref", "scan, missing ref", "scan, missing table",
+        "query, missing table", "query, unknown commit"])
+def test_every_failure_of_a_query_job_is_a_query_error(client, titanic, call):
+    # Bauplan's SDK maps the query service's answer, whatever failed, to BauplanQueryError (`query_err` in
+    # BauplanLabs/bauplan src/python/query.rs), never to a catalog error such as RefNotFoundError or
+    # TableNotFoundError; the service's message is kept.
+    with pytest.raises(bx.BauplanQueryError) as raised:
+        call(client)
+    assert not isinstance(raised.value, bx.BauplanHTTPError)
+    assert "missing" in str(raised.value) or "no_such_table" in str(raised.value) or "0000" in str(raised.value)
+
+
+def test_scan_with_an_empty_column_list_is_refused_before_running(client, titanic):
+    # src/python/query.rs, scan: `Some([]) => ValueError("Empty column list")`.
+    with pytest.raises(ValueError, match="Empty column list"):
+        client.scan("titanic", ref=BRANCH, columns=[])
+
+
 def test_query_to_files_and_generator(client, titanic, tmp_path):
     query = "SELECT Name, Age FROM titanic ORDER BY Age"
     rows = list(client.query_to_generator(query, ref=BRANCH))

@@ -71,9 +71,12 @@ def test_refs_carrying_a_hash_resolve_to_it(client, loaded, write):
 def test_malformed_refs_raise_invalid_ref_error(client, ref):
     # __init__.pyi, create_branch / get_commits / merge_branch: "InvalidRefError: if the ref format is invalid".
     with pytest.raises(bx.InvalidRefError):
-        client.query("SELECT 1 AS x", ref=ref)
-    with pytest.raises(bx.InvalidRefError):
         client.get_commits(ref)
+    # A query is a job: the SDK raises whatever the query service answers, a malformed ref included, as
+    # BauplanQueryError with the service's message (BauplanLabs/bauplan src/python/query.rs, `query_err`).
+    with pytest.raises(bx.BauplanQueryError) as raised:
+        client.query("SELECT 1 AS x", ref=ref)
+    assert not isinstance(raised.value, bx.BauplanHTTPError) and str(raised.value)
 
 
 def test_rename_branch_and_tag(client, loaded):

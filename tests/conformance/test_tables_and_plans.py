@@ -136,3 +136,24 @@ def test_external_table_from_metadata(client, write, tmp_path):
     inside = client.get_table("ext", BRANCH).metadata_location
     with pytest.raises(bx.NamespaceNotFoundError):
         client.create_external_table_from_metadata("x", inside, namespace="nope", branch=BRANCH)
+
+
+def test_hyphenated_namespace_and_table_names_work_end_to_end(client, write):
+    # Bauplan's catalog takes '-' in these names: its CLI test (tests/cli/import.rs) creates namespace
+    # 'e2e-create-table' and table 'my-table-name' and queries it as "my-table-name".
+    uri = write("dash.parquet", pa.table({"id": [1, 2, 3], "kind": ["a", "b", "a"]}))
+    client.create_branch(BRANCH, "main")
+    client.create_namespace("e2e-ns", BRANCH)
+    assert client.create_table("my-table", uri, namespace="e2e-ns", branch=BRANCH).name == "my-table"
+    assert client.import_data("my-table", uri, namespace="e2e-ns", branch=BRANCH).error is None
+    assert client.query('SELECT COUNT(*) AS n FROM "e2e-ns"."my-table"', ref=BRANCH).to_pylist() == [{"n": 3}]
+    assert client.query('SELECT COUNT(*) AS n FROM "my-table"', ref=BRANCH, namespace="e2e-ns").to_pylist() == [
+        {"n": 3}]
+    assert client.scan("my-table", ref=BRANCH, namespace="e2e-ns", filters="kind = 'a'").num_rows == 2
+    assert [t.name for t in client.get_tables(BRANCH, filter_by_namespace="e2e-ns")] == ["my-table"]
+    client.delete_table("my-table", BRANCH, namespace="e2e-ns")
+    assert not client.has_table("my-table", BRANCH, namespace="e2e-ns")
+    # still refused: a leading '-', quotes, separators, spaces
+    for bad in ("-lead", "a'b", "a;b", "a b", "9lives"):
+        with pytest.raises(ValueError, match="Invalid table name"):
+            client.create_table(bad, uri, branch=BRANCH)

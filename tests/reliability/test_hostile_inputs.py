@@ -220,8 +220,9 @@ CASES = [
          "brañch"),
     Case("branch_name_sql_injection", lambda c: c.client.create_branch("tester.x';DROP TABLE refs;--", "main"),
          bx.InvalidRefError, "DROP TABLE refs"),  # malformed refs raise Bauplan's InvalidRefError
-    Case("ref_sql_injection_in_query", lambda c: c.client.query(MAIN_SQL, ref="main' OR 1=1 --"), bx.InvalidRefError,
-         "main' OR 1=1 --"),
+    # a query is a job: its malformed ref comes back as the query service's error (SDK: query_err)
+    Case("ref_sql_injection_in_query", lambda c: c.client.query(MAIN_SQL, ref="main' OR 1=1 --"),
+         bx.BauplanQueryError, "main' OR 1=1 --"),
     # ---- SQL injection through check arguments
     Case("check_value_injection_is_data",
          lambda c: _check_report(c, C.accepted_values("status", ["placed'); DROP TABLE orders; --"]), "failed",

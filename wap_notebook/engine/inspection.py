@@ -183,3 +183,79 @@ class Inspection:
         self._require_data("read schemas")
         return {t: pd.DataFrame(self._rows.fields(t, self._ctx.data_ref) or [], columns=["column", "type", "required"])
                 for t in self._ctx.spec.tables}
+
+
+class InspectionMethods:
+    """The facade's reading methods (`Ingestion.failures`, `sample`, `diff`, `profile`, `suggest_checks`,
+    `query`, `schemas`): what an ingestion holds, read through its `Inspection`, kept apart from the
+    methods that act on it."""
+
+    inspect: Inspection
+
+    def failures(self, check: str | int, n: int = 20) -> pd.DataFrame:
+        """Up to `n` failing rows of a check; see `Inspection.failures`.
+
+        Raises:
+            NothingImported: no data on a live branch yet (before the import, or after a discard).
+            InvalidSpec: no such check (by name, `table.check` or report row), or no report yet.
+            bauplan.exceptions.BauplanError: the lakehouse refused a read (e.g. the branch was deleted elsewhere).
+        """
+        return self.inspect.failures(check, n)
+
+    def sample(self, n: int = 10, table: str | None = None) -> pd.DataFrame:
+        """Up to `n` rows this ingestion added (first table by default).
+
+        Raises:
+            NothingImported: no data on a live branch yet (before the import, or after a discard).
+            InvalidSpec: `table` is not one of this ingestion's tables.
+            bauplan.exceptions.BauplanError: the lakehouse refused a read (e.g. the branch was deleted elsewhere).
+        """
+        return self.inspect.sample(n, table)
+
+    def diff(self) -> pd.DataFrame:
+        """Per table: rows_before / rows_after / rows_added and added / removed / retyped columns.
+
+        Raises:
+            NothingImported: no data on a live branch yet (before the import, or after a discard).
+            bauplan.exceptions.BauplanError: the lakehouse refused a read (e.g. the branch was deleted elsewhere).
+        """
+        return self.inspect.diff()
+
+    def profile(self, table: str | None = None) -> pd.DataFrame:
+        """One row per column of the new rows beside `main` (`wap_notebook.engine.explore.profile_frame`).
+
+        Raises:
+            NothingImported: no data on a live branch yet (before the import, or after a discard).
+            InvalidSpec: `table` is not one of this ingestion's tables.
+            bauplan.exceptions.BauplanError: the lakehouse refused a read (e.g. the branch was deleted elsewhere).
+        """
+        return self.inspect.column_profile(table)
+
+    def suggest_checks(self, table: str | None = None) -> Suggestions:
+        """Checks that pass on `main`: `.yaml` for a cell, `.checks` for `validate(checks=...)` (see `explore`).
+
+        Raises:
+            NothingImported: no data on a live branch yet (before the import, or after a discard).
+            InvalidSpec: `table` is not one of this ingestion's tables.
+            bauplan.exceptions.BauplanError: the lakehouse refused a read (e.g. the branch was deleted elsewhere).
+        """
+        return self.inspect.suggest_checks(table)
+
+    def query(self, sql: str, table: str | None = None) -> pd.DataFrame:
+        """`sql` on the branch as a DataFrame; `{table}` names the (first, or `table=`) table, `{name}` any.
+
+        Raises:
+            NothingImported: no data on a live branch yet (before the import, or after a discard).
+            InvalidSpec: no SQL text, or `table` is not one of this ingestion's tables.
+            bauplan.exceptions.BauplanQueryError: the query failed (bad SQL, an unknown table, a limit reached).
+        """
+        return self.inspect.query(sql, table)
+
+    def schemas(self) -> dict[str, pd.DataFrame]:
+        """Per table: column, type, required on the branch (or the merge commit).
+
+        Raises:
+            NothingImported: no data on a live branch yet (before the import, or after a discard).
+            bauplan.exceptions.BauplanError: the lakehouse refused a read (e.g. the branch was deleted elsewhere).
+        """
+        return self.inspect.schemas()

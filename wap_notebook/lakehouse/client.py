@@ -62,7 +62,13 @@ def default_username() -> str:
 
 
 class LocalClient(RefsMixin, TablesMixin, ImportsMixin, QueriesMixin):
-    """An embedded lakehouse in a folder: a SQLite commit graph and job ledger plus an Iceberg warehouse."""
+    """An embedded lakehouse in a folder: a SQLite commit graph and job ledger plus an Iceberg warehouse.
+
+    The parameters of the methods `bauplan.Client` has are typed `Any` on purpose: like the SDK, each
+    method takes what the caller gives and checks it at run time through one validator per parameter type
+    (`arguments.py`), raising the SDK's `TypeError` / `ValueError` / `OverflowError` for what the SDK refuses;
+    a static type narrower than that would describe a different API. Return types are exact.
+    """
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, username: str | None = None,
                  email: str | None = None, query_limits: QueryLimits | None = None,
@@ -95,15 +101,15 @@ class LocalClient(RefsMixin, TablesMixin, ImportsMixin, QueriesMixin):
         return f"LocalClient(path={str(self.path)!r}, username={self.username!r})"
 
     # ------------------------------------------------------------------ identity
-    def info(self, /, *, client_timeout=None) -> InfoState:
+    def info(self, /, *, client_timeout: Any = None) -> InfoState:
         from wap_notebook.core.version import __version__
 
         return InfoState(user=UserInfo(username=self.username), client_version=f"wap-notebook {__version__}")
 
     # ------------------------------------------------------------------ pipelines
-    def run(self, /, project_dir, *, ref=None, namespace=None, parameters=None, cache=True, transaction=True,
-            dry_run=None, strict=True, preview=None, args=None, priority=None, client_timeout=None,
-            detach=False) -> Any:
+    def run(self, /, project_dir: Any, *, ref: Any = None, namespace: Any = None, parameters: Any = None,
+            cache: Any = True, transaction: Any = True, dry_run: Any = None, strict: Any = True, preview: Any = None,
+            args: Any = None, priority: Any = None, client_timeout: Any = None, detach: Any = False) -> Any:
         raise NotImplementedError(
             "Bauplan pipelines (`run`) execute on Bauplan's cloud: the embedded lakehouse has no pipeline "
             "runtime. Locally, load data with create_table + import_data and transform it with query.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import closing
@@ -41,9 +41,10 @@ class ImportsMixin(ClientCore):
         """
         return self._jobs.details(ledger.job_id_of(job_id))
 
-    def import_data(self, /, table, search_uri, *, branch=None, namespace=None, continue_on_error=False,
-                    import_duplicate_files=False, best_effort=False, preview=None, args=None, priority=None,
-                    client_timeout=None, detach=False) -> TableDataImportState:
+    def import_data(self, /, table: Any, search_uri: Any, *, branch: Any = None, namespace: Any = None,
+                    continue_on_error: Any = False, import_duplicate_files: Any = False, best_effort: Any = False,
+                    preview: Any = None, args: Any = None, priority: Any = None, client_timeout: Any = None,
+                    detach: Any = False) -> TableDataImportState:
         _refuse_args(args)
         if preview not in (None, "off", "false"):
             # Bauplan's preview modes sample the import on its cloud; here the whole import runs. The mode is
@@ -225,12 +226,12 @@ class ImportsMixin(ClientCore):
                 "commit_hash": commit.hash}
 
     # ------------------------------------------------------------------ jobs
-    def get_job(self, job_id, /) -> Job:
+    def get_job(self, job_id: Any, /) -> Job:
         return self._jobs.get(ledger.job_id_of(job_id))
 
-    def get_jobs(self, /, *, filter_by_current_user=True, filter_by_ids=None, filter_by_users=None,
-                 filter_by_kinds=None, filter_by_statuses=None, filter_by_created_after=None,
-                 filter_by_created_before=None, limit=None) -> Iterator[Job]:
+    def get_jobs(self, /, *, filter_by_current_user: Any = True, filter_by_ids: Any = None, filter_by_users: Any = None,
+                 filter_by_kinds: Any = None, filter_by_statuses: Any = None, filter_by_created_after: Any = None,
+                 filter_by_created_before: Any = None, limit: Any = None) -> Iterator[Job]:
         # As the SDK (src/python/job.rs): named users win over filter_by_current_user.
         users = ledger.normalize_users(filter_by_users)
         return self._jobs.list(users=users or ([self.username] if filter_by_current_user else None),
@@ -239,18 +240,19 @@ class ImportsMixin(ClientCore):
                                after=ledger.as_epoch(filter_by_created_after),
                                before=ledger.as_epoch(filter_by_created_before), limit=limit)
 
-    def get_job_logs(self, /, job) -> list[JobLogEvent]:
+    def get_job_logs(self, /, job: Any) -> list[JobLogEvent]:
         return self._jobs.logs(ledger.job_id_of(job))
 
-    def get_job_context(self, /, job, *, include_logs=False, include_snapshot=False) -> JobContext:
+    def get_job_context(self, /, job: Any, *, include_logs: Any = False, include_snapshot: Any = False) -> JobContext:
         # Jobs here run no user code, so there is no code snapshot: `snapshot_dict` is empty either way.
         return self._jobs.context(ledger.job_id_of(job), include_logs=include_logs)
 
-    def get_job_contexts(self, /, jobs, *, include_logs=False, include_snapshot=False) -> list[JobContext]:
+    def get_job_contexts(self, /, jobs: Any, *, include_logs: Any = False,
+                         include_snapshot: Any = False) -> list[JobContext]:
         return [self.get_job_context(job, include_logs=include_logs, include_snapshot=include_snapshot)
                 for job in ledger.normalize_ids(jobs)]
 
-    def cancel_job(self, job_id, /) -> None:
+    def cancel_job(self, job_id: Any, /) -> None:
         self._jobs.cancel(ledger.job_id_of(job_id))
 
 
@@ -299,7 +301,8 @@ def _write_file(source: sources.SourceFile, table_location: str, schema: pa.Sche
 
 def _write_files(files: list[sources.SourceFile], table_location: str, schema: pa.Schema, reading: _Reading,
                  checks: partials.ImportPartials | None, written: list[str],
-                 progress: Callable[[int, str], None]) -> Iterator[tuple[int, sources.SourceFile, _FileResult]]:
+                 progress: Callable[[int, str], None]
+                 ) -> Generator[tuple[int, sources.SourceFile, _FileResult], None, None]:
     """Write `files` on `_FILE_WORKERS` threads; yield their results in file order.
 
     Successful files' data paths are appended to `written` as soon as they are known, including those

@@ -30,7 +30,7 @@ class RefsMixin(ClientCore):
             raise errors.forbidden(error, code, f"Branch {name!r} must be named '<username>.<name>', i.e. start with "
                                    f"{self.username + '.'!r}")
 
-    def create_branch(self, /, branch, from_ref, *, if_not_exists=False) -> Branch:
+    def create_branch(self, /, branch: Any, from_ref: Any, *, if_not_exists: Any = False) -> Branch:
         name = self._branch_name(branch)
         if not (if_not_exists and self.has_branch(name)):
             self._check_branch_owner(name, bx.CreateBranchForbiddenError, "CREATE_BRANCH_FORBIDDEN")
@@ -40,11 +40,11 @@ class RefsMixin(ClientCore):
             raise bx.BranchExistsError(409, "BRANCH_EXISTS", f"{name!r} already exists as a tag")
         return Branch(name=record.name, hash=record.hash)
 
-    def has_branch(self, /, branch) -> bool:
+    def has_branch(self, /, branch: Any) -> bool:
         record = self._catalog.ref(self._branch_name(branch))
         return record is not None and record.kind == "branch"
 
-    def get_branch(self, /, branch) -> Branch:
+    def get_branch(self, /, branch: Any) -> Branch:
         name = self._branch_name(branch)
         record = self._catalog.ref(name)
         if record is None:
@@ -53,7 +53,7 @@ class RefsMixin(ClientCore):
             raise errors.not_a_branch(name)
         return Branch(name=record.name, hash=record.hash)
 
-    def get_branches(self, /, *, name=None, user=None, limit=None) -> Iterator[Branch]:
+    def get_branches(self, /, *, name: Any = None, user: Any = None, limit: Any = None) -> Iterator[Branch]:
         records = self._catalog.refs("branch")
         if name:
             records = [r for r in records if name in r.name]
@@ -61,7 +61,7 @@ class RefsMixin(ClientCore):
             records = [r for r in records if r.name.startswith(f"{user}.")]
         return iter([Branch(name=r.name, hash=r.hash) for r in records[:limit]])
 
-    def delete_branch(self, /, branch, *, if_exists=False) -> bool:
+    def delete_branch(self, /, branch: Any, *, if_exists: Any = False) -> bool:
         name = self._branch_name(branch)
         if name == MAIN:
             raise errors.forbidden(bx.DeleteBranchForbiddenError, "DELETE_BRANCH_FORBIDDEN",
@@ -75,7 +75,7 @@ class RefsMixin(ClientCore):
             raise errors.branch_not_found(name)
         return deleted
 
-    def rename_branch(self, /, branch, new_branch) -> Branch:
+    def rename_branch(self, /, branch: Any, new_branch: Any) -> Branch:
         old, new = self._branch_name(branch), self._branch_name(new_branch)
         if old == MAIN:
             raise errors.forbidden(bx.RenameBranchForbiddenError, "RENAME_BRANCH_FORBIDDEN",
@@ -87,18 +87,18 @@ class RefsMixin(ClientCore):
         renamed = self._catalog.rename_ref(old, new, "branch")
         return Branch(name=renamed.name, hash=renamed.hash)
 
-    def create_tag(self, /, tag, from_ref, *, if_not_exists=False) -> Tag:
+    def create_tag(self, /, tag: Any, from_ref: Any, *, if_not_exists: Any = False) -> Tag:
         name = ref_name(tag, "tag")
         record = self._catalog.create_ref(name, "tag", parse_ref(from_ref), self.username, if_not_exists=if_not_exists)
         if record.kind != "tag":
             raise bx.TagExistsError(409, "TAG_EXISTS", f"{name!r} already exists as a branch")
         return Tag(name=record.name, hash=record.hash)
 
-    def has_tag(self, /, tag) -> bool:
+    def has_tag(self, /, tag: Any) -> bool:
         record = self._catalog.ref(ref_name(tag, "tag"))
         return record is not None and record.kind == "tag"
 
-    def get_tag(self, /, tag) -> Tag:
+    def get_tag(self, /, tag: Any) -> Tag:
         name = ref_name(tag, "tag")
         record = self._catalog.ref(name)
         if record is None:
@@ -107,11 +107,11 @@ class RefsMixin(ClientCore):
             raise errors.not_a_tag(name)
         return Tag(name=record.name, hash=record.hash)
 
-    def get_tags(self, /, *, filter_by_name=None, limit=None) -> Iterator[Tag]:
+    def get_tags(self, /, *, filter_by_name: Any = None, limit: Any = None) -> Iterator[Tag]:
         records = [r for r in self._catalog.refs("tag") if not filter_by_name or filter_by_name in r.name]
         return iter([Tag(name=r.name, hash=r.hash) for r in records[:limit]])
 
-    def delete_tag(self, /, tag, *, if_exists=False) -> bool:
+    def delete_tag(self, /, tag: Any, *, if_exists: Any = False) -> bool:
         name = ref_name(tag, "tag")
         record = self._catalog.ref(name)
         if record is not None and record.kind != "tag":
@@ -121,7 +121,7 @@ class RefsMixin(ClientCore):
             raise errors.tag_not_found(name)
         return deleted
 
-    def rename_tag(self, /, tag, new_tag) -> Tag:
+    def rename_tag(self, /, tag: Any, new_tag: Any) -> Tag:
         old, new = ref_name(tag, "tag"), ref_name(new_tag, "tag")
         record = self._catalog.ref(old)
         if record is not None and record.kind != "tag":
@@ -130,8 +130,8 @@ class RefsMixin(ClientCore):
         return Tag(name=renamed.name, hash=renamed.hash)
 
     # ------------------------------------------------------------------ merges and history
-    def merge_branch(self, /, source_ref, into_branch, *, commit_message=None, commit_body=None,
-                     commit_properties=None) -> Branch:
+    def merge_branch(self, /, source_ref: Any, into_branch: Any, *, commit_message: Any = None, commit_body: Any = None,
+                     commit_properties: Any = None) -> Branch:
         source_spec = parse_ref(source_ref)
         target = self._branch_name(into_branch)
         record = self._catalog.ref(target)
@@ -155,11 +155,11 @@ class RefsMixin(ClientCore):
                               merge_ref=source_spec.name)
         return Branch(name=target, hash=commit.hash)
 
-    def get_commits(self, /, ref, *, filter_by_message=None, filter_by_author_username=None,
-                    filter_by_author_name=None, filter_by_author_email=None, filter_by_authored_date=None,
-                    filter_by_authored_date_start_at=None, filter_by_authored_date_end_at=None,
-                    filter_by_parent_hash=None, filter_by_properties=None, filter=None,
-                    limit=None) -> Iterator[Commit]:
+    def get_commits(self, /, ref: Any, *, filter_by_message: Any = None, filter_by_author_username: Any = None,
+                    filter_by_author_name: Any = None, filter_by_author_email: Any = None,
+                    filter_by_authored_date: Any = None, filter_by_authored_date_start_at: Any = None,
+                    filter_by_authored_date_end_at: Any = None, filter_by_parent_hash: Any = None,
+                    filter_by_properties: Any = None, filter: Any = None, limit: Any = None) -> Iterator[Commit]:
         resolved = self._resolve(ref)
         start = _as_datetime(filter_by_authored_date_start_at)
         end = _as_datetime(filter_by_authored_date_end_at)
@@ -245,6 +245,5 @@ def _filter_fields(record: CommitRecord, authored: datetime) -> dict[str, Any]:
 def _as_datetime(value: Any) -> datetime | None:
     if value is None:
         return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    stamp: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace as dc_replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 from bauplan import exceptions as bx
@@ -35,12 +35,14 @@ def _file_schemas(files: list[sources.SourceFile]) -> list[pa.Schema]:
         return list(pool.map(sources.read_schema, files))
 
 
+R = TypeVar("R")
+
 class TablesMixin(ClientCore):
     """Namespaces, tables (read, create, plan and apply, delete, revert) and external tables."""
 
     # ------------------------------------------------------------------ namespaces
-    def create_namespace(self, /, namespace, branch, *, commit_body=None, commit_properties=None,
-                         if_not_exists=False) -> Namespace:
+    def create_namespace(self, /, namespace: Any, branch: Any, *, commit_body: Any = None,
+                         commit_properties: Any = None, if_not_exists: Any = False) -> Namespace:
         name = validate_identifier(getattr(namespace, "name", namespace), "namespace")
         target = self._writable_branch(branch)
 
@@ -57,23 +59,23 @@ class TablesMixin(ClientCore):
                                        body=commit_body, properties=commit_properties)
         return Namespace(name=name)
 
-    def has_namespace(self, /, namespace, ref) -> bool:
+    def has_namespace(self, /, namespace: Any, ref: Any) -> bool:
         name = validate_identifier(getattr(namespace, "name", namespace), "namespace")
         return name in self._resolve(ref).commit.state.namespaces
 
-    def get_namespace(self, /, namespace, ref) -> Namespace:
+    def get_namespace(self, /, namespace: Any, ref: Any) -> Namespace:
         name = validate_identifier(getattr(namespace, "name", namespace), "namespace")
         if name not in self._resolve(ref).commit.state.namespaces:
             raise errors.namespace_not_found(name, str(ref))
         return Namespace(name=name)
 
-    def get_namespaces(self, /, ref, *, filter_by_name=None, limit=None) -> Iterator[Namespace]:
+    def get_namespaces(self, /, ref: Any, *, filter_by_name: Any = None, limit: Any = None) -> Iterator[Namespace]:
         names = sorted(self._resolve(ref).commit.state.namespaces)
         names = [n for n in names if not filter_by_name or filter_by_name in n]
         return iter([Namespace(name=n) for n in names[:limit]])
 
-    def delete_namespace(self, /, namespace, branch, *, if_exists=False, commit_body=None,
-                         commit_properties=None) -> Branch:
+    def delete_namespace(self, /, namespace: Any, branch: Any, *, if_exists: Any = False, commit_body: Any = None,
+                         commit_properties: Any = None) -> Branch:
         name = validate_identifier(getattr(namespace, "name", namespace), "namespace")
         target = self._writable_branch(branch)
 
@@ -99,13 +101,13 @@ class TablesMixin(ClientCore):
                 and not any(k.split(".")[0] == ns for k in state.tables):
             raise errors.namespace_not_found(ns, str(getattr(ref, "name", ref)))
 
-    def has_table(self, /, table, ref, *, namespace=None) -> bool:
+    def has_table(self, /, table: Any, ref: Any, *, namespace: Any = None) -> bool:
         ns, _, key = self._table_key(table, namespace)
         state = self._resolve(ref).commit.state
         self._require_namespace(state, ns, ref)
         return key in state.tables
 
-    def get_table(self, /, table, ref, *, namespace=None) -> Table:
+    def get_table(self, /, table: Any, ref: Any, *, namespace: Any = None) -> Table:
         ns, name, key = self._table_key(table, namespace)
         state = self._resolve(ref).commit.state
         self._require_namespace(state, ns, ref)
@@ -114,7 +116,8 @@ class TablesMixin(ClientCore):
             raise errors.table_not_found(key, str(getattr(ref, "name", ref)))
         return self._describe(ns, name, location)
 
-    def get_tables(self, /, ref, *, filter_by_name=None, filter_by_namespace=None, limit=None) -> Iterator[Table]:
+    def get_tables(self, /, ref: Any, *, filter_by_name: Any = None, filter_by_namespace: Any = None,
+                   limit: Any = None) -> Iterator[Table]:
         state = self._resolve(ref).commit.state
         ns_filter = getattr(filter_by_namespace, "name", filter_by_namespace)
         self._require_namespace(state, ns_filter, ref)
@@ -169,7 +172,7 @@ class TablesMixin(ClientCore):
         self._jobs.finish(job_id, tx_ref=branch, details={"commit_hash": commit.hash})
         return self._describe(ns, name, location)
 
-    def _run_job(self, kind: str, ref: str | None, work: Any, *, message: str) -> Any:
+    def _run_job(self, kind: str, ref: str | None, work: Callable[[str], R], *, message: str) -> R:
         """Run `work(job_id)` as a job: its failure is recorded in the ledger, then re-raised."""
         job_id = self._jobs.start(kind, self.username, ref=ref, message=message)
         try:
@@ -205,8 +208,9 @@ class TablesMixin(ClientCore):
                                   search_uri=search_uri, columns=columns, resolved=resolved, partitions=terms)
         return text, clean, [f.uri for f in files], unified
 
-    def create_table(self, /, table, search_uri, *, branch=None, namespace=None, partitioned_by=None, replace=None,
-                     args=None, priority=None, client_timeout=None) -> Table:
+    def create_table(self, /, table: Any, search_uri: Any, *, branch: Any = None, namespace: Any = None,
+                     partitioned_by: Any = None, replace: Any = None, args: Any = None, priority: Any = None,
+                     client_timeout: Any = None) -> Table:
         _refuse_args(args)
         ns, name, key = self._table_key(table, namespace)
         target = self._writable_branch(branch or MAIN)
@@ -230,8 +234,9 @@ class TablesMixin(ClientCore):
                                                    expected_location=existing, job_id=job_id, partitions=terms),
             message=f"apply plan for table {key}")
 
-    def plan_table_creation(self, /, table, search_uri, *, branch=None, namespace=None, partitioned_by=None,
-                            replace=None, args=None, priority=None, client_timeout=None) -> TableCreatePlanState:
+    def plan_table_creation(self, /, table: Any, search_uri: Any, *, branch: Any = None, namespace: Any = None,
+                            partitioned_by: Any = None, replace: Any = None, args: Any = None, priority: Any = None,
+                            client_timeout: Any = None) -> TableCreatePlanState:
         _refuse_args(args)
         ns, name, key = self._table_key(table, namespace)
         target = self._writable_branch(branch or MAIN)
@@ -250,8 +255,8 @@ class TablesMixin(ClientCore):
 
         return self._run_job("TABLE_PLAN_CREATE", target, plan, message=f"plan table {key} from {search_uri}")
 
-    def apply_table_creation_plan(self, /, plan, *, args=None, priority=None,
-                                  client_timeout=None) -> TableCreatePlanApplyState:
+    def apply_table_creation_plan(self, /, plan: Any, *, args: Any = None, priority: Any = None,
+                                  client_timeout: Any = None) -> TableCreatePlanApplyState:
         _refuse_args(args)
         text = plan.plan if isinstance(plan, TableCreatePlanState) else plan
         if not isinstance(text, (str, dict)):
@@ -284,8 +289,8 @@ class TablesMixin(ClientCore):
             raise
         return TableCreatePlanApplyState(job_id=job_id, job_status="SUCCESS", error=None)
 
-    def delete_table(self, /, table, branch, *, namespace=None, if_exists=False, commit_body=None,
-                     commit_properties=None) -> Branch:
+    def delete_table(self, /, table: Any, branch: Any, *, namespace: Any = None, if_exists: Any = False,
+                     commit_body: Any = None, commit_properties: Any = None) -> Branch:
         _, _, key = self._table_key(table, namespace)
         target = self._writable_branch(branch)
 
@@ -300,8 +305,8 @@ class TablesMixin(ClientCore):
                               properties=commit_properties)
         return Branch(name=target, hash=commit.hash)
 
-    def revert_table(self, /, table, *, namespace=None, source_ref, into_branch, replace=None, commit_body=None,
-                     commit_properties=None) -> Branch:
+    def revert_table(self, /, table: Any, *, namespace: Any = None, source_ref: Any, into_branch: Any,
+                     replace: Any = None, commit_body: Any = None, commit_properties: Any = None) -> Branch:
         ns, _, key = self._table_key(table, namespace)
         source = self._resolve(source_ref)
         location = source.commit.state.tables.get(key)
@@ -328,9 +333,10 @@ class TablesMixin(ClientCore):
         return Branch(name=target, hash=commit.hash)
 
     # ------------------------------------------------------------------ external tables
-    def create_external_table_from_parquet(self, /, table, search_patterns, *, branch=None, namespace=None,
-                                           overwrite=False, args=None, priority=None, client_timeout=None,
-                                           detach=False) -> ExternalTableCreateState:
+    def create_external_table_from_parquet(self, /, table: Any, search_patterns: Any, *, branch: Any = None,
+                                           namespace: Any = None, overwrite: Any = False, args: Any = None,
+                                           priority: Any = None, client_timeout: Any = None,
+                                           detach: Any = False) -> ExternalTableCreateState:
         _refuse_args(args)
         if not search_patterns:
             raise errors.bad_request("search_patterns must list at least one URI of parquet files")
@@ -383,8 +389,8 @@ class TablesMixin(ClientCore):
                                message=f"Create external table {ns}.{name}", expected_location=existing,
                                job_id=job_id)
 
-    def create_external_table_from_metadata(self, /, table, metadata_json_uri, *, namespace, branch=None,
-                                            overwrite=False) -> Table:
+    def create_external_table_from_metadata(self, /, table: Any, metadata_json_uri: Any, *, namespace: Any,
+                                            branch: Any = None, overwrite: Any = False) -> Table:
         if not metadata_json_uri.strip():
             raise errors.bad_request("metadata_json_uri must be the URI of an Iceberg metadata.json file")
         ns, name, key = self._table_key(table, namespace)

@@ -14,7 +14,7 @@ Catching the Bauplan base class therefore works the same on both backends.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from bauplan import exceptions as bx
 
@@ -24,8 +24,8 @@ E = TypeVar("E", bound=bx.BauplanHTTPError)
 class SourceError(bx.BauplanJobError):
     """A source URI or file could not be listed, opened or parsed. `uri` names the culprit."""
 
-    def __new__(cls, message: str, **_kwargs: object):
-        return super().__new__(cls, message)
+    def __new__(cls, message: str, **_kwargs: object) -> SourceError:
+        return cast(SourceError, super().__new__(cls, message))  # the SDK's stub types __new__ as its base
 
     def __init__(self, message: str, *, uri: str | None = None) -> None:
         super().__init__(message)
@@ -48,8 +48,8 @@ class SourceFormatError(SourceError):
 class SchemaConflictError(bx.TableCreatePlanError):
     """Files matched by one search URI disagree on a column's type."""
 
-    def __new__(cls, message: str, **_kwargs: object):
-        return super().__new__(cls)
+    def __new__(cls, message: str, **_kwargs: object) -> SchemaConflictError:
+        return cast(SchemaConflictError, super().__new__(cls))
 
     def __init__(self, message: str, *, column: str | None = None, types: tuple[str, ...] = (),
                  files: tuple[str, ...] = ()) -> None:
@@ -76,7 +76,7 @@ def api_error(cls: type[E], code: int, error_type: str, message: str, *kind_fiel
             kind = builder(*kind_fields)
         except TypeError:  # a field must be an SDK Ref, or the fields were not given
             kind = None
-    return cls(code, error_type, message, kind)  # type: ignore[call-arg]
+    return cls(code, error_type, message, kind)
 
 
 def branch_not_found(name: str) -> bx.BranchNotFoundError:
@@ -123,8 +123,8 @@ class PartitionSpecError(bx.TableCreatePlanError):
     this is its public base, `TableCreatePlanError`.
     """
 
-    def __new__(cls, message: str):
-        return super().__new__(cls)
+    def __new__(cls, message: str) -> PartitionSpecError:
+        return cast(PartitionSpecError, super().__new__(cls))
 
     def __init__(self, message: str) -> None:
         super().__init__()

@@ -15,6 +15,7 @@ detached job never looks alive forever.
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import socket
@@ -243,14 +244,14 @@ class JobLedger:
     # -- reading -------------------------------------------------------------------------------------
     _COLUMNS = "id, kind, status, user, created_at, started_at, finished_at, error, ref, tx_ref, sql_query, host, pid"
 
-    def _row(self, job_id: str) -> tuple:
+    def _row(self, job_id: str) -> tuple[Any, ...]:
         row = self._catalog.connection().execute(f"SELECT {self._COLUMNS} FROM jobs WHERE id = ?",
                                                  (job_id,)).fetchone()
         if row is None:
             raise job_not_found(job_id)
         return self._live(row)
 
-    def _live(self, row: tuple) -> tuple:
+    def _live(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
         """A RUNNING job whose process on this host is gone is reported as failed."""
         status, host, pid = row[2], row[11], row[12]
         if status in ("RUNNING", "NOT_STARTED") and host == self._host and not process_alive(pid):
@@ -259,7 +260,7 @@ class JobLedger:
         return row
 
     @staticmethod
-    def _job(row: tuple) -> Job:
+    def _job(row: tuple[Any, ...]) -> Job:
         return Job(id=row[0], kind=getattr(JobKind, row[1]), user=row[3], status=getattr(JobState, row[2]),
                    created_at=_when(row[4]), started_at=_when(row[5]), finished_at=_when(row[6]),
                    error_message=row[7], runner=f"local:{row[11]}")
@@ -275,7 +276,8 @@ class JobLedger:
     def list(self, *, users: list[str] | None, ids: list[str] | None, kinds: list[str] | None,
              statuses: list[str] | None, after: float | None, before: float | None,
              limit: int | None) -> Iterator[Job]:
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[Any] = []
         for column, values in (("user", users), ("id", ids), ("kind", kinds)):
             if values:
                 clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
@@ -300,7 +302,7 @@ class JobLedger:
             yield self._job(row)
             count += 1
 
-    def logs(self, job_id: str) -> list[JobLogEvent]:
+    def logs(self, job_id: str) -> builtins.list[JobLogEvent]:  # `list` here is the method above
         self._row(job_id)
         rows = self._catalog.connection().execute(
             "SELECT level, stream, message FROM job_logs WHERE job_id = ? ORDER BY seq", (job_id,)).fetchall()

@@ -8,6 +8,7 @@ raise `bauplan.exceptions.InvalidRefError`, the class Bauplan's catalog answers 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bauplan import exceptions as bx
@@ -104,13 +105,20 @@ def split_table_name(table: object, namespace: object | None, default_namespace:
     return validate_identifier(ns_value or default_namespace, "namespace"), table
 
 
+# Bauplan's catalog takes '-' in table and namespace names too (its CLI's own test creates namespace
+# 'e2e-create-table' and table 'my-table-name'); every SQL path here quotes names, so they are safe.
+_CATALOG_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,127}")
+
+
 def validate_identifier(value: object, what: str = "table") -> str:
-    """A table or namespace name (Bauplan's rule). The SDK passes any string on and the catalog refuses a
-    bad one with a 400: `errors.InvalidArgumentError`, a `BadRequestError` that is also a `ValueError`."""
-    try:
-        return naming.validate_identifier(value, what, ValueError)
-    except ValueError as exc:
-        raise bad_request(str(exc)) from None
+    """A table or namespace name (Bauplan's catalog rule: letters, digits, '_' and '-', not starting with a
+    digit or '-'). The SDK passes any string on and the catalog refuses a bad one with a 400:
+    `errors.InvalidArgumentError`, a `BadRequestError` that is also a `ValueError`. (The product's own names,
+    checked by `core.naming`, stay letters, digits and '_'.)"""
+    if not isinstance(value, str) or not _CATALOG_IDENTIFIER.fullmatch(value):
+        raise bad_request(f"Invalid {what} name {value!r}: use letters, digits, '_' and '-', starting with a "
+                          "letter or an underscore (at most 128 characters)")
+    return value
 
 
 def validate_ref_name(value: object, what: str = "branch") -> str:

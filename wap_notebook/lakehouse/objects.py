@@ -157,10 +157,10 @@ class Table:
         return self.properties.get("comment")
 
     def is_managed(self) -> bool:
-        return self.kind == TableKind.Table
+        return bool(self.kind == TableKind.Table)
 
     def is_external(self) -> bool:
-        return self.kind == TableKind.ExternalTable
+        return bool(self.kind == TableKind.ExternalTable)
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,15 @@ def query_error(message: str) -> bx.BauplanQueryError:
 _parser = threading.local()
 
 
-def _parser_connection() -> duckdb.DuckDBPyConnection:
+def one_value(con: duckdb.DuckDBPyConnection, sql: str, *params: Any) -> Any:
+    """The single value of a one-row, one-column statement (DuckDB's SQL (de)serializers answer one row)."""
+    row = con.execute(sql, list(params)).fetchone()
+    if row is None:
+        raise RuntimeError(f"DuckDB returned no row for {sql!r}")
+    return row[0]
+
+
+def parser_connection() -> duckdb.DuckDBPyConnection:
     """A per-thread in-memory connection used only for `json_serialize_sql`, which reads no table or file.
 
     Opening a DuckDB database costs 30-50 ms on a 2-core machine, about as much as validating 100K rows:
@@ -74,7 +82,7 @@ def _parse(sql: str) -> dict[str, Any]:
     if statements[0].type != duckdb.StatementType.SELECT:
         kind = str(statements[0].type).rsplit(".", 1)[-1]
         raise query_error(f"Queries are read-only: {kind} statements are not allowed")
-    tree = json.loads(_parser_connection().execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+    tree: dict[str, Any] = json.loads(one_value(parser_connection(), "SELECT json_serialize_sql(?)", sql))
     if tree.get("error"):
         raise query_error(f"Query could not be parsed: {tree.get('error_message', 'unsupported statement')}")
     return tree

@@ -16,9 +16,9 @@ from typing import Any
 import duckdb
 from bauplan import exceptions as bx
 
+from wap_notebook.core.sql import quote_ident as quote
 from wap_notebook.core.sql import syntax_nodes
-from wap_notebook.lakehouse.query import _parser_connection
-from wap_notebook.lakehouse.query import _quote as quote
+from wap_notebook.lakehouse.query import one_value, parser_connection
 
 _PROBE_TABLE = "__wap_scan"
 _PREFIX = f"SELECT * FROM {_PROBE_TABLE} WHERE "
@@ -57,8 +57,8 @@ def parse_filter(filters: str) -> tuple[duckdb.DuckDBPyConnection, dict[str, Any
         raise invalid_filter(filters, str(exc).splitlines()[0]) from None
     if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
         raise invalid_filter(filters, "not one boolean expression")
-    con = _parser_connection()
-    tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [probe]).fetchone()[0])
+    con = parser_connection()
+    tree = json.loads(one_value(con, "SELECT json_serialize_sql(?)", probe))
     if tree.get("error") or len(tree.get("statements", [])) != 1:
         raise invalid_filter(filters, str(tree.get("error_message", "unparsable")))
     node = tree["statements"][0]["node"]
@@ -93,7 +93,7 @@ def canonical_filter(filters: str, columns: set[str]) -> str:
                              f"{', '.join(sorted(columns))}")
         elif kind == "FUNCTION" and expr.get("function_name", "").lower() not in _ALLOWED_FUNCTIONS:
             raise _error(f"Function {expr.get('function_name')!r} is not allowed in filters")
-    rendered = con.execute("SELECT json_deserialize_sql(?)", [json.dumps(tree)]).fetchone()[0]
+    rendered = str(one_value(con, "SELECT json_deserialize_sql(?)", json.dumps(tree)))
     if not rendered.startswith(_PREFIX):  # the probe's shape was checked above: this cannot drift silently
         raise _error("filters could not be rendered safely")
     return rendered[len(_PREFIX):]

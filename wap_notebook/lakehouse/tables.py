@@ -53,7 +53,9 @@ class _PointerCatalog(MetastoreCatalog):
         key = self._key(identifier)
         return load_table_at(self.locations[key], tuple(key.split(".")), catalog=self)
 
-    def create_table(self, identifier, schema, location=None, partition_spec=None, sort_order=None, properties=None):
+    def create_table(self, identifier: str | tuple[str, ...], schema: Any, location: str | None = None,
+                     partition_spec: Any = None, sort_order: Any = None,
+                     properties: dict[str, str] | None = None) -> Table:
         kwargs: dict[str, Any] = {"properties": properties or {}}
         if partition_spec is not None:
             kwargs["partition_spec"] = partition_spec
@@ -62,13 +64,16 @@ class _PointerCatalog(MetastoreCatalog):
         self.locations[self._key(identifier)] = staged.metadata_location
         return self.load_table(identifier)
 
-    def commit_table(self, table: Table, requirements, updates) -> CommitTableResponse:
+    def commit_table(self, table: Table, requirements: tuple[Any, ...], updates: tuple[Any, ...]
+                     ) -> CommitTableResponse:
         key = self._key(table.name())
         current = self.load_table(key) if key in self.locations else None
         staged = self._update_and_stage_table(current, table.name(), requirements, updates)
         self._write_metadata(staged.metadata, staged.io, staged.metadata_location)
         self.locations[key] = staged.metadata_location
-        return CommitTableResponse(metadata=staged.metadata, metadata_location=staged.metadata_location)
+        # a pydantic model that also takes its fields by name; mypy knows only the alias "metadata-location"
+        return CommitTableResponse(metadata=staged.metadata,
+                                   metadata_location=staged.metadata_location)  # type: ignore[call-arg]
 
     def _unsupported(self, *_args: Any, **_kwargs: Any) -> Any:
         raise NotImplementedError("the embedded lakehouse manages names in its own commit graph")
@@ -326,7 +331,7 @@ _metadata_cache = _LRU(256)  # parsed TableMetadata, see load_table_at
 
 
 def table_files(metadata_location: str) -> TableFiles:
-    cached = _files_cache.get(metadata_location)
+    cached: TableFiles | None = _files_cache.get(metadata_location)
     if cached is not None:
         return cached
     table = load_table_at(metadata_location)
@@ -370,5 +375,5 @@ def reachable_files(metadata_location: str, seen: set[str] | None = None) -> Ite
                 continue
             seen.add(manifest.manifest_path)
             yield manifest.manifest_path.removeprefix("file://")
-            for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=False):
-                yield entry.data_file.file_path.removeprefix("file://")
+            for manifest_entry in manifest.fetch_manifest_entry(table.io, discard_deleted=False):
+                yield manifest_entry.data_file.file_path.removeprefix("file://")

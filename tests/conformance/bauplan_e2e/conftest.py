@@ -26,9 +26,6 @@ DIFFERENCES = {
     "test_import.py::test_create_external_table_from_parquet": (
         "counts Bauplan's public taxi_fhvhv files (134,344,870 rows in s3://bauplan-openlake-db87a23), which are "
         "not reproduced locally"),
-    "test_cli_ports.py::test_import_import_create_table_and_query": (
-        "names its namespace 'e2e-create-table' and table 'my-table-name': Bauplan accepts '-' in these names, the "
-        "embedded lakehouse (and the engine's SQL quoting rules) take letters, digits and '_' only"),
     "test_import.py::test_create_external_table_from_metadata": (
         "reads an Iceberg table of Bauplan's public bucket (tpch_1/customer), not reproduced locally"),
 }

@@ -63,27 +63,28 @@ def _widening(source: pa.DataType, target: pa.DataType) -> bool:
     if t.is_dictionary(source):
         return _widening(source.value_type, target)
     if t.is_integer(source):
-        return t.is_integer(target) or (t.is_floating(target) and source.bit_width <= 32 and target.bit_width == 64) \
-            or (t.is_decimal(target) and source.bit_width <= 64)
+        return bool(t.is_integer(target)
+                    or (t.is_floating(target) and source.bit_width <= 32 and target.bit_width == 64)
+                    or (t.is_decimal(target) and source.bit_width <= 64))
     if t.is_floating(source):
-        return t.is_floating(target) and target.bit_width >= source.bit_width
+        return bool(t.is_floating(target) and target.bit_width >= source.bit_width)
     if t.is_decimal(source):
-        return t.is_decimal(target) and target.scale >= source.scale \
-            and target.precision - target.scale >= source.precision - source.scale
+        return bool(t.is_decimal(target) and target.scale >= source.scale
+                    and target.precision - target.scale >= source.precision - source.scale)
     if t.is_string(source) or t.is_large_string(source):
-        return t.is_string(target) or t.is_large_string(target)
+        return bool(t.is_string(target) or t.is_large_string(target))
     if t.is_binary(source) or t.is_large_binary(source) or t.is_fixed_size_binary(source):
-        return t.is_binary(target) or t.is_large_binary(target)
+        return bool(t.is_binary(target) or t.is_large_binary(target))
     if t.is_timestamp(source):
-        return t.is_timestamp(target)
+        return bool(t.is_timestamp(target))
     if t.is_date(source):
-        return t.is_date(target)
+        return bool(t.is_date(target))
     if t.is_time(source):
-        return t.is_time(target)
+        return bool(t.is_time(target))
     if t.is_boolean(source):
-        return t.is_boolean(target)
+        return bool(t.is_boolean(target))
     if t.is_nested(source):
-        return t.is_nested(target) and type(source) is type(target)
+        return bool(t.is_nested(target) and type(source) is type(target))
     return False
 
 

@@ -56,7 +56,7 @@ def _csv_header(file: SourceFile, limit: int) -> tuple[list[str], bool]:
 
 
 def _is_text(data_type: pa.DataType) -> bool:
-    return pa.types.is_string(data_type) or pa.types.is_large_string(data_type)
+    return bool(pa.types.is_string(data_type) or pa.types.is_large_string(data_type))
 
 
 class _TextColumns:

@@ -24,7 +24,7 @@ _BOM = b"\xef\xbb\xbf"
 
 def _head(file: SourceFile) -> bytes:
     with open_stream(file, _PROBE_BYTES) as stream:
-        return stream.read(_PROBE_BYTES)
+        return bytes(stream.read(_PROBE_BYTES))
 
 
 def _columns(sample: bytes, delimiter: str) -> int | None:
@@ -36,7 +36,7 @@ def _columns(sample: bytes, delimiter: str) -> int | None:
                               read_options=pcsv.ReadOptions(use_threads=False))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    return table.num_columns
+    return int(table.num_columns)
 
 
 @functools.lru_cache(maxsize=64)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import io
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -103,11 +103,11 @@ def raw_chunks(file: SourceFile, size: int) -> Iterator[Iterator[bytes]]:
     """The (decompressed) bytes of `file` in chunks of `size`, read ahead of the consumer in threads."""
     if file.compression is not None:  # a decompressing stream is sequential: one read ahead
         with open_stream(file, size) as stream:
-            chunks = _prefetched(iter(lambda: stream.read(size), b""))
+            prefetched = _prefetched(iter(lambda: stream.read(size), b""))
             try:
-                yield chunks
+                yield prefetched
             finally:
-                chunks.close()  # joins the read-ahead thread before the stream closes
+                prefetched.close()  # joins the read-ahead thread before the stream closes
         return
     with file.filesystem.open_input_file(file.path) as handle, \
             ThreadPoolExecutor(max_workers=_READ_AHEAD, thread_name_prefix="wap-source-read") as pool:
@@ -164,7 +164,7 @@ class ChunkReader(io.RawIOBase):
 _END = object()
 
 
-def _prefetched(items: Iterator[T]) -> Iterator[T]:
+def _prefetched(items: Iterator[T]) -> Generator[T, None, None]:
     """Fetch the next item in a background thread while the caller works on the current one (I/O and
     decompression release the GIL, so reading overlaps parsing)."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wap-source-read") as pool:
@@ -174,4 +174,4 @@ def _prefetched(items: Iterator[T]) -> Iterator[T]:
             if item is _END:
                 return
             pending = pool.submit(next, items, _END)
-            yield item
+            yield cast(T, item)

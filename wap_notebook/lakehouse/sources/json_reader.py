@@ -81,7 +81,7 @@ def _unknown_key(file: SourceFile, target: pa.Schema) -> SourceFormatError:
     "unexpected field" when it is first seen after the first block)."""
     where = "a key"
     with reading(file), open_stream(file) as stream:
-        for number, line in enumerate(io.BufferedReader(stream, 1 << 20), 1):  # type: ignore[arg-type]
+        for number, line in enumerate(io.BufferedReader(stream, 1 << 20), 1):
             record = json.loads(line) if line.strip() else {}
             unknown = [key for key in record if target.get_field_index(key) < 0] if isinstance(record, dict) else []
             if unknown:

@@ -77,7 +77,7 @@ def _parse_search_uri(search_uri: str) -> _Target:
         raise ValueError(f"Invalid source URI {shown!r}: expected s3://bucket/key, a local path or file://")
     match = _SCHEME_RE.match(search_uri)
     scheme = match.group(1).lower() if match else None
-    if scheme in ("s3", "s3a"):
+    if match is not None and scheme in ("s3", "s3a"):
         rest = search_uri[match.end():]
         bucket, _, key = rest.partition("/")
         if not bucket or "@" in bucket or _has_glob(bucket) or ":" in bucket:

@@ -70,8 +70,8 @@ def normalize_type(t: pa.DataType) -> pa.DataType:
 
 
 def is_list(t: pa.DataType) -> bool:
-    return (pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)
-            or pa.types.is_list_view(t) or pa.types.is_large_list_view(t))
+    return bool(pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)
+                or pa.types.is_list_view(t) or pa.types.is_large_list_view(t))
 
 
 def _normalize_child(f: pa.Field) -> pa.Field:
