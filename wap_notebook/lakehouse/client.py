@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from wap_notebook.core import partials_contract, schema_contract
-from wap_notebook.lakehouse import arguments, partials, schema_memo, sources, tables
+from wap_notebook.lakehouse import arguments, object_store, partials, schema_memo, sources, tables
 from wap_notebook.lakehouse.catalog import Catalog
 from wap_notebook.lakehouse.client_imports import ImportsMixin
 from wap_notebook.lakehouse.client_queries import QueriesMixin
@@ -132,7 +132,8 @@ class LocalClient(RefsMixin, TablesMixin, ImportsMixin, QueriesMixin):
                 locations.update(self._catalog.commit(commit_hash, con).state.tables.values())
             reachable: set[str] = set()
             seen: set[str] = set()
-            for location in sorted(locations):
+            # Metadata registered from S3 (external tables) names no warehouse file: it is not read at all.
+            for location in sorted(filter(object_store.is_local_uri, locations)):
                 reachable.update(tables.reachable_files(location, seen))
             in_flight = tuple(loc.removeprefix("file://").rstrip("/") + "/"
                               for loc in self._catalog.live_write_locations(con))

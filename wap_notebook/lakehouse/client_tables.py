@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 import pyarrow as pa
 from bauplan import exceptions as bx
 
-from wap_notebook.lakehouse import errors, partitioning, plans, schema_memo, sources, tables
+from wap_notebook.core.uris import redact_uri
+from wap_notebook.lakehouse import errors, external, object_store, partitioning, plans, schema_memo, sources, tables
 from wap_notebook.lakehouse.catalog import DEFAULT_NAMESPACE, MAIN, CatalogState, CommitRecord
 from wap_notebook.lakehouse.client_core import JOB_ID_PROPERTY, ClientCore, _describe_error, _refuse_args
 from wap_notebook.lakehouse.names import parse_ref, validate_identifier
@@ -371,15 +372,12 @@ class TablesMixin(ClientCore):
         if not_parquet:
             raise errors.SourceFormatError(f"External tables register parquet files only; not parquet: "
                                            f"{', '.join(not_parquet[:5])}", uri=not_parquet[0])
-        local = [f for f in files if f.uri.startswith("s3://")]
-        if local:
-            raise errors.SourceError("The embedded lakehouse registers local parquet files only; "
-                                     f"{local[0].uri} is on S3 (import it with create_table + import_data)",
-                                     uri=local[0].uri)
         with ThreadPoolExecutor(max_workers=min(_SCHEMA_READERS, len(files))) as pool:
             schemas = list(pool.map(sources.read_schema, files))
         schema = sources.unify_schemas(list(zip(files, schemas, strict=True)))
-        paths = [str(Path(f.uri.removeprefix("file://")).resolve()) for f in files]
+        # Registered in place: S3 objects by URI, local files by absolute path.
+        paths = [f.uri if object_store.is_s3_uri(f.uri) else str(Path(f.uri.removeprefix("file://")).resolve())
+                 for f in files]
         folder = tables.new_table_folder(ns, name, self.warehouse)
         with self._catalog.pending_write(str(folder)):
             location = tables.create_table(ns, name, schema, folder,
@@ -396,24 +394,30 @@ class TablesMixin(ClientCore):
         ns, name, key = self._table_key(table, namespace)
         target = self._writable_branch(branch or MAIN)
         location = metadata_json_uri.strip()
-        if location.startswith("s3://"):
-            raise ValueError("The embedded lakehouse registers local Iceberg metadata files only; "
-                             f"{location} is on S3")
-        path = Path(location.removeprefix("file://")).expanduser().resolve()
-        if path.is_relative_to(self.warehouse.resolve()):
-            raise bx.InvalidDataError(400, "INVALID_DATA", "The metadata location is inside the lakehouse's "
-                                                           "warehouse: register external tables only")
+        if object_store.is_s3_uri(location):
+            location = "s3://" + object_store.s3_path(location)
+        elif object_store.is_local_uri(location):
+            path = Path(location.removeprefix("file://")).expanduser().resolve()
+            if path.is_relative_to(self.warehouse.resolve()):
+                raise bx.InvalidDataError(400, "INVALID_DATA", "The metadata location is inside the lakehouse's "
+                                                               "warehouse: register external tables only")
+            location = str(path)
+        else:
+            raise ValueError(f"{redact_uri(location)} is neither on S3 (s3://) nor a local file: the embedded "
+                             "lakehouse reads Iceberg metadata from those two only")
         if ns not in self._resolve(target).commit.state.namespaces:
             raise errors.namespace_not_found(ns, target)
         try:
-            tables.load_table_at(str(path))
+            problem = external.read_problem(location)
         except Exception as exc:  # noqa: BLE001 - any unreadable metadata is the caller's input error
-            raise ValueError(f"{location} is not a readable Iceberg metadata file: {exc}") from None
+            raise ValueError(f"{redact_uri(location)} is not a readable Iceberg metadata file: {exc}") from None
+        if problem is not None:
+            raise bx.InvalidDataError(400, "INVALID_DATA", f"Cannot register {redact_uri(location)}: {problem}")
 
         def change(head: CommitRecord, _con: Any) -> CatalogState:
             if key in head.state.tables and not overwrite:
                 raise bx.UpdateConflictError(409, "UPDATE_CONFLICT", f"Table {key!r} already exists on {target!r}")
-            return dc_replace(head.state, tables={**head.state.tables, key: str(path)})
+            return dc_replace(head.state, tables={**head.state.tables, key: location})
 
         self._commit(target, change, message=f"Register external table {key}")
-        return self._describe(ns, name, str(path))
+        return self._describe(ns, name, location)

@@ -11,7 +11,9 @@ refuses what is not a single SELECT with a clearer message than DuckDB's permiss
 
 DuckDB compares a path to `allowed_paths` after normalising it (`a/./b`, `a//b`, `x/../a` are the same
 file), so a spelling can only reach an allowed file. Data files have unique (uuid) names and the warehouse
-holds no links. Memory, threads and time are bounded by `QueryLimits` (lakehouse/limits.py, watchdog.py).
+holds no links. Data files on S3 (external tables) are read by pyarrow, not DuckDB: each table's exact files
+become a registered dataset, and DuckDB itself still cannot open any S3 object. Memory, threads and time are
+bounded by `QueryLimits` (lakehouse/limits.py, watchdog.py).
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.dataset as pads
 from bauplan import exceptions as bx
 
 from wap_notebook.core import background
 from wap_notebook.core.sql import quote_ident as _quote
 from wap_notebook.core.sql import string_literal as _string_literal
 from wap_notebook.core.sql import syntax_nodes
+from wap_notebook.lakehouse import object_store
 from wap_notebook.lakehouse.limits import ENV_MEMORY, ENV_TIMEOUT, QueryLimits
 from wap_notebook.lakehouse.tables import TableFiles
 from wap_notebook.lakehouse.watchdog import Watchdog
@@ -177,7 +181,8 @@ def _resolve_tables(
 def _seal(con: duckdb.DuckDBPyConnection, exposed: dict[tuple[str, str], TableFiles]) -> None:
     """From here on DuckDB can open exactly the exposed tables' data files (and its own spill folder):
     no directory listing, no other path however spelled, and no way back (the configuration is locked)."""
-    files = sorted({path for table in exposed.values() for path in table.data_files})
+    files = sorted({path for table in exposed.values() for path in table.data_files
+                    if not object_store.is_s3_uri(path)})
     if files:
         con.execute(f"SET allowed_paths=[{', '.join(_string_literal(path) for path in files)}]")
     con.execute("SET allowed_directories=[]")
@@ -237,13 +242,24 @@ def _create_views(
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(namespace)}")
             schemas.add(namespace)
         target = f"{_quote(namespace)}.{_quote(name)}"
-        if files.data_files:
-            paths = ", ".join(_string_literal(path) for path in files.data_files)
-            con.execute(f"CREATE VIEW {target} AS SELECT * FROM read_parquet([{paths}], union_by_name=true)")
-        else:
+        local = [path for path in files.data_files if not object_store.is_s3_uri(path)]
+        remote = [object_store.s3_path(path) for path in files.data_files if object_store.is_s3_uri(path)]
+        parts = []
+        if local:
+            paths = ", ".join(_string_literal(path) for path in local)
+            parts.append(f"SELECT * FROM read_parquet([{paths}], union_by_name=true)")
+        if remote:
+            # DuckDB has no S3 reader here (no extension may load): pyarrow reads these files, and only
+            # these, through a dataset registered by name; the SQL cannot name any other object.
+            placeholder = f"__s3_{index}"
+            con.register(placeholder, pads.dataset(remote, schema=files.schema, format="parquet",
+                                                   filesystem=object_store.s3_filesystem()))
+            parts.append(f"SELECT * FROM {_quote(placeholder)}")
+        if not parts:
             placeholder = f"__empty_{index}"
             con.register(placeholder, files.schema.empty_table())
-            con.execute(f"CREATE VIEW {target} AS SELECT * FROM {_quote(placeholder)}")
+            parts.append(f"SELECT * FROM {_quote(placeholder)}")
+        con.execute(f"CREATE VIEW {target} AS {' UNION ALL BY NAME '.join(parts)}")
     if default_namespace not in schemas:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(default_namespace)}")
     con.execute(f"SET schema={_string_literal(default_namespace)}")

@@ -23,9 +23,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyiceberg.catalog import MetastoreCatalog
 from pyiceberg.io.pyarrow import parquet_file_to_data_file, schema_to_pyarrow
+from pyiceberg.manifest import ManifestContent
 from pyiceberg.schema import Schema
 from pyiceberg.serializers import FromInputFile
 from pyiceberg.table import CommitTableResponse, Table
+
+from wap_notebook.lakehouse import object_store
 
 # Snapshot summary key listing the source files an import added: duplicate-file prevention reads it back
 # from the table's own history, so it follows the table across branches and merges.
@@ -97,7 +100,8 @@ def _metadata_stamp(metadata_location: str) -> tuple[int, int] | None:
 def load_table_at(metadata_location: str, identifier: tuple[str, ...] = ("t",), catalog: Any = None) -> Table:
     from pyiceberg.io import load_file_io
 
-    io = load_file_io(location=metadata_location)
+    # S3 settings always: a local table's manifests may list data files on S3 (external tables from parquet).
+    io = load_file_io(properties=object_store.iceberg_io_properties(), location=metadata_location)
     # A commit reloads the same metadata file several times; PyIceberg's TableMetadata is a frozen model
     # (updates build copies), so the parsed object is shared, keyed by location and the file's stat so a
     # rewritten or deleted file is read (or fails) as before.
@@ -297,7 +301,7 @@ def imported_source_files(metadata_location: str) -> set[str]:
 
 @dataclass(frozen=True)
 class TableFiles:
-    """What a query needs to read one table version."""
+    """What a query needs to read one table version: `data_files` are local paths or `s3://` URIs."""
 
     schema: pa.Schema
     data_files: tuple[str, ...]
@@ -341,8 +345,12 @@ def table_files(metadata_location: str) -> TableFiles:
     records = 0
     if snapshot is not None:
         for manifest in snapshot.manifests(table.io):
+            if manifest.content != ManifestContent.DATA:
+                # Reading the data files alone would return deleted rows; registration refuses such tables.
+                raise ValueError(f"{metadata_location} has delete files, which the embedded lakehouse cannot apply")
             for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True):
-                files.append(entry.data_file.file_path.removeprefix("file://"))
+                path = entry.data_file.file_path
+                files.append(path.removeprefix("file://") if object_store.is_local_uri(path) else path)
                 records += entry.data_file.record_count
     result = TableFiles(schema, tuple(files), records)
     _files_cache.put(metadata_location, result)

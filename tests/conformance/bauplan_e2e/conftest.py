@@ -23,11 +23,6 @@ DIFFERENCES = {
     "test_exceptions.py::TestTableNotFoundContext::test_delete_nonexistent_table_raises": _CATALOG_REF_KIND,
     "test_exceptions.py::TestBranchExistsContext::test_create_duplicate_branch": _CATALOG_REF_KIND,
     "test_exceptions.py::TestNamespaceNotFoundContext::test_get_table_bad_namespace": _CATALOG_REF_KIND,
-    "test_import.py::test_create_external_table_from_parquet": (
-        "counts Bauplan's public taxi_fhvhv files (134,344,870 rows in s3://bauplan-openlake-db87a23), which are "
-        "not reproduced locally"),
-    "test_import.py::test_create_external_table_from_metadata": (
-        "reads an Iceberg table of Bauplan's public bucket (tpch_1/customer), not reproduced locally"),
 }
 
 
@@ -75,6 +70,61 @@ def _two_columns_two_dates(day: int) -> pa.Table:
                      "created_on": pa.array([datetime(2024, 1, day)] * 100, pa.timestamp("us"))})
 
 
+# Bauplan's public bucket, as its external-table tests read it: taxi_fhvhv files of 2023 (134,344,870 rows in
+# all; a 2022 file beside them that the tests' glob must not match) and an Iceberg table tpch_1/customer whose
+# first metadata file has a known name.
+OPENLAKE_BUCKET = "bauplan-openlake-db87a23"
+FHVHV_2023_ROWS = 134_344_870
+CUSTOMER_LOCATION = f"s3://{OPENLAKE_BUCKET}/iceberg/tpch_1/customer_e53c682c-36c4-4e3d-9ded-1214d0ee157f"
+CUSTOMER_METADATA = "metadata/00000-b6f502e1-5140-499e-bf83-22f943067e36.metadata.json"
+
+
+def _fhvhv_file(rows: int) -> bytes:
+    """A taxi_fhvhv-shaped Parquet file of `rows` rows: constant columns, so 45M rows take a few hundred KB."""
+    chunk = pa.table({"hvfhs_license_num": pa.array(["HV0003"] * 1_000_000).dictionary_encode(),
+                      "trip_time": pa.repeat(pa.scalar(900, pa.int32()), 1_000_000)})
+    buffer = io.BytesIO()
+    with pq.ParquetWriter(buffer, chunk.schema) as writer:
+        for start in range(0, rows, chunk.num_rows):
+            writer.write_table(chunk.slice(0, min(chunk.num_rows, rows - start)), row_group_size=8_000_000)
+    return buffer.getvalue()
+
+
+def _seed_openlake(s3_server) -> None:
+    s3_server.create_bucket(OPENLAKE_BUCKET)
+    months = 3
+    for month in range(1, months + 1):
+        rows = FHVHV_2023_ROWS // months + (FHVHV_2023_ROWS % months if month == months else 0)
+        s3_server.upload_bytes(OPENLAKE_BUCKET, f"stage/taxi_fhvhv/fhvhv_tripdata_2023-{month:02d}.parquet",
+                               _fhvhv_file(rows))
+    s3_server.upload_bytes(OPENLAKE_BUCKET, "stage/taxi_fhvhv/fhvhv_tripdata_2022-12.parquet", _fhvhv_file(1000))
+    _seed_customer(s3_server)
+
+
+def _seed_customer(s3_server) -> None:
+    """tpch_1/customer written by PyIceberg (an Iceberg writer independent of the embedded lakehouse), its
+    current metadata file stored under the name Bauplan's test reads."""
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    from wap_notebook.lakehouse.object_store import iceberg_io_properties
+
+    catalog = SqlCatalog("openlake", uri="sqlite:///:memory:", warehouse=f"s3://{OPENLAKE_BUCKET}/iceberg",
+                         **iceberg_io_properties())
+    catalog.create_namespace("tpch_1")
+    keys = list(range(1, 151))
+    rows = pa.table({"c_custkey": pa.array(keys, pa.int64()), "c_name": [f"Customer#{k:09d}" for k in keys],
+                     "c_nationkey": pa.array([k % 25 for k in keys], pa.int32()),
+                     "c_acctbal": [round(k * 13.37 % 10000, 2) for k in keys],
+                     "c_mktsegment": [("BUILDING", "AUTOMOBILE", "MACHINERY")[k % 3] for k in keys]})
+    table = catalog.create_table("tpch_1.customer", schema=rows.schema, location=CUSTOMER_LOCATION)
+    table.append(rows)
+    written = catalog.load_table("tpch_1.customer").metadata_location
+    client = s3_server.client()
+    source_key = written.removeprefix(f"s3://{OPENLAKE_BUCKET}/")
+    client.copy_object(Bucket=OPENLAKE_BUCKET, Key=f"{CUSTOMER_LOCATION.removeprefix(f's3://{OPENLAKE_BUCKET}/')}/"
+                       f"{CUSTOMER_METADATA}", CopySource={"Bucket": OPENLAKE_BUCKET, "Key": source_key})
+
+
 def _put(s3_server, key: str, table: pa.Table) -> str:
     buffer = io.BytesIO()
     pq.write_table(table, buffer)
@@ -84,6 +134,7 @@ def _put(s3_server, key: str, table: pa.Table) -> str:
 @pytest.fixture(scope="session", autouse=True)
 def bauplan_sandbox(tmp_path_factory: pytest.TempPathFactory, s3_server) -> None:
     s3_server.create_bucket(E2E_BUCKET)
+    _seed_openlake(s3_server)
     for day in (1, 2):
         _put(s3_server, f"test_tables/two_columns_two_dates/part_{day}.parquet", _two_columns_two_dates(day))
     root = tmp_path_factory.mktemp("bauplan_sandbox")

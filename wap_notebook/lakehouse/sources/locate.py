@@ -1,12 +1,10 @@
-"""From a search URI to source files: URI parsing (one canonical spelling per S3 object), filesystems from the
-AWS environment, globs and directory listings."""
+"""From a search URI to source files: URI parsing (one canonical spelling per S3 object), globs and directory
+listings (S3 through `object_store`'s filesystem for the AWS environment)."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-import threading
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -17,6 +15,7 @@ from wap_notebook.lakehouse.errors import (
     SourceFormatError,
     SourceNotFoundError,
 )
+from wap_notebook.lakehouse.object_store import s3_filesystem
 from wap_notebook.lakehouse.sources.files import SUFFIXES, SourceFile, detect_format
 from wap_notebook.lakehouse.sources.messages import storage_error
 
@@ -24,39 +23,7 @@ _GLOB_CHARS = frozenset("*?[")
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
-_S3_CACHE: dict[tuple[str | None, ...], pafs.S3FileSystem] = {}
-_S3_LOCK = threading.Lock()
 _LOCAL = pafs.LocalFileSystem()
-
-
-def _s3_filesystem() -> pafs.S3FileSystem:
-    """An S3 filesystem from the standard AWS environment, cached per endpoint/region/credentials."""
-    env = os.environ
-    endpoint = None
-    if env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() != "true":
-        endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or None
-    # Always pass a region: left to itself pyarrow may resolve it over the network.
-    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
-    key_id, secret, token = (env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY"),
-                             env.get("AWS_SESSION_TOKEN"))
-    # The secret is part of the key (hashed) so rotated session credentials get a fresh filesystem.
-    digest = hashlib.sha256(f"{secret}\0{token}".encode()).hexdigest()[:16] if key_id and secret else None
-    cache_key = (endpoint, region, key_id, env.get("AWS_PROFILE"), digest)
-    with _S3_LOCK:
-        cached = _S3_CACHE.get(cache_key)
-        if cached is not None:
-            return cached
-        kwargs: dict[str, object] = {"region": region}
-        if endpoint:
-            parts = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")
-            kwargs["endpoint_override"] = (parts.netloc + parts.path).rstrip("/")
-            kwargs["scheme"] = parts.scheme or "https"
-        if key_id and secret:
-            kwargs.update(access_key=key_id, secret_key=secret, session_token=token or None)
-        # Otherwise pyarrow's default chain applies (config files, AWS_PROFILE, ...).
-        filesystem = pafs.S3FileSystem(**kwargs)
-        _S3_CACHE[cache_key] = filesystem
-        return filesystem
 
 
 @dataclass(frozen=True)
@@ -89,7 +56,7 @@ def _parse_search_uri(search_uri: str) -> _Target:
         if odd:
             raise ValueError(f"Invalid source URI {shown!r}: S3 keys with '.', '..' or empty ('//') path segments "
                              "are refused; write the key as stored, e.g. s3://bucket/folder/file.parquet")
-        return _Target(_s3_filesystem(), f"{bucket}/{key}" if key else bucket, "s3://", bucket)
+        return _Target(s3_filesystem(), f"{bucket}/{key}" if key else bucket, "s3://", bucket)
     if scheme == "file":
         parts = urlsplit(search_uri)
         if parts.netloc not in ("", "localhost") or not parts.path:

@@ -1,0 +1,36 @@
+"""What the embedded lakehouse can register as an external Iceberg table and read exactly as written.
+
+Queries read a table version's data files by column name (lakehouse/query.py), so a registered table must be
+one whose rows those files hold as they are: no delete files to apply, no column renamed or dropped since
+older files were written, and every data file local or on S3. Anything else is refused at registration with
+the reason, instead of answering queries with rows the table does not hold.
+"""
+
+from __future__ import annotations
+
+from pyiceberg.manifest import ManifestContent
+from pyiceberg.schema import index_by_id
+
+from wap_notebook.lakehouse import object_store, tables
+
+
+def read_problem(metadata_location: str) -> str | None:
+    """Why the table version at `metadata_location` cannot be read exactly, or None when it can."""
+    table = tables.load_table_at(metadata_location)
+    snapshot = table.current_snapshot()
+    if snapshot is not None and any(m.content != ManifestContent.DATA for m in snapshot.manifests(table.io)):
+        return "it has delete files (merge-on-read deletes or updates), which the embedded lakehouse cannot apply"
+    current = index_by_id(table.schema())
+    for schema in table.metadata.schemas:
+        for field_id, field in index_by_id(schema).items():
+            now = current.get(field_id)
+            if now is None:
+                return (f"column {field.name!r} was dropped from its schema; the embedded lakehouse reads data "
+                        "files by column name and would still show it")
+            if now.name != field.name:
+                return (f"column {field.name!r} was renamed to {now.name!r}; the embedded lakehouse reads data "
+                        "files by column name")
+    for path in tables.table_files(metadata_location).data_files:
+        if not (object_store.is_local_uri(path) or object_store.is_s3_uri(path)):
+            return f"its data file {path} is neither local nor on S3"
+    return None
