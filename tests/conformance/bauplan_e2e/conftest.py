@@ -111,7 +111,7 @@ def _seed_customer(s3_server) -> None:
     catalog = SqlCatalog("openlake", uri="sqlite:///:memory:", warehouse=f"s3://{OPENLAKE_BUCKET}/iceberg",
                          **iceberg_io_properties())
     catalog.create_namespace("tpch_1")
-    keys = list(range(1, 151))
+    keys = list(range(1, 150_001))  # TPC-H scale 1: Bauplan's CLI test counts 150000
     rows = pa.table({"c_custkey": pa.array(keys, pa.int64()), "c_name": [f"Customer#{k:09d}" for k in keys],
                      "c_nationkey": pa.array([k % 25 for k in keys], pa.int32()),
                      "c_acctbal": [round(k * 13.37 % 10000, 2) for k in keys],

@@ -118,6 +118,36 @@ def test_table_main_taxi_fhvhv(client):
     client.get_table("bauplan.taxi_fhvhv", "main")
 
 
+CUSTOMER_METADATA_URI = ("s3://bauplan-openlake-db87a23/iceberg/tpch_1/customer_e53c682c-36c4-4e3d-9ded-1214d0ee157f/"
+                         "metadata/00000-b6f502e1-5140-499e-bf83-22f943067e36.metadata.json")
+
+
+def test_table_register_table_metadata(client, test_branch):
+    branch = test_branch("externalclimetadata")
+    client.create_external_table_from_metadata("external_table_metadata", CUSTOMER_METADATA_URI,
+                                               branch=branch, namespace="bauplan")
+    result = client.query("SELECT COUNT(*) FROM external_table_metadata", ref=branch)
+    assert result.column(0).to_pylist() == [150000]
+
+
+def test_table_register_table_parquet(client, test_branch):
+    branch = test_branch("externalcliparquet")
+    state = client.create_external_table_from_parquet(
+        "external_table_parquet", ["s3://bauplan-openlake-db87a23/stage/taxi_fhvhv/*2023*"], branch=branch)
+    assert state.error is None
+    result = client.query("SELECT COUNT(*) FROM external_table_parquet", ref=branch)
+    assert result.column(0).to_pylist() == [134344870]
+
+
+def test_table_delete_table(client, test_branch):
+    branch = test_branch("cli_delete_table")
+    client.create_external_table_from_metadata("delete_me", CUSTOMER_METADATA_URI, branch=branch,
+                                               namespace="bauplan")
+    assert "delete_me" in [t.name for t in client.get_tables(branch)]
+    client.delete_table("bauplan.delete_me", branch)
+    assert "delete_me" not in [t.name for t in client.get_tables(branch)]
+
+
 def test_table_delete_table_if_exists(client, test_branch):
     branch = test_branch("cli_delete_table_exists")
     assert client.delete_table("bauplan.nonexistent_xyz", branch, if_exists=True).name == branch
