@@ -99,8 +99,11 @@ def test_get_commits_cel_filter(client, loaded):
     job_commits = list(client.get_commits(BRANCH, filter="'bpln_job_id' in commit.properties"))
     assert job_commits and all("bpln_job_id" in c.properties for c in job_commits)
     assert list(client.get_commits(BRANCH, filter="commit.author == 'nobody'")) == []
-    with pytest.raises(ValueError, match="Unsupported commit filter"):
+    # A field Nessie's commit has not is refused (a bad request, which is also a ValueError), never ignored.
+    with pytest.raises(ValueError, match="nonexistent"):
         client.get_commits(BRANCH, filter="commit.nonexistent == 1")
+    with pytest.raises(bx.BadRequestError, match="Invalid commit filter"):
+        client.get_commits(BRANCH, filter="commit.author ==")
 
 
 def test_run_is_refused_clearly(client):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -186,7 +186,7 @@ class RefsMixin(ClientCore):
                 continue
             if (start and authored < start) or (end and authored > end) or (exact and authored != exact):
                 continue
-            if expression is not None and not expression(_filter_fields(record, authored)):
+            if expression is not None and not _commit_matches(expression, _filter_fields(record, authored)):
                 continue
             if limit is not None and len(found) >= limit:
                 break
@@ -233,6 +233,13 @@ def _commit_object(record: CommitRecord, resolved: Resolved) -> Commit:
     return Commit(ref=ref, message=record.message, body=record.body, author=author, authored_date=when,
                   committed_date=when, parent_hashes=list(record.parents), properties=dict(record.properties),
                   parent_ref=parent, parent_merge_ref=merged)
+
+
+def _commit_matches(expression: Callable[[dict[str, Any]], bool], fields: dict[str, Any]) -> bool:
+    try:
+        return expression(fields)
+    except ValueError as exc:  # a filter failing on a commit is a bad request, as one that does not parse
+        raise errors.bad_request(str(exc)) from None
 
 
 def _filter_fields(record: CommitRecord, authored: datetime) -> dict[str, Any]:
