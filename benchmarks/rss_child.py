@@ -1,6 +1,7 @@
 """Row 7, run in a fresh interpreter: peak RSS growth of one `import_data` call.
 
-Usage: python -m benchmarks.rss_child '{"uri": ..., "rows": N, "workdir": ...}' (S3 settings from the environment).
+Usage: python -m benchmarks.rss_child '{"uri": ..., "rows": N, "workdir": ..., "partitioned_by": None}' (S3 settings
+from the environment; `partitioned_by` as `create_table` takes it, optional).
 Prints one JSON line: {"rss_before": bytes, "peak": bytes, "growth": bytes, "rows": N, "seconds": s, "how": ...}.
 The peak is the larger of the kernel's high-water mark (VmHWM, reset just before the import through
 /proc/self/clear_refs when allowed) and a 2 ms RSS sampler running during the import.
@@ -43,7 +44,7 @@ def main(argv: list[str]) -> int:
     client = LocalClient(Path(args["workdir"]), username="bench")
     branch = "bench.rss"
     client.create_branch(branch, "main")
-    client.create_table("events", args["uri"], branch=branch)
+    client.create_table("events", args["uri"], branch=branch, partitioned_by=args.get("partitioned_by"))
     gc.collect()
     process = psutil.Process()
     before = process.memory_info().rss

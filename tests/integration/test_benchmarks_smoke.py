@@ -36,3 +36,11 @@ def test_bench_quick_smoke_prints_every_row(tmp_path: Path) -> None:
     for row in document["rows"]:
         assert row["ours"]["values"] and row["baseline"]["values"], row
     assert document["machine"]["nproc"] >= 1
+
+
+def test_partitioned_import_memory_benchmark_runs() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.partitioned_rss", "20000"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert re.search(r"20,000\s+plain .* 1\.00x", proc.stdout) and re.search(r"20,000\s+partitioned", proc.stdout)

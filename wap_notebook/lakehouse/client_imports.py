@@ -24,6 +24,7 @@ from wap_notebook.lakehouse.catalog import MAIN, CatalogState, CommitRecord
 from wap_notebook.lakehouse.client_core import JOB_ID_PROPERTY, ClientCore, _describe_error, _refuse_args
 from wap_notebook.lakehouse.jobs import JobDetails
 from wap_notebook.lakehouse.objects import Job, JobContext, JobLogEvent, TableDataImportContext, TableDataImportState
+from wap_notebook.lakehouse.partitioned_writes import PartitionedFileWriter
 
 # Named after the module these methods were moved from, so log configuration keeps applying to them.
 logger = logging.getLogger("wap_notebook.lakehouse.client")
@@ -118,37 +119,38 @@ class ImportsMixin(ClientCore):
     def _write_partitioned(self, job_id: str, ctx: TableDataImportContext, key: str, base_location: str,
                            search_uri: str, files: list[sources.SourceFile],
                            target_schema: pa.Schema) -> dict[str, Any]:
-        """Import into a partitioned table: PyIceberg's writer splits each file's rows by partition.
-
-        A file is held in memory while it is split (the plain path streams); check partials are not
-        computed here, so validation of partitioned tables runs in SQL.
-        """
+        """Import into a partitioned table, streamed a bounded chunk at a time (`partitioned_writes`), all the
+        import's data files in one snapshot. Check partials are not computed here: validation of partitioned
+        tables runs in SQL, with the same verdicts."""
         imported: list[str] = []
         failed: dict[str, str] = {}
-        parts: list[tuple[str, pa.Table]] = []
         rows = 0
-        for index, source in enumerate(files):
+        writer = PartitionedFileWriter(base_location, target_schema)
+        try:
+            for index, source in enumerate(files):
+                self._jobs.check_cancel(job_id)
+                try:
+                    source_rows = writer.write_source(sources.iter_batches(
+                        source, target_schema, best_effort=ctx.best_effort, csv_empty_strings=self.csv_empty_strings))
+                except Exception as exc:
+                    if not ctx.continue_on_error:
+                        raise
+                    failed[source.uri] = _describe_error(exc)
+                    self._jobs.log(job_id, f"file {source.uri} failed: {failed[source.uri]}", "WARN", "STDERR")
+                    continue
+                rows += source_rows
+                imported.append(source.uri)
+                self._jobs.log(job_id, f"imported {source.uri}: {source_rows} rows")
+                report(ImportProgress(key, index + 1, len(files), rows, 0, source.uri))
+            if not imported:
+                raise errors.SourceError(f"No file could be imported into {key}: {failed}", uri=search_uri)
             self._jobs.check_cancel(job_id)
-            try:
-                batches = list(sources.iter_batches(source, target_schema, best_effort=ctx.best_effort,
-                                                    csv_empty_strings=self.csv_empty_strings))
-            except Exception as exc:
-                if not ctx.continue_on_error:
-                    raise
-                failed[source.uri] = _describe_error(exc)
-                self._jobs.log(job_id, f"file {source.uri} failed: {failed[source.uri]}", "WARN", "STDERR")
-                continue
-            part = pa.Table.from_batches(batches, schema=target_schema)
-            parts.append((source.uri, part))
-            rows += part.num_rows
-            imported.append(source.uri)
-            self._jobs.log(job_id, f"imported {source.uri}: {part.num_rows} rows")
-            report(ImportProgress(key, index + 1, len(files), rows, 0, source.uri))
-        if not imported:
-            raise errors.SourceError(f"No file could be imported into {key}: {failed}", uri=search_uri)
-        self._jobs.check_cancel(job_id)
-        new_location = tables.append_partitioned(base_location, tuple(key.split(".")), parts)  # type: ignore[arg-type]
-        commit = self._commit_import(ctx, key, base_location, new_location, search_uri, imported, job_id)
+            new_location = tables.commit_files(base_location, tuple(key.split(".")),  # type: ignore[arg-type]
+                                               writer.data_files, imported)
+            commit = self._commit_import(ctx, key, base_location, new_location, search_uri, imported, job_id)
+        except BaseException:
+            writer.discard()
+            raise
         return {"rows_imported": rows, "files_imported": imported, "files_failed": failed,
                 "commit_hash": commit.hash}
 

@@ -14,7 +14,7 @@ import os
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyiceberg.catalog import MetastoreCatalog
 from pyiceberg.io.pyarrow import parquet_file_to_data_file, schema_to_pyarrow
-from pyiceberg.manifest import ManifestContent
+from pyiceberg.manifest import DataFile, ManifestContent
 from pyiceberg.schema import Schema
 from pyiceberg.serializers import FromInputFile
 from pyiceberg.table import CommitTableResponse, Table
@@ -155,22 +155,6 @@ def is_partitioned(metadata_location: str) -> bool:
     return not load_table_at(metadata_location).spec().is_unpartitioned()
 
 
-def append_partitioned(metadata_location: str, identifier: tuple[str, str],
-                       parts: list[tuple[str, pa.Table]]) -> str:
-    """Append rows to a partitioned table, one snapshot per source file, all in one transaction.
-
-    PyIceberg's writer splits rows by the partition spec (the plain writer cannot: a data file of a
-    partitioned table must hold one partition). Each snapshot records its source file, so duplicate-file
-    prevention works as for unpartitioned tables. Returns the new metadata location.
-    """
-    catalog = _PointerCatalog({".".join(identifier): metadata_location})
-    table = catalog.load_table(identifier)
-    with table.transaction() as tx:
-        for source_uri, rows in parts:
-            tx.append(rows, snapshot_properties={SOURCE_FILES_PROPERTY: json.dumps([source_uri])})
-    return catalog.locations[".".join(identifier)]
-
-
 def arrow_schema(metadata_location: str) -> pa.Schema:
     """The table's current schema in Arrow, every field (nested ones too) carrying its Iceberg field id as
     `PARQUET:field_id` metadata, so the Parquet files written with it resolve columns by id as the Iceberg
@@ -266,10 +250,12 @@ class DataFileWriter:
         self.paths = []
 
 
-def commit_files(metadata_location: str, identifier: tuple[str, str], data_files: list[str],
+def commit_files(metadata_location: str, identifier: tuple[str, str], data_files: Sequence[str | DataFile],
                  source_files: list[str], extra_properties: dict[str, str] | None = None) -> str:
     """Add written data files to the table in one snapshot; return the new metadata location.
 
+    `data_files` are paths of files written by `DataFileWriter` (their statistics are read from the footer
+    just written) or PyIceberg `DataFile`s (from `partitioned_writes`, which knows their partitions).
     `extra_properties` go into the snapshot summary too (the import's check partials). The files carry
     field ids (see `arrow_schema`), so they are appended as they are: `add_files` would also set a
     `schema.name-mapping.default` property, which is only meant for files written without ids."""
@@ -279,9 +265,11 @@ def commit_files(metadata_location: str, identifier: tuple[str, str], data_files
         with table.transaction() as tx:
             properties = {SOURCE_FILES_PROPERTY: json.dumps(source_files), **(extra_properties or {})}
             with tx.update_snapshot(snapshot_properties=properties).fast_append() as append:
-                for path in data_files:
-                    # Statistics (counts, bounds) and the partition come from the footer just written.
-                    append.append_data_file(parquet_file_to_data_file(table.io, tx.table_metadata, path))
+                for data_file in data_files:
+                    if isinstance(data_file, str):
+                        # Statistics (counts, bounds) and the partition come from the footer just written.
+                        data_file = parquet_file_to_data_file(table.io, tx.table_metadata, data_file)
+                    append.append_data_file(data_file)
     return catalog.locations[".".join(identifier)]
 
 
