@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import bauplan
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -34,3 +36,12 @@ def write(tmp_path) -> Callable[[str, pa.Table], str]:
         return str(path)
 
     return _write
+
+
+@pytest.fixture(scope="session")
+def real_client(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The real `bauplan.Client`, offline: its endpoint is a closed loopback port, so every check it makes before
+    any network I/O is observable, and whatever passes them fails with a transport error."""
+    profile = tmp_path_factory.mktemp("profile") / "config.yml"
+    profile.write_text("profiles:\n  default:\n    api_key: dummy\n    api_endpoint: http://127.0.0.1:9\n")
+    return bauplan.Client(profile="default", config_file_path=str(profile), client_timeout=3)

@@ -27,13 +27,6 @@ PLAN_YAML = "schema_info: {}\n"
 
 
 @pytest.fixture(scope="module")
-def real_client(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    profile = tmp_path_factory.mktemp("profile") / "config.yml"
-    profile.write_text("profiles:\n  default:\n    api_key: dummy\n    api_endpoint: http://127.0.0.1:9\n")
-    return bauplan.Client(profile="default", config_file_path=str(profile), client_timeout=3)
-
-
-@pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[LocalClient, Callable[[Any], Any]]:
     root = tmp_path_factory.mktemp("oracle")
     source = root / "src" / "a.parquet"

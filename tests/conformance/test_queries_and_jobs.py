@@ -35,6 +35,22 @@ def test_scan_docstring_example(client, titanic):
     assert client.scan("titanic", ref=BRANCH, limit=1).num_rows == 1
 
 
+@pytest.mark.parametrize("filters", ["Age < CAST('30' AS DOUBLE)", "Age::INTEGER < 30", "Age < DOUBLE '30'",
+                                     "CAST(Age AS VARCHAR) < '30'",
+                                     "Age < 30 AND DATE '2024-01-01' < DATE '2024-02-01'"])
+def test_scan_filters_with_casts_and_typed_literals(client, titanic, filters):
+    # Casts and typed literals (`DATE '2024-01-01'`) are everyday filters, and the SDK's parser takes them; DuckDB 2
+    # reads a cast's target as a TYPE node, which the filter check must accept (it refused every cast before).
+    result = client.scan("titanic", ref=BRANCH, columns=["Name"], filters=filters)
+    assert sorted(result["Name"].to_pylist()) == ["a", "c"]
+
+
+def test_scan_refuses_a_cast_to_a_type_that_does_not_exist(client, titanic):
+    # DuckDB reads `Name 'x'` as a cast of 'x' to a type named Name; the SDK's parser refuses the text.
+    with pytest.raises(ValueError, match="Invalid SQL filter"):
+        client.scan("titanic", ref=BRANCH, filters="Name 'x'")
+
+
 @pytest.mark.parametrize("filters", ["Age IN (SELECT 1)", "Missing = 1", "read_parquet('x') IS NULL"])
 def test_scan_refuses_anything_but_a_predicate(client, titanic, filters):
     with pytest.raises(bx.BauplanQueryError):

@@ -10,6 +10,7 @@ caller's text.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -25,13 +26,20 @@ _PREFIX = f"SELECT * FROM {_PROBE_TABLE} WHERE "
 
 # Expression classes allowed in a filter, and the pure scalar functions it may call.
 _ALLOWED_CLASSES = frozenset({"COLUMN_REF", "CONSTANT", "COMPARISON", "CONJUNCTION", "OPERATOR", "BETWEEN", "CAST",
-                              "FUNCTION", "CASE"})
+                              "TYPE", "FUNCTION", "CASE"})
 _ALLOWED_FUNCTIONS = frozenset({
     "~~", "!~~", "~~*", "!~~*", "like", "ilike", "not_like", "lower", "upper", "length", "trim", "ltrim", "rtrim",
     "abs", "round", "floor", "ceil", "coalesce", "nullif", "starts_with", "ends_with", "suffix", "prefix",
     "contains", "regexp_matches", "substring", "substr", "concat", "||", "+", "-", "*", "/", "%", "year", "month",
     "day", "hour", "minute", "second", "date_trunc", "date_part", "strftime", "isnan", "isinf",
 })
+
+
+@functools.cache
+def _type_names() -> frozenset[str]:
+    """Every type name and alias DuckDB knows (lower case), from its own catalog."""
+    rows = parser_connection().execute("SELECT DISTINCT lower(type_name) FROM duckdb_types()").fetchall()
+    return frozenset(str(row[0]) for row in rows)
 
 
 def _error(message: str) -> bx.BauplanQueryError:
@@ -93,6 +101,10 @@ def canonical_filter(filters: str, columns: set[str]) -> str:
                              f"{', '.join(sorted(columns))}")
         elif kind == "FUNCTION" and expr.get("function_name", "").lower() not in _ALLOWED_FUNCTIONS:
             raise _error(f"Function {expr.get('function_name')!r} is not allowed in filters")
+        elif kind == "TYPE" and str(expr.get("type_name", "")).lower() not in _type_names():
+            # The target of a cast or a typed literal (`DATE '2024-01-01'`, `a::DOUBLE`). DuckDB also reads
+            # `b 'x'` as a cast to a type named b; the SDK's parser refuses that text, and so does this.
+            raise invalid_filter(filters, f"{expr.get('type_name')!r} is not a type")
     rendered = str(one_value(con, "SELECT json_deserialize_sql(?)", json.dumps(tree)))
     if not rendered.startswith(_PREFIX):  # the probe's shape was checked above: this cannot drift silently
         raise _error("filters could not be rendered safely")
