@@ -93,7 +93,8 @@ def test_returned_objects_have_exactly_the_sdk_attributes(imported):
               (state.ctx, bst.TableDataImportContext), (plan, bst.TableCreatePlanState), (commit, bs.Commit),
               (commit.author, bs.Actor), (commit.ref, bs.Ref), (job, bs.Job), (client.info(), bauplan.InfoState),
               (client.get_job_context(job, include_logs=True), bs.JobContext),
-              (client.get_job_logs(job)[0], bs.JobLogEvent), (client.get_tag(client.create_tag("v1", branch)), bs.Tag)]
+              (client.job_details(job.id).logs[0], bs.JobLogEvent),
+              (client.get_tag(client.create_tag("v1", branch)), bs.Tag)]
     for obj, sdk in checks:
         assert public(obj) == public(sdk), type(obj).__name__
 
@@ -109,5 +110,5 @@ def test_returned_values_have_the_sdk_types(imported):
     assert isinstance(table.last_updated_at, datetime) and isinstance(table.fields[0].type, str)
     assert job.kind == bs.JobKind.TABLE_IMPORT and job.status == bs.JobState.COMPLETE
     assert isinstance(commit.authored_date, datetime) and isinstance(commit.author, objects.Actor)
-    assert isinstance(client.get_job_logs(job)[0].level, type(bs.JobLogLevel.INFO))
+    assert isinstance(client.job_details(job.id).logs[0].level, type(bs.JobLogLevel.INFO))
 

@@ -243,7 +243,7 @@ class ImportsMixin(ClientCore):
                                before=ledger.as_epoch(filter_by_created_before), limit=limit)
 
     def get_job_logs(self, /, job: Any) -> list[JobLogEvent]:
-        return self._jobs.logs(ledger.job_id_of(job))
+        return self._jobs.user_logs(ledger.job_id_of(job))
 
     def get_job_context(self, /, job: Any, *, include_logs: Any = False, include_snapshot: Any = False) -> JobContext:
         # Jobs here run no user code, so there is no code snapshot: `snapshot_dict` is empty either way.

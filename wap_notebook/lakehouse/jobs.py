@@ -90,6 +90,7 @@ class JobDetails:
     commit_hash: str | None = None  # None when the import had nothing new (every file already imported)
     files_skipped: list[str] = field(default_factory=list)  # already imported, so not imported again
     extra: dict[str, Any] = field(default_factory=dict)
+    logs: list[JobLogEvent] = field(default_factory=list)  # the job's own lines (`get_job_logs` has user logs only)
 
 
 _DETAIL_KEYS = ("rows_imported", "files_imported", "files_failed", "commit_hash", "files_skipped")
@@ -309,10 +310,17 @@ class JobLedger:
         return [JobLogEvent(level=getattr(JobLogLevel, level), message=message, stream=getattr(JobLogStream, stream))
                 for level, stream, message in rows]
 
+    def user_logs(self, job_id: str) -> builtins.list[JobLogEvent]:
+        """What `get_job_logs` and a context's `logs` hold: the logs of the job's user code. Bauplan keeps only
+        those (`RuntimeUserLog` events, src/python/job.rs); jobs here run no user code, so there are none. The
+        job's own lines (files imported, skipped, failed) are `JobDetails.logs`."""
+        self._row(job_id)  # an unknown job is still an error
+        return []
+
     def context(self, job_id: str, *, include_logs: bool) -> JobContext:
         row = self._row(job_id)
         return JobContext(id=row[0], ref=row[8], tx_ref=row[9], sql_query=row[10], error_message=row[7],
-                          logs=self.logs(job_id) if include_logs else [])
+                          logs=self.user_logs(job_id) if include_logs else [])
 
     def details(self, job_id: str) -> JobDetails:
         row = self._catalog.connection().execute("SELECT kind, details FROM jobs WHERE id = ?", (job_id,)).fetchone()
@@ -322,7 +330,8 @@ class JobLedger:
         return JobDetails(job_id=job_id, kind=row[0], rows_imported=data.get("rows_imported"),
                           files_imported=list(data.get("files_imported") or []),
                           files_failed=dict(data.get("files_failed") or {}), commit_hash=data.get("commit_hash"),
-                          files_skipped=list(data.get("files_skipped") or []), extra=dict(data.get("extra") or {}))
+                          files_skipped=list(data.get("files_skipped") or []), extra=dict(data.get("extra") or {}),
+                          logs=self.logs(job_id))
 
 
 def job_not_found(job_id: str) -> bx.ResourceNotFoundError:
