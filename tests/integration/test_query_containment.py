@@ -119,6 +119,31 @@ def test_an_sql_check_cannot_read_another_branch(lake, tmp_path):
     ing.discard()
 
 
+def test_an_external_table_cannot_name_another_branchs_data_files(lake, tmp_path):
+    """Registering an external table is the one way a table names files it did not write: one that named an
+    unmerged branch's data file (directly, through a link, or in an Iceberg table's manifest) would let a query
+    on main read it. All three are refused at registration, and main holds no such table."""
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    branch_file = lake.forbidden[0]
+    link = tmp_path / "innocent.parquet"
+    link.symlink_to(branch_file)
+    lake.client.create_branch("tester.ext", "main", if_not_exists=True)
+    for pattern in (branch_file, str(link)):
+        state = lake.client.create_external_table_from_parquet("peek", [pattern], branch="tester.ext")
+        assert state.job_status == "FAILED" and "inside the lakehouse's warehouse" in state.error
+    catalog = SqlCatalog("outside", uri="sqlite:///:memory:", warehouse=f"file://{tmp_path / 'iceberg'}")
+    catalog.create_namespace("x")
+    table = catalog.create_table("x.peek", schema=pq.read_schema(branch_file))
+    table.add_files([branch_file])
+    metadata = catalog.load_table("x.peek").metadata_location
+    with pytest.raises(bx.InvalidDataError, match="inside the lakehouse's warehouse"):
+        lake.client.create_external_table_from_metadata("peek", metadata, namespace="bauplan", branch="tester.ext")
+    assert not lake.client.has_table("peek", ref="tester.ext")
+    lake.client.merge_branch("tester.ext", "main")
+    assert_contained(lake, "SELECT * FROM peek")
+
+
 def test_cwd_tmp_and_outside_files_are_not_readable(lake):
     for path in (lake.cwd_file, lake.outside / "data.csv", lake.outside / "notes.txt"):
         for sql in (f"SELECT * FROM '{path}'", f"SELECT * FROM read_text('{path}')", FINDING.format(p=path)):

@@ -378,6 +378,10 @@ class TablesMixin(ClientCore):
         # Registered in place: S3 objects by URI, local files by absolute path.
         paths = [f.uri if object_store.is_s3_uri(f.uri) else str(Path(f.uri.removeprefix("file://")).resolve())
                  for f in files]
+        inside = external.inside_warehouse(paths, self.warehouse)
+        if inside:
+            raise errors.SourceError(f"{inside[0]} is inside the lakehouse's warehouse (another table's data "
+                                     "file): external tables register files from outside it", uri=inside[0])
         folder = tables.new_table_folder(ns, name, self.warehouse)
         with self._catalog.pending_write(str(folder)):
             location = tables.create_table(ns, name, schema, folder,
@@ -408,7 +412,7 @@ class TablesMixin(ClientCore):
         if ns not in self._resolve(target).commit.state.namespaces:
             raise errors.namespace_not_found(ns, target)
         try:
-            problem = external.read_problem(location)
+            problem = external.read_problem(location, self.warehouse)
         except Exception as exc:  # noqa: BLE001 - any unreadable metadata is the caller's input error
             raise ValueError(f"{redact_uri(location)} is not a readable Iceberg metadata file: {exc}") from None
         if problem is not None:

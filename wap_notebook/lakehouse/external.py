@@ -2,11 +2,14 @@
 
 Queries read a table version's data files by column name (lakehouse/query.py), so a registered table must be
 one whose rows those files hold as they are: no delete files to apply, no column renamed or dropped since
-older files were written, and every data file local or on S3. Anything else is refused at registration with
+older files were written, every data file local or on S3, and none inside the warehouse (another table's
+file, which would let a query reach data its ref does not hold). Anything else is refused at registration with
 the reason, instead of answering queries with rows the table does not hold.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from pyiceberg.manifest import ManifestContent
 from pyiceberg.schema import index_by_id
@@ -14,8 +17,19 @@ from pyiceberg.schema import index_by_id
 from wap_notebook.lakehouse import object_store, tables
 
 
-def read_problem(metadata_location: str) -> str | None:
-    """Why the table version at `metadata_location` cannot be read exactly, or None when it can."""
+def inside_warehouse(paths: list[str], warehouse: Path) -> list[str]:
+    """The local paths among `paths` that resolve (links followed) into the warehouse.
+
+    A query may open the data files of its ref's tables and no other (lakehouse/query.py). An external table
+    that named a managed table's data file would let a query on one branch read another branch's unmerged data,
+    so such files are refused at registration."""
+    root = warehouse.resolve()
+    return [path for path in paths if object_store.is_local_uri(path)
+            and Path(path.removeprefix("file://")).resolve().is_relative_to(root)]
+
+
+def read_problem(metadata_location: str, warehouse: Path) -> str | None:
+    """Why the table version at `metadata_location` cannot be registered and read exactly, or None."""
     table = tables.load_table_at(metadata_location)
     snapshot = table.current_snapshot()
     if snapshot is not None and any(m.content != ManifestContent.DATA for m in snapshot.manifests(table.io)):
@@ -30,7 +44,12 @@ def read_problem(metadata_location: str) -> str | None:
             if now.name != field.name:
                 return (f"column {field.name!r} was renamed to {now.name!r}; the embedded lakehouse reads data "
                         "files by column name")
-    for path in tables.table_files(metadata_location).data_files:
+    data_files = list(tables.table_files(metadata_location).data_files)
+    for path in data_files:
         if not (object_store.is_local_uri(path) or object_store.is_s3_uri(path)):
             return f"its data file {path} is neither local nor on S3"
+    inside = inside_warehouse(data_files, warehouse)
+    if inside:
+        return (f"its data file {inside[0]} is inside the lakehouse's warehouse (another table's data file); "
+                "external tables register files from outside it")
     return None
