@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pyarrow.fs as pafs
@@ -25,9 +25,9 @@ class S3Settings:
     endpoint: str | None  # "scheme://host[:port][/path]", or None for AWS's own endpoints
     region: str
     key_id: str | None
-    secret: str | None
-    token: str | None
-    profile: str | None
+    secret: str | None = field(repr=False)  # never in a log line or a traceback's locals
+    token: str | None = field(repr=False)
+    profile: str | None = None
 
     def cache_key(self) -> tuple[str | None, ...]:
         # The secret is part of the key (hashed) so rotated session credentials get a fresh filesystem.
