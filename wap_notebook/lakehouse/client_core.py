@@ -12,7 +12,7 @@ from typing import Any
 from bauplan import exceptions as bx
 from bauplan.schema import TableKind
 
-from wap_notebook.lakehouse import errors, object_store, tables
+from wap_notebook.lakehouse import errors, external, tables
 from wap_notebook.lakehouse.catalog import DEFAULT_NAMESPACE, MAIN, Catalog, CommitRecord, Resolved
 from wap_notebook.lakehouse.jobs import JobLedger
 from wap_notebook.lakehouse.limits import QueryLimits
@@ -102,6 +102,5 @@ class ClientCore:
 
     def _is_external(self, iceberg: Any, location: str) -> bool:
         """External tables are registered metadata outside the warehouse, or files registered in place."""
-        inside = (object_store.is_local_uri(location)
-                  and Path(location.removeprefix("file://")).resolve().is_relative_to(self.warehouse.resolve()))
-        return not inside or iceberg.properties.get(tables.EXTERNAL_PROPERTY) == "true"
+        return (not external.is_inside_warehouse(location, self.warehouse)
+                or iceberg.properties.get(tables.EXTERNAL_PROPERTY) == "true")

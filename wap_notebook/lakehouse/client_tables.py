@@ -401,11 +401,10 @@ class TablesMixin(ClientCore):
         if object_store.is_s3_uri(location):
             location = "s3://" + object_store.s3_path(location)
         elif object_store.is_local_uri(location):
-            path = Path(location.removeprefix("file://")).expanduser().resolve()
-            if path.is_relative_to(self.warehouse.resolve()):
+            if external.is_inside_warehouse(location, self.warehouse):
                 raise bx.InvalidDataError(400, "INVALID_DATA", "The metadata location is inside the lakehouse's "
                                                                "warehouse: register external tables only")
-            location = str(path)
+            location = str(Path(location.removeprefix("file://")).expanduser().resolve())
         else:
             raise ValueError(f"{redact_uri(location)} is neither on S3 (s3://) nor a local file: the embedded "
                              "lakehouse reads Iceberg metadata from those two only")

@@ -11,29 +11,33 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pyiceberg.manifest import ManifestContent
 from pyiceberg.schema import index_by_id
 
 from wap_notebook.lakehouse import object_store, tables
 
 
+def is_inside_warehouse(location: str, warehouse: Path) -> bool:
+    """Whether `location` is a local path (or `file://` URI) that resolves, links followed, into the warehouse."""
+    return (object_store.is_local_uri(location)
+            and Path(location.removeprefix("file://")).expanduser().resolve().is_relative_to(warehouse.resolve()))
+
+
 def inside_warehouse(paths: list[str], warehouse: Path) -> list[str]:
-    """The local paths among `paths` that resolve (links followed) into the warehouse.
+    """The paths among `paths` inside the warehouse.
 
     A query may open the data files of its ref's tables and no other (lakehouse/query.py). An external table
     that named a managed table's data file would let a query on one branch read another branch's unmerged data,
     so such files are refused at registration."""
-    root = warehouse.resolve()
-    return [path for path in paths if object_store.is_local_uri(path)
-            and Path(path.removeprefix("file://")).resolve().is_relative_to(root)]
+    return [path for path in paths if is_inside_warehouse(path, warehouse)]
 
 
 def read_problem(metadata_location: str, warehouse: Path) -> str | None:
     """Why the table version at `metadata_location` cannot be registered and read exactly, or None."""
-    table = tables.load_table_at(metadata_location)
-    snapshot = table.current_snapshot()
-    if snapshot is not None and any(m.content != ManifestContent.DATA for m in snapshot.manifests(table.io)):
+    try:
+        data_files = list(tables.table_files(metadata_location).data_files)
+    except tables.DeleteFilesError:
         return "it has delete files (merge-on-read deletes or updates), which the embedded lakehouse cannot apply"
+    table = tables.load_table_at(metadata_location)
     current = index_by_id(table.schema())
     for schema in table.metadata.schemas:
         for field_id, field in index_by_id(schema).items():
@@ -44,7 +48,6 @@ def read_problem(metadata_location: str, warehouse: Path) -> str | None:
             if now.name != field.name:
                 return (f"column {field.name!r} was renamed to {now.name!r}; the embedded lakehouse reads data "
                         "files by column name")
-    data_files = list(tables.table_files(metadata_location).data_files)
     for path in data_files:
         if not (object_store.is_local_uri(path) or object_store.is_s3_uri(path)):
             return f"its data file {path} is neither local nor on S3"

@@ -181,8 +181,7 @@ def _resolve_tables(
 def _seal(con: duckdb.DuckDBPyConnection, exposed: dict[tuple[str, str], TableFiles]) -> None:
     """From here on DuckDB can open exactly the exposed tables' data files (and its own spill folder):
     no directory listing, no other path however spelled, and no way back (the configuration is locked)."""
-    files = sorted({path for table in exposed.values() for path in table.data_files
-                    if not object_store.is_s3_uri(path)})
+    files = sorted({path for table in exposed.values() for path in table.local_files})
     if files:
         con.execute(f"SET allowed_paths=[{', '.join(_string_literal(path) for path in files)}]")
     con.execute("SET allowed_directories=[]")
@@ -242,11 +241,10 @@ def _create_views(
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(namespace)}")
             schemas.add(namespace)
         target = f"{_quote(namespace)}.{_quote(name)}"
-        local = [path for path in files.data_files if not object_store.is_s3_uri(path)]
-        remote = [object_store.s3_path(path) for path in files.data_files if object_store.is_s3_uri(path)]
+        remote = [object_store.s3_path(path) for path in files.s3_files]
         parts = []
-        if local:
-            paths = ", ".join(_string_literal(path) for path in local)
+        if files.local_files:
+            paths = ", ".join(_string_literal(path) for path in files.local_files)
             parts.append(f"SELECT * FROM read_parquet([{paths}], union_by_name=true)")
         if remote:
             # DuckDB has no S3 reader here (no extension may load): pyarrow reads these files, and only

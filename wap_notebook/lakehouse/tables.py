@@ -287,6 +287,10 @@ def imported_source_files(metadata_location: str) -> set[str]:
     return found
 
 
+class DeleteFilesError(ValueError):
+    """A table version with delete files: its data files alone do not hold its rows."""
+
+
 @dataclass(frozen=True)
 class TableFiles:
     """What a query needs to read one table version: `data_files` are local paths or `s3://` URIs."""
@@ -294,6 +298,14 @@ class TableFiles:
     schema: pa.Schema
     data_files: tuple[str, ...]
     records: int
+
+    @property
+    def local_files(self) -> list[str]:
+        return [path for path in self.data_files if not object_store.is_s3_uri(path)]
+
+    @property
+    def s3_files(self) -> list[str]:
+        return [path for path in self.data_files if object_store.is_s3_uri(path)]
 
 
 class _LRU:
@@ -335,7 +347,8 @@ def table_files(metadata_location: str) -> TableFiles:
         for manifest in snapshot.manifests(table.io):
             if manifest.content != ManifestContent.DATA:
                 # Reading the data files alone would return deleted rows; registration refuses such tables.
-                raise ValueError(f"{metadata_location} has delete files, which the embedded lakehouse cannot apply")
+                raise DeleteFilesError(f"{metadata_location} has delete files, which the embedded lakehouse "
+                                       "cannot apply")
             for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True):
                 path = entry.data_file.file_path
                 files.append(path.removeprefix("file://") if object_store.is_local_uri(path) else path)
